@@ -1,0 +1,292 @@
+//! The JSON command interface of SPEC section 7: one command object in, one result object out.
+//! Every front end exposes exactly this, so its bytes must be deterministic: results are written
+//! by `serde_json` from fixed structs (keys in declaration order), events as their record lines.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde::Serialize;
+
+use crate::decision::{Decision, Reason};
+use crate::error::Error;
+use crate::model::Resource;
+use crate::policy::{Policy, Request};
+use crate::record::{AtlasGrant, Event};
+use crate::wire::{parse_json, Fields, MAX_COMMAND_LEN};
+
+#[derive(Serialize)]
+struct Ok<T> {
+    ok: T,
+}
+
+#[derive(Serialize)]
+struct ErrBody<'a> {
+    code: &'static str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<Reason>,
+}
+
+#[derive(Serialize)]
+struct ErrWrap<'a> {
+    error: ErrBody<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Remaining {
+    remaining_ms: Option<i64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RecordText {
+    record: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Verified<'a> {
+    events: u64,
+    last_hash: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClusterOut<'a> {
+    name: &'a str,
+    project_id: &'a str,
+    kind: crate::model::ClusterKind,
+    app_services_sync_enabled: bool,
+    #[serde(rename = "mongoDBEmployeeAccessGrant")]
+    grant: Option<AtlasGrant>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Describe<'a> {
+    org_id: &'a str,
+    restrict_employee_access: bool,
+    max_grant_duration_ms: Option<i64>,
+    projects: Vec<&'a str>,
+    clusters: Vec<ClusterOut<'a>>,
+    downloads_in_progress: Vec<&'a str>,
+}
+
+fn to_json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("results always serialize")
+}
+
+fn ok<T: Serialize>(v: T) -> String {
+    to_json(&Ok { ok: v })
+}
+
+fn ok_event(e: &Event) -> String {
+    format!("{{\"ok\":{}}}", e.json())
+}
+
+/// The result JSON for an error: `{"error":{"code":…,"message":…}}`, plus `seq` for
+/// `RECORD_TAMPERED` and `reason` for `ACCESS_DENIED`.
+pub fn error_json(e: &Error) -> String {
+    let message = format!("{e}");
+    to_json(&ErrWrap { error: ErrBody { code: e.code().as_str(), message: &message, seq: e.seq(), reason: e.reason() } })
+}
+
+/// Runs one SPEC §7 command against a policy and returns the result JSON. Never panics on any
+/// input; a failed command leaves the policy and its record exactly as they were.
+pub fn apply(policy: &mut Policy, command: &str) -> String {
+    match run(policy, command) {
+        Result::Ok(s) => s,
+        Err(e) => error_json(&e),
+    }
+}
+
+/// [`apply`] for raw bytes (FFI, WebAssembly): invalid UTF-8 is `MALFORMED_INPUT`.
+pub fn apply_bytes(policy: &mut Policy, command: &[u8]) -> String {
+    match core::str::from_utf8(command) {
+        Result::Ok(s) => apply(policy, s),
+        Err(e) => error_json(&Error::malformed(format!("command is not UTF-8 (invalid byte at {})", e.valid_up_to()))),
+    }
+}
+
+/// Creates a policy from options JSON, or returns the error result JSON.
+pub fn new_policy_json(options: &str) -> Result<Policy, String> {
+    Policy::from_options_json(options).map_err(|e| error_json(&e))
+}
+
+fn run(p: &mut Policy, text: &str) -> Result<String, Error> {
+    if text.len() > MAX_COMMAND_LEN {
+        return Err(Error::malformed(format!("command longer than {MAX_COMMAND_LEN} bytes")));
+    }
+    let v = parse_json(text)?;
+    let op = {
+        let obj = v.as_object().ok_or_else(|| Error::malformed("a command must be a JSON object"))?;
+        let op = obj.get("op").ok_or_else(|| Error::malformed("missing field `op` in command"))?;
+        op.as_str().ok_or_else(|| Error::malformed("field `op` in command must be a string"))?
+    };
+    let fields = |allowed: &[&str]| -> Result<Fields<'_>, Error> {
+        let mut all = Vec::with_capacity(allowed.len() + 1);
+        all.push("op");
+        all.extend_from_slice(allowed);
+        Fields::new(&v, op, &all)
+    };
+    Ok(match op {
+        "setRestriction" => {
+            let f = fields(&["actor", "restrictEmployeeAccess", "now"])?;
+            let (actor, r, now) = (f.actor("actor")?, f.bool("restrictEmployeeAccess")?, f.time("now")?);
+            ok_event(&p.set_restriction(&actor, r, now)?)
+        }
+        "addProject" | "removeProject" => {
+            let f = fields(&["actor", "projectId", "now"])?;
+            let (actor, project, now) = (f.actor("actor")?, f.id("projectId")?, f.time("now")?);
+            if op == "addProject" {
+                ok_event(&p.add_project(&actor, project, now)?)
+            } else {
+                ok_event(&p.remove_project(&actor, project, now)?)
+            }
+        }
+        "addCluster" => {
+            let f = fields(&["actor", "projectId", "name", "kind", "appServicesSyncEnabled", "now"])?;
+            let actor = f.actor("actor")?;
+            let project = f.id("projectId")?;
+            let name = f.cluster("name")?;
+            let kind = match f.opt("kind") {
+                Some(_) => f.enum_("kind", crate::model::ClusterKind::parse)?,
+                None => crate::model::ClusterKind::Dedicated,
+            };
+            let sync = f.opt_bool("appServicesSyncEnabled")?.unwrap_or(false);
+            let now = f.time("now")?;
+            ok_event(&p.add_cluster(&actor, project, name, kind, sync, now)?)
+        }
+        "removeCluster" => {
+            let f = fields(&["actor", "name", "now"])?;
+            let (actor, name, now) = (f.actor("actor")?, f.cluster("name")?, f.time("now")?);
+            ok_event(&p.remove_cluster(&actor, name, now)?)
+        }
+        "grant" => {
+            let f = fields(&["actor", "cluster", "grantType", "now", "expirationTime"])?;
+            let actor = f.actor("actor")?;
+            let cluster = f.cluster("cluster")?;
+            let grant_type = f.enum_("grantType", crate::model::GrantType::parse)?;
+            let now = f.time("now")?;
+            let expiration = f.opt_time("expirationTime")?;
+            ok_event(&p.grant(&actor, cluster, grant_type, now, expiration)?)
+        }
+        "revoke" => {
+            let f = fields(&["actor", "cluster", "now"])?;
+            let (actor, cluster, now) = (f.actor("actor")?, f.cluster("cluster")?, f.time("now")?);
+            ok_event(&p.revoke(&actor, cluster, now)?)
+        }
+        "expireDue" => {
+            let f = fields(&["now"])?;
+            let events = p.expire_due(f.time("now")?)?;
+            let mut out = String::from("{\"ok\":[");
+            for (i, e) in events.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(e.json());
+            }
+            out.push_str("]}");
+            out
+        }
+        "evaluate" => {
+            let f = fields(&["cluster", "resource", "now"])?;
+            let (cluster, resource, now) =
+                (f.cluster("cluster")?, f.enum_("resource", Resource::parse)?, f.time("now")?);
+            ok(p.evaluate(cluster, resource, now)?)
+        }
+        "evaluateMany" => {
+            let f = fields(&["requests"])?;
+            let raw = f.array("requests")?;
+            let mut reqs = Vec::with_capacity(raw.len());
+            for r in raw {
+                let rf = Fields::new(r, "evaluateMany request", &["cluster", "resource", "now"])?;
+                reqs.push(Request {
+                    cluster: rf.str("cluster")?,
+                    resource: rf.enum_("resource", Resource::parse)?,
+                    now: rf.time("now")?,
+                });
+            }
+            let mut out: Vec<Decision> = Vec::with_capacity(reqs.len());
+            p.evaluate_many(&reqs, &mut out);
+            ok(out)
+        }
+        "evaluateAt" => {
+            let f = fields(&["cluster", "resource", "at"])?;
+            let (cluster, resource, at) =
+                (f.cluster("cluster")?, f.enum_("resource", Resource::parse)?, f.time("at")?);
+            ok(p.evaluate_at(cluster, resource, at)?)
+        }
+        "remaining" => {
+            let f = fields(&["cluster", "now"])?;
+            let (cluster, now) = (f.cluster("cluster")?, f.time("now")?);
+            ok(Remaining { remaining_ms: p.remaining(cluster, now)? })
+        }
+        "beginLogDownload" => {
+            let f = fields(&["cluster", "resource", "now"])?;
+            let (cluster, resource, now) =
+                (f.cluster("cluster")?, f.enum_("resource", Resource::parse)?, f.time("now")?);
+            let e = p.begin_log_download(cluster, resource, now)?;
+            let crate::record::EventKind::EmployeeDownloadedClusterLogs { download_id, .. } = &e.kind else {
+                unreachable!("begin_log_download records a download event")
+            };
+            format!("{{\"ok\":{{\"downloadId\":{},\"event\":{}}}}}", to_json(download_id), e.json())
+        }
+        "continueLogDownload" => {
+            let f = fields(&["downloadId", "now"])?;
+            let (id, now) = (f.id("downloadId")?, f.time("now")?);
+            ok(p.continue_log_download(id, now)?)
+        }
+        "finishLogDownload" => {
+            let f = fields(&["downloadId", "now"])?;
+            let (id, now) = (f.id("downloadId")?, f.time("now")?);
+            ok_event(&p.finish_log_download(id, now)?)
+        }
+        "exportRecord" => {
+            fields(&[])?;
+            ok(RecordText { record: p.export_record() })
+        }
+        "verifyRecord" => {
+            let f = fields(&["record"])?;
+            let checked = crate::replay::replay(f.str("record")?)?;
+            ok(Verified { events: checked.record().len() as u64, last_hash: checked.record().last_hash() })
+        }
+        "replay" => {
+            let f = fields(&["record"])?;
+            let rebuilt = crate::replay::replay(f.str("record")?)?;
+            *p = rebuilt;
+            ok(Verified { events: p.record().len() as u64, last_hash: p.record().last_hash() })
+        }
+        "loadAtlas" => {
+            let f = fields(&["orgSettings", "clusters"])?;
+            let (settings, clusters) = (f.req("orgSettings")?, f.array("clusters")?);
+            ok(p.load_atlas(settings, clusters)?)
+        }
+        "describe" => {
+            let f = fields(&["now"])?;
+            let now = f.time("now")?;
+            ok(Describe {
+                org_id: p.org_id(),
+                restrict_employee_access: p.restrict_employee_access(),
+                max_grant_duration_ms: p.max_grant_duration_ms(),
+                projects: p.projects().collect(),
+                clusters: p
+                    .clusters()
+                    .map(|c| ClusterOut {
+                        name: &c.name,
+                        project_id: &c.project_id,
+                        kind: c.kind,
+                        app_services_sync_enabled: c.app_services_sync_enabled,
+                        grant: c.active_grant(now),
+                    })
+                    .collect(),
+                downloads_in_progress: p.downloads_in_progress().collect(),
+            })
+        }
+        other => return Err(Error::UnknownOp { op: crate::error::clip(other) }),
+    })
+}

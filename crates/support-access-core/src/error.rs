@@ -1,0 +1,255 @@
+//! One error enum for every failure the SPEC names. Each variant maps to one stable code
+//! ([`ErrorCode`]), which is what every front end exposes: a Python exception's `.code`, a JS
+//! `Error`'s `.code`, a C `sa_status`, the `code` of a JSON error. The message is for people;
+//! the code is for programs.
+
+use alloc::string::String;
+use core::fmt;
+
+use crate::decision::Reason;
+
+/// The longest user-supplied text an error message repeats; longer values are clipped so an
+/// oversized input cannot make an oversized error.
+const CLIP: usize = 64;
+
+/// Clips user-supplied text for an error message (on a char boundary, with `…`).
+pub(crate) fn clip(s: &str) -> String {
+    if s.len() <= CLIP {
+        return String::from(s);
+    }
+    let mut end = CLIP;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::from(&s[..end]);
+    out.push('…');
+    out
+}
+
+/// Everything that can go wrong, one variant per SPEC error code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The actor's roles do not allow the operation (SPEC §2).
+    #[error("actor `{actor}` may not {action}")]
+    Forbidden {
+        /// The actor's id.
+        actor: String,
+        /// What it tried, e.g. `grant access on cluster Cluster0`.
+        action: String,
+    },
+    /// A value is not one of the SPEC's strings.
+    #[error("`{value}` is not a valid {field}")]
+    InvalidEnumValue {
+        /// The field, e.g. `grantType`.
+        field: &'static str,
+        /// The value given (clipped).
+        value: String,
+    },
+    /// A time could not be read.
+    #[error("invalid timestamp `{value}`: {detail}")]
+    InvalidTimestamp {
+        /// The value given (clipped).
+        value: String,
+        /// Why it was refused.
+        detail: &'static str,
+    },
+    /// A cluster name breaks `^[a-zA-Z0-9][a-zA-Z0-9-]*$` or the 1–64 length.
+    #[error("invalid cluster name `{name}`: names are 1-64 letters, digits and hyphens, starting with a letter or digit")]
+    InvalidClusterName {
+        /// The name given (clipped).
+        name: String,
+    },
+    /// Bad JSON, a missing or extra field, a field of the wrong type, an oversized value.
+    #[error("malformed input: {detail}")]
+    MalformedInput {
+        /// What and where.
+        detail: String,
+    },
+    /// The command's `op` is not one of SPEC section 7.
+    #[error("unknown op `{op}`")]
+    UnknownOp {
+        /// The op given (clipped).
+        op: String,
+    },
+    /// No such project.
+    #[error("project `{project_id}` not found")]
+    ProjectNotFound {
+        /// The project asked for.
+        project_id: String,
+    },
+    /// No such cluster.
+    #[error("cluster `{name}` not found")]
+    ClusterNotFound {
+        /// The cluster asked for.
+        name: String,
+    },
+    /// The project already exists.
+    #[error("project `{project_id}` already exists")]
+    DuplicateProject {
+        /// The project.
+        project_id: String,
+    },
+    /// A cluster of that name already exists in the organization.
+    #[error("cluster `{name}` already exists")]
+    DuplicateCluster {
+        /// The cluster.
+        name: String,
+    },
+    /// Flex and serverless clusters take no grants.
+    #[error("cluster `{name}` is {kind}: only DEDICATED clusters take support access grants")]
+    UnsupportedClusterKind {
+        /// The cluster.
+        name: String,
+        /// Its kind.
+        kind: crate::model::ClusterKind,
+    },
+    /// A sync-data grant on a cluster without App Services sync.
+    #[error("cluster `{name}` does not have App Services sync enabled")]
+    SyncNotEnabled {
+        /// The cluster.
+        name: String,
+    },
+    /// `expirationTime` is not after `now`.
+    #[error("expirationTime {expiration} is not after now ({now})")]
+    ExpirationNotInFuture {
+        /// The requested expiration.
+        expiration: crate::model::Timestamp,
+        /// The time of the request.
+        now: crate::model::Timestamp,
+    },
+    /// `expirationTime` is further than `maxGrantDuration` from `now`.
+    #[error("expirationTime {expiration} is more than {max_ms} ms after now ({now})")]
+    ExpirationTooFar {
+        /// The requested expiration.
+        expiration: crate::model::Timestamp,
+        /// The time of the request.
+        now: crate::model::Timestamp,
+        /// The policy's `maxGrantDurationMs`.
+        max_ms: i64,
+    },
+    /// Revoke with nothing to revoke.
+    #[error("cluster `{name}` has no active grant")]
+    NoActiveGrant {
+        /// The cluster.
+        name: String,
+    },
+    /// A mutation dated before the last recorded event.
+    #[error("now ({now}) is before the last recorded event ({last})")]
+    ClockWentBackwards {
+        /// The time of the request.
+        now: crate::model::Timestamp,
+        /// The time of the last recorded event.
+        last: crate::model::Timestamp,
+    },
+    /// A log download was asked for without access.
+    #[error("access denied: {reason}")]
+    AccessDenied {
+        /// Why evaluation denied it.
+        reason: Reason,
+    },
+    /// No download in progress with that id.
+    #[error("download `{download_id}` not found or already finished")]
+    DownloadNotFound {
+        /// The id given (clipped).
+        download_id: String,
+    },
+    /// The record is not what this core would have written.
+    #[error("record tampered at seq {seq}: {detail}")]
+    RecordTampered {
+        /// The first event that is wrong (1-based; one past the end for a missing event).
+        seq: u64,
+        /// What is wrong with it.
+        detail: String,
+    },
+}
+
+macro_rules! codes {
+    ($( $variant:ident = $text:literal, )+) => {
+        /// The stable codes of SPEC section 6, one per [`Error`] variant.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[repr(u32)]
+        pub enum ErrorCode {
+            $( #[doc = $text] $variant, )+
+        }
+
+        impl ErrorCode {
+            /// Every code, in SPEC order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),+];
+
+            /// The code's SPEC string.
+            pub const fn as_str(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $text, )+ }
+            }
+        }
+
+        impl Error {
+            /// The stable code of this error.
+            pub fn code(&self) -> ErrorCode {
+                match self { $( Error::$variant { .. } => ErrorCode::$variant, )+ }
+            }
+        }
+    };
+}
+
+codes! {
+    Forbidden = "FORBIDDEN",
+    InvalidEnumValue = "INVALID_ENUM_VALUE",
+    InvalidTimestamp = "INVALID_TIMESTAMP",
+    InvalidClusterName = "INVALID_CLUSTER_NAME",
+    MalformedInput = "MALFORMED_INPUT",
+    UnknownOp = "UNKNOWN_OP",
+    ProjectNotFound = "PROJECT_NOT_FOUND",
+    ClusterNotFound = "CLUSTER_NOT_FOUND",
+    DuplicateProject = "DUPLICATE_PROJECT",
+    DuplicateCluster = "DUPLICATE_CLUSTER",
+    UnsupportedClusterKind = "UNSUPPORTED_CLUSTER_KIND",
+    SyncNotEnabled = "SYNC_NOT_ENABLED",
+    ExpirationNotInFuture = "EXPIRATION_NOT_IN_FUTURE",
+    ExpirationTooFar = "EXPIRATION_TOO_FAR",
+    NoActiveGrant = "NO_ACTIVE_GRANT",
+    ClockWentBackwards = "CLOCK_WENT_BACKWARDS",
+    AccessDenied = "ACCESS_DENIED",
+    DownloadNotFound = "DOWNLOAD_NOT_FOUND",
+    RecordTampered = "RECORD_TAMPERED",
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Error {
+    pub(crate) fn malformed(detail: impl Into<String>) -> Error {
+        Error::MalformedInput { detail: detail.into() }
+    }
+
+    pub(crate) fn invalid_enum(field: &'static str, value: &str) -> Error {
+        Error::InvalidEnumValue { field, value: clip(value) }
+    }
+
+    pub(crate) fn cluster_not_found(name: &str) -> Error {
+        Error::ClusterNotFound { name: clip(name) }
+    }
+
+    pub(crate) fn tampered(seq: u64, detail: impl Into<String>) -> Error {
+        Error::RecordTampered { seq, detail: detail.into() }
+    }
+
+    /// For `RECORD_TAMPERED`: the first bad event's `seq`.
+    pub fn seq(&self) -> Option<u64> {
+        match self {
+            Error::RecordTampered { seq, .. } => Some(*seq),
+            _ => None,
+        }
+    }
+
+    /// For `ACCESS_DENIED`: why access was denied.
+    pub fn reason(&self) -> Option<Reason> {
+        match self {
+            Error::AccessDenied { reason } => Some(*reason),
+            _ => None,
+        }
+    }
+}

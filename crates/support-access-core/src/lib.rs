@@ -1,0 +1,77 @@
+//! # support-access-core
+//!
+//! Decides, and records, who may reach a managed database cluster's backend: the policy core of
+//! *support-access*, modeled on MongoDB Atlas' "MongoDB Support access to backend
+//! infrastructure". An organization may block support staff (`restrictEmployeeAccess`); cluster
+//! admins then grant time-limited access of a given type, revoke it at any time, and it expires
+//! on its own. Every change is an event in a hash-chained record that alone rebuilds the policy.
+//!
+//! One core serves every runtime (C, Python, Node, WebAssembly, the CLI): each front end wraps
+//! either the typed API ([`Policy`]) or the JSON command interface ([`apply`]), never its own
+//! copy of the rules. The contract is `SPEC.md`; the conformance vectors in `tests/vectors/`
+//! are its executable form.
+//!
+//! ```
+//! use support_access_core::{Actor, GrantType, Policy, PolicyOptions, Reason, Resource, Timestamp};
+//!
+//! let mut options = PolicyOptions::new("org-1");
+//! options.restrict_employee_access = true;
+//! let mut policy = Policy::new(options)?;
+//! let owner = Actor::org_owner("alice")?;
+//! let now = Timestamp::parse_rfc3339("2026-11-28T12:00:00Z")?;
+//! policy.add_project(&owner, "p1", now)?;
+//! policy.add_cluster(&owner, "p1", "Cluster0", Default::default(), false, now)?;
+//!
+//! let d = policy.evaluate("Cluster0", Resource::DatabaseLogs, now)?;
+//! assert!(!d.allowed);
+//! assert_eq!(d.reason, Reason::NoGrant);
+//!
+//! policy.grant(&owner, "Cluster0", GrantType::ClusterDatabaseLogs, now, None)?;
+//! let d = policy.evaluate("Cluster0", Resource::DatabaseLogs, now)?;
+//! assert!(d.allowed);
+//! assert_eq!(d.remaining_ms, Some(24 * 3600 * 1000));
+//!
+//! // The record alone rebuilds the policy.
+//! let again = Policy::replay(&policy.export_record())?;
+//! assert_eq!(again, policy);
+//! # Ok::<(), support_access_core::Error>(())
+//! ```
+//!
+//! ## Features
+//! - `std` (default): `std`-backed serde_json and friends. Without it the crate is `#![no_std]`
+//!   and needs only `alloc` (it builds for `thumbv7em-none-eabihf`).
+//!
+//! ## Time
+//! The core never reads a clock. Every operation takes its time ([`Timestamp`], UTC,
+//! millisecond precision) from the caller. A grant is active while `now < expirationTime`.
+//!
+//! ## The record's canonical encoding
+//! See [`record`] for the exact bytes that are hashed and [`replay`] for how verification works.
+#![no_std]
+#![deny(missing_docs)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod command;
+pub mod decision;
+pub mod error;
+pub mod grant;
+pub mod model;
+pub mod policy;
+pub mod record;
+pub mod replay;
+pub mod wire;
+
+pub use command::{apply, apply_bytes, error_json, new_policy_json};
+pub use decision::{Decision, Reason};
+pub use error::{Error, ErrorCode};
+pub use grant::{GrantState, DEFAULT_GRANT_MS};
+pub use model::{Actor, ClusterKind, GrantType, Resource, Role, RoleName, Timestamp};
+pub use policy::{Cluster, ClusterId, LoadSummary, Policy, PolicyOptions, Request};
+pub use record::{AtlasGrant, Event, EventKind, Record};
+pub use replay::verify;
+
+/// The crate version, for front ends to report.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,645 @@
+//! The policy: one organization's projects, clusters and grants, and the record of every change.
+//! Every mutation checks everything first (SPEC §3 order of checks) and only then sweeps due
+//! expiries and changes state, so a failed call leaves the policy and its record untouched.
+
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use hashbrown::HashMap;
+
+use crate::decision::{decide, ClusterView, Decision};
+use crate::error::Error;
+use crate::grant::{expiration_for, Ending, GrantState, DEFAULT_GRANT_MS};
+use crate::model::{check_cluster_name, Actor, ClusterKind, GrantType, Resource, Timestamp};
+use crate::record::{AtlasGrant, Event, EventKind, LoadedCluster, Record, ReplacedGrant};
+use crate::wire::check_id;
+
+/// How a policy is created: the SPEC §7 options `{orgId, restrictEmployeeAccess?, maxGrantDurationMs?}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PolicyOptions {
+    /// The organization.
+    pub org_id: String,
+    /// Start with support access blocked (default false).
+    pub restrict_employee_access: bool,
+    /// Longest grant allowed, in ms; `None` lifts the bound. Default 24 h.
+    pub max_grant_duration_ms: Option<i64>,
+}
+
+impl PolicyOptions {
+    /// Options with the defaults: unrestricted, 24 h maximum grant.
+    pub fn new(org_id: impl Into<String>) -> PolicyOptions {
+        PolicyOptions {
+            org_id: org_id.into(),
+            restrict_employee_access: false,
+            max_grant_duration_ms: Some(DEFAULT_GRANT_MS),
+        }
+    }
+}
+
+/// A small, stable handle for a cluster, resolved once by name ([`Policy::cluster_id`]) for the
+/// hot path. A removed cluster's id never comes back, even if a cluster of the same name is added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClusterId(pub u32);
+
+/// A cluster and its last grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cluster {
+    /// Name (unique in the organization).
+    pub name: String,
+    /// Project.
+    pub project_id: String,
+    /// Kind.
+    pub kind: ClusterKind,
+    /// App Services sync.
+    pub app_services_sync_enabled: bool,
+    /// The last grant, active or not.
+    pub grant: Option<GrantState>,
+}
+
+impl Cluster {
+    fn view(&self) -> ClusterView<'_> {
+        ClusterView { sync_enabled: self.app_services_sync_enabled, grant: self.grant.as_ref() }
+    }
+
+    /// The active grant at `now`, in Admin API form.
+    pub fn active_grant(&self, now: Timestamp) -> Option<AtlasGrant> {
+        self.grant.as_ref().filter(|g| g.is_active(now)).map(|g| AtlasGrant {
+            grant_type: g.grant_type,
+            expiration_time: g.expiration,
+        })
+    }
+}
+
+/// A log download in progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Download {
+    cluster: String,
+    decision: Decision,
+}
+
+/// What [`Policy::load_atlas`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadSummary {
+    /// Projects created for `groupId`s not seen before.
+    pub projects: usize,
+    /// Clusters loaded.
+    pub clusters: usize,
+    /// Grants loaded (still in force).
+    pub grants: usize,
+    /// Grants skipped because they had already expired by the record's time.
+    pub expired_grants_skipped: usize,
+}
+
+/// One question for [`Policy::evaluate_many`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request<'a> {
+    /// Cluster name.
+    pub cluster: &'a str,
+    /// What support wants to reach.
+    pub resource: Resource,
+    /// When.
+    pub now: Timestamp,
+}
+
+/// One organization's support-access policy and its record.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    org_id: String,
+    restrict: bool,
+    max_grant_ms: Option<i64>,
+    projects: BTreeSet<String>,
+    clusters: Vec<Option<Cluster>>,
+    by_name: HashMap<String, ClusterId>,
+    downloads: BTreeMap<String, Download>,
+    pub(crate) record: Record,
+}
+
+impl PartialEq for Policy {
+    /// Two policies are equal when their state and record are: what replay must reproduce.
+    fn eq(&self, other: &Policy) -> bool {
+        self.org_id == other.org_id
+            && self.restrict == other.restrict
+            && self.max_grant_ms == other.max_grant_ms
+            && self.projects == other.projects
+            && self.clusters == other.clusters
+            && self.by_name == other.by_name
+            && self.downloads == other.downloads
+            && self.record == other.record
+    }
+}
+
+impl Policy {
+    /// Creates a policy; its record starts with `POLICY_CREATED` at 1970-01-01T00:00:00.000Z
+    /// (the core knows no clock, so creation is not a moment it can stamp).
+    pub fn new(options: PolicyOptions) -> Result<Policy, Error> {
+        check_id("orgId", &options.org_id)?;
+        if let Some(ms) = options.max_grant_duration_ms {
+            if ms <= 0 {
+                return Err(Error::malformed("`maxGrantDurationMs` must be a positive integer or null"));
+            }
+        }
+        let mut p = Policy {
+            org_id: options.org_id.clone(),
+            restrict: options.restrict_employee_access,
+            max_grant_ms: options.max_grant_duration_ms,
+            projects: BTreeSet::new(),
+            clusters: Vec::new(),
+            by_name: HashMap::new(),
+            downloads: BTreeMap::new(),
+            record: Record::default(),
+        };
+        p.record.append(
+            Timestamp::EPOCH,
+            None,
+            EventKind::PolicyCreated {
+                org_id: options.org_id,
+                restrict_employee_access: options.restrict_employee_access,
+                max_grant_duration_ms: options.max_grant_duration_ms,
+            },
+        );
+        Ok(p)
+    }
+
+    /// Creates a policy from its SPEC §7 options JSON.
+    pub fn from_options_json(json: &str) -> Result<Policy, Error> {
+        Policy::new(crate::wire::parse_options(json)?)
+    }
+
+    /// The organization.
+    pub fn org_id(&self) -> &str {
+        &self.org_id
+    }
+
+    /// Whether support access is restricted (Atlas `restrictEmployeeAccess`).
+    pub fn restrict_employee_access(&self) -> bool {
+        self.restrict
+    }
+
+    /// The longest grant allowed, in ms (`None`: no bound).
+    pub fn max_grant_duration_ms(&self) -> Option<i64> {
+        self.max_grant_ms
+    }
+
+    /// The projects, in id order.
+    pub fn projects(&self) -> impl Iterator<Item = &str> + '_ {
+        self.projects.iter().map(String::as_str)
+    }
+
+    /// The clusters, in the order they were added.
+    pub fn clusters(&self) -> impl Iterator<Item = &Cluster> + '_ {
+        self.clusters.iter().flatten()
+    }
+
+    /// A cluster by name.
+    pub fn cluster(&self, name: &str) -> Option<&Cluster> {
+        self.cluster_id(name).and_then(|id| self.cluster_by_id(id))
+    }
+
+    /// Resolves a name to the id the fast paths take.
+    #[inline]
+    pub fn cluster_id(&self, name: &str) -> Option<ClusterId> {
+        self.by_name.get(name).copied()
+    }
+
+    /// A cluster by id (`None` once removed).
+    #[inline]
+    pub fn cluster_by_id(&self, id: ClusterId) -> Option<&Cluster> {
+        self.clusters.get(id.0 as usize).and_then(Option::as_ref)
+    }
+
+    /// The record.
+    pub fn record(&self) -> &Record {
+        &self.record
+    }
+
+    /// The record as JSON Lines.
+    pub fn export_record(&self) -> String {
+        self.record.export()
+    }
+
+    /// The record's events, parsed.
+    pub fn events(&self) -> Vec<Event> {
+        self.record
+            .lines()
+            .map(|l| crate::replay::parse_event(l).expect("a policy's own record parses"))
+            .collect()
+    }
+
+    // ----- evaluation: never mutates, never allocates -----
+
+    /// SPEC §4 for a cluster by name. An unknown cluster is `CLUSTER_NOT_FOUND`
+    /// (or `INVALID_CLUSTER_NAME` when the name could never exist).
+    #[inline]
+    pub fn evaluate(&self, cluster: &str, resource: Resource, now: Timestamp) -> Result<Decision, Error> {
+        match self.cluster_id(cluster) {
+            Some(id) => self.evaluate_id(id, resource, now),
+            None => Err(not_found(cluster)),
+        }
+    }
+
+    /// SPEC §4 for a cluster by id: the hot path.
+    #[inline]
+    pub fn evaluate_id(&self, id: ClusterId, resource: Resource, now: Timestamp) -> Result<Decision, Error> {
+        match self.cluster_by_id(id) {
+            Some(c) => Ok(decide(self.restrict, c.view(), resource, now)),
+            None => Err(Error::ClusterNotFound { name: format!("#{}", id.0) }),
+        }
+    }
+
+    /// SPEC §4 in batch mode: unknown clusters are denied `CLUSTER_NOT_FOUND`, not errors.
+    /// `out` is cleared and filled in request order; reuse it to evaluate without allocating.
+    pub fn evaluate_many(&self, requests: &[Request<'_>], out: &mut Vec<Decision>) {
+        out.clear();
+        out.extend(requests.iter().map(|r| match self.cluster(r.cluster) {
+            Some(c) => decide(self.restrict, c.view(), r.resource, r.now),
+            None => Decision::CLUSTER_NOT_FOUND,
+        }));
+    }
+
+    /// Time left on the active grant at `now`, in ms (`None` without one).
+    pub fn remaining(&self, cluster: &str, now: Timestamp) -> Result<Option<i64>, Error> {
+        let c = self.cluster(cluster).ok_or_else(|| not_found(cluster))?;
+        Ok(c.active_grant(now).map(|g| g.expiration_time.millis() - now.millis()))
+    }
+
+    /// SPEC §4 for a past (or any) time, from the record alone: the state the record implies
+    /// after every event at or before `at`, judged at `at`.
+    pub fn evaluate_at(&self, cluster: &str, resource: Resource, at: Timestamp) -> Result<Decision, Error> {
+        let n = self.record.count_until(at);
+        let past = crate::replay::replay_lines(self.record.lines().take(n))
+            .expect("a prefix of a policy's own record replays");
+        past.evaluate(cluster, resource, at)
+    }
+
+    // ----- mutations -----
+
+    fn check_clock(&self, now: Timestamp) -> Result<(), Error> {
+        let last = self.record.last_at();
+        if now < last {
+            Err(Error::ClockWentBackwards { now, last })
+        } else {
+            Ok(())
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Result<(ClusterId, &Cluster), Error> {
+        let id = self.cluster_id(name).ok_or_else(|| Error::cluster_not_found(name))?;
+        Ok((id, self.cluster_by_id(id).expect("by_name only holds live clusters")))
+    }
+
+    fn forbidden(actor: &Actor, action: String) -> Error {
+        Error::Forbidden { actor: crate::error::clip(&actor.id), action }
+    }
+
+    /// Records `EMPLOYEE_ACCESS_EXPIRED` for every grant due at `now`, stamped with its
+    /// expiration, in (expiration, cluster name) order.
+    fn sweep(&mut self, now: Timestamp) -> Vec<Event> {
+        let mut due: Vec<(Timestamp, usize)> = self
+            .clusters
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let g = c.as_ref()?.grant.as_ref()?;
+                g.is_due(now).then_some((g.expiration, i))
+            })
+            .collect();
+        due.sort_by(|a, b| {
+            a.0.cmp(&b.0).then_with(|| {
+                let name = |i: usize| self.clusters[i].as_ref().map(|c| c.name.as_str());
+                name(a.1).cmp(&name(b.1))
+            })
+        });
+        let mut events = Vec::with_capacity(due.len());
+        for (at, i) in due {
+            let c = self.clusters[i].as_mut().expect("due clusters exist");
+            let g = c.grant.as_mut().expect("due clusters hold a grant");
+            g.ended = Some(Ending::Expired);
+            let kind = EventKind::EmployeeAccessExpired {
+                cluster: c.name.clone(),
+                grant_type: g.grant_type,
+                expiration_time: g.expiration,
+            };
+            events.push(self.record.append(at, None, kind));
+        }
+        events
+    }
+
+    /// Sets the org's `restrictEmployeeAccess` (`ORG_OWNER` only). Recorded even when unchanged.
+    pub fn set_restriction(&mut self, actor: &Actor, restrict: bool, now: Timestamp) -> Result<Event, Error> {
+        self.check_clock(now)?;
+        if !actor.is_org_owner() {
+            return Err(Self::forbidden(actor, String::from("change the organization's support access setting")));
+        }
+        self.sweep(now);
+        self.restrict = restrict;
+        let kind = if restrict {
+            EventKind::OrgEmployeeAccessRestricted
+        } else {
+            EventKind::OrgEmployeeAccessUnrestricted
+        };
+        Ok(self.record.append(now, Some(actor), kind))
+    }
+
+    /// Adds a project.
+    pub fn add_project(&mut self, actor: &Actor, project_id: &str, now: Timestamp) -> Result<Event, Error> {
+        check_id("projectId", project_id)?;
+        self.check_clock(now)?;
+        if !actor.may_manage_inventory(project_id) {
+            return Err(Self::forbidden(actor, format!("add project {project_id}")));
+        }
+        if self.projects.contains(project_id) {
+            return Err(Error::DuplicateProject { project_id: String::from(project_id) });
+        }
+        self.sweep(now);
+        self.projects.insert(String::from(project_id));
+        Ok(self.record.append(now, Some(actor), EventKind::ProjectAdded { project_id: String::from(project_id) }))
+    }
+
+    /// Removes a project and its clusters (and their grants).
+    pub fn remove_project(&mut self, actor: &Actor, project_id: &str, now: Timestamp) -> Result<Event, Error> {
+        check_id("projectId", project_id)?;
+        self.check_clock(now)?;
+        if !self.projects.contains(project_id) {
+            return Err(Error::ProjectNotFound { project_id: String::from(project_id) });
+        }
+        if !actor.may_manage_inventory(project_id) {
+            return Err(Self::forbidden(actor, format!("remove project {project_id}")));
+        }
+        self.sweep(now);
+        let mut removed = Vec::new();
+        for slot in &mut self.clusters {
+            if slot.as_ref().is_some_and(|c| c.project_id == project_id) {
+                let c = slot.take().expect("checked above");
+                self.by_name.remove(&c.name);
+                removed.push(c.name);
+            }
+        }
+        removed.sort();
+        self.projects.remove(project_id);
+        let kind = EventKind::ProjectRemoved { project_id: String::from(project_id), clusters_removed: removed };
+        Ok(self.record.append(now, Some(actor), kind))
+    }
+
+    /// Adds a cluster to a project.
+    pub fn add_cluster(
+        &mut self,
+        actor: &Actor,
+        project_id: &str,
+        name: &str,
+        kind: ClusterKind,
+        app_services_sync_enabled: bool,
+        now: Timestamp,
+    ) -> Result<Event, Error> {
+        check_id("projectId", project_id)?;
+        check_cluster_name(name)?;
+        self.check_clock(now)?;
+        if !self.projects.contains(project_id) {
+            return Err(Error::ProjectNotFound { project_id: String::from(project_id) });
+        }
+        if !actor.may_manage_inventory(project_id) {
+            return Err(Self::forbidden(actor, format!("add a cluster to project {project_id}")));
+        }
+        if self.by_name.contains_key(name) {
+            return Err(Error::DuplicateCluster { name: String::from(name) });
+        }
+        self.sweep(now);
+        self.insert_cluster(Cluster {
+            name: String::from(name),
+            project_id: String::from(project_id),
+            kind,
+            app_services_sync_enabled,
+            grant: None,
+        });
+        let kind = EventKind::ClusterAdded {
+            cluster: String::from(name),
+            project_id: String::from(project_id),
+            kind,
+            app_services_sync_enabled,
+        };
+        Ok(self.record.append(now, Some(actor), kind))
+    }
+
+    fn insert_cluster(&mut self, c: Cluster) {
+        let id = ClusterId(u32::try_from(self.clusters.len()).expect("fewer than 2^32 clusters"));
+        self.by_name.insert(c.name.clone(), id);
+        self.clusters.push(Some(c));
+    }
+
+    /// Removes a cluster (and drops its grant).
+    pub fn remove_cluster(&mut self, actor: &Actor, name: &str, now: Timestamp) -> Result<Event, Error> {
+        check_cluster_name(name)?;
+        self.check_clock(now)?;
+        let (id, c) = self.lookup(name)?;
+        if !actor.may_manage_inventory(&c.project_id) {
+            return Err(Self::forbidden(actor, format!("remove cluster {name}")));
+        }
+        self.sweep(now);
+        let c = self.clusters[id.0 as usize].take().expect("looked up");
+        self.by_name.remove(name);
+        let kind = EventKind::ClusterRemoved { cluster: c.name, project_id: c.project_id };
+        Ok(self.record.append(now, Some(actor), kind))
+    }
+
+    /// Grants (or re-grants, replacing the active grant) support access to a cluster until
+    /// `expiration` (default `now` + 24 h).
+    pub fn grant(
+        &mut self,
+        actor: &Actor,
+        cluster: &str,
+        grant_type: GrantType,
+        now: Timestamp,
+        expiration: Option<Timestamp>,
+    ) -> Result<Event, Error> {
+        check_cluster_name(cluster)?;
+        self.check_clock(now)?;
+        let (id, c) = self.lookup(cluster)?;
+        if !actor.may_manage_grants(&c.project_id) {
+            return Err(Self::forbidden(actor, format!("grant support access on cluster {cluster}")));
+        }
+        if c.kind != ClusterKind::Dedicated {
+            return Err(Error::UnsupportedClusterKind { name: String::from(cluster), kind: c.kind });
+        }
+        if grant_type == GrantType::ClusterInfrastructureAndAppServicesSyncData && !c.app_services_sync_enabled {
+            return Err(Error::SyncNotEnabled { name: String::from(cluster) });
+        }
+        let expiration = expiration_for(now, expiration, self.max_grant_ms)?;
+        self.sweep(now);
+        let c = self.clusters[id.0 as usize].as_mut().expect("looked up");
+        let replaced = c.grant.as_ref().filter(|g| g.is_active(now)).map(|g| ReplacedGrant {
+            grant_type: g.grant_type,
+            expiration_time: g.expiration,
+            granted_at: g.granted_at,
+        });
+        c.grant = Some(GrantState {
+            grant_type,
+            expiration,
+            granted_at: now,
+            granted_by: Some(actor.id.clone()),
+            ended: None,
+        });
+        let kind = EventKind::EmployeeAccessGranted {
+            cluster: String::from(cluster),
+            grant_type,
+            expiration_time: expiration,
+            replaced,
+        };
+        Ok(self.record.append(now, Some(actor), kind))
+    }
+
+    /// Ends the active grant now.
+    pub fn revoke(&mut self, actor: &Actor, cluster: &str, now: Timestamp) -> Result<Event, Error> {
+        check_cluster_name(cluster)?;
+        self.check_clock(now)?;
+        let (id, c) = self.lookup(cluster)?;
+        if !actor.may_manage_grants(&c.project_id) {
+            return Err(Self::forbidden(actor, format!("revoke support access on cluster {cluster}")));
+        }
+        if c.active_grant(now).is_none() {
+            return Err(Error::NoActiveGrant { name: String::from(cluster) });
+        }
+        self.sweep(now);
+        let c = self.clusters[id.0 as usize].as_mut().expect("looked up");
+        let g = c.grant.as_mut().expect("active grant checked");
+        g.ended = Some(Ending::Revoked(now));
+        let kind = EventKind::EmployeeAccessRevoked {
+            cluster: String::from(cluster),
+            grant_type: g.grant_type,
+            expiration_time: g.expiration,
+        };
+        Ok(self.record.append(now, Some(actor), kind))
+    }
+
+    /// Records `EMPLOYEE_ACCESS_EXPIRED` for every grant that ran out by `now`.
+    pub fn expire_due(&mut self, now: Timestamp) -> Result<Vec<Event>, Error> {
+        self.check_clock(now)?;
+        Ok(self.sweep(now))
+    }
+
+    /// Starts a log download if support may read that log now; records
+    /// `EMPLOYEE_DOWNLOADED_CLUSTER_LOGS` and returns it (its `download_id` names the download).
+    pub fn begin_log_download(&mut self, cluster: &str, resource: Resource, now: Timestamp) -> Result<Event, Error> {
+        if !matches!(resource, Resource::DatabaseLogs | Resource::AuditLogs) {
+            return Err(Error::InvalidEnumValue {
+                field: "log resource (DATABASE_LOGS or AUDIT_LOGS)",
+                value: String::from(resource.as_str()),
+            });
+        }
+        check_cluster_name(cluster)?;
+        self.check_clock(now)?;
+        let (_, c) = self.lookup(cluster)?;
+        let decision = decide(self.restrict, c.view(), resource, now);
+        if !decision.allowed {
+            return Err(Error::AccessDenied { reason: decision.reason });
+        }
+        self.sweep(now);
+        let download_id = format!("dl-{}", self.record.len() + 1);
+        self.downloads.insert(download_id.clone(), Download { cluster: String::from(cluster), decision });
+        let kind = EventKind::EmployeeDownloadedClusterLogs { cluster: String::from(cluster), resource, download_id };
+        Ok(self.record.append(now, None, kind))
+    }
+
+    /// A download in progress stays allowed until finished, whatever happened to the grant since
+    /// it began. The decision is the one that let it begin, with the time left on that grant.
+    pub fn continue_log_download(&self, download_id: &str, now: Timestamp) -> Result<Decision, Error> {
+        let d = self.downloads.get(download_id).ok_or_else(|| download_not_found(download_id))?;
+        let mut decision = d.decision;
+        decision.remaining_ms = decision
+            .expiration_time
+            .map(|e| e.millis() - now.millis())
+            .filter(|ms| *ms > 0);
+        Ok(decision)
+    }
+
+    /// Finishes a download in progress (records `EMPLOYEE_LOG_DOWNLOAD_FINISHED`).
+    pub fn finish_log_download(&mut self, download_id: &str, now: Timestamp) -> Result<Event, Error> {
+        self.check_clock(now)?;
+        if !self.downloads.contains_key(download_id) {
+            return Err(download_not_found(download_id));
+        }
+        self.sweep(now);
+        let d = self.downloads.remove(download_id).expect("checked above");
+        let kind = EventKind::EmployeeLogDownloadFinished { cluster: d.cluster, download_id: String::from(download_id) };
+        Ok(self.record.append(now, None, kind))
+    }
+
+    /// The ids of downloads in progress.
+    pub fn downloads_in_progress(&self) -> impl Iterator<Item = &str> + '_ {
+        self.downloads.keys().map(String::as_str)
+    }
+
+    /// Loads Admin API JSON: an org settings document (`restrictEmployeeAccess`) and cluster
+    /// descriptions (`name`, `groupId`, optional `mongoDBEmployeeAccessGrant`). Projects are
+    /// created for unseen `groupId`s; grants that expired by the record's time are skipped.
+    /// Recorded as one `ATLAS_LOADED` event at the record's current time.
+    pub fn load_atlas(
+        &mut self,
+        org_settings: &serde_json::Value,
+        clusters: &[serde_json::Value],
+    ) -> Result<LoadSummary, Error> {
+        let (restrict, loaded, skipped) = crate::wire::parse_atlas(org_settings, clusters, self.record.last_at())?;
+        let mut summary = self.apply_atlas(restrict, loaded)?;
+        summary.expired_grants_skipped = skipped;
+        Ok(summary)
+    }
+
+    /// Applies a normalized Atlas load (shared by `load_atlas` and replay).
+    pub(crate) fn apply_atlas(&mut self, restrict: Option<bool>, clusters: Vec<LoadedCluster>) -> Result<LoadSummary, Error> {
+        let at = self.record.last_at();
+        let mut seen = BTreeSet::new();
+        for c in &clusters {
+            if self.by_name.contains_key(&c.cluster) || !seen.insert(c.cluster.as_str()) {
+                return Err(Error::DuplicateCluster { name: c.cluster.clone() });
+            }
+            if let Some(g) = &c.grant {
+                if c.kind != ClusterKind::Dedicated {
+                    return Err(Error::UnsupportedClusterKind { name: c.cluster.clone(), kind: c.kind });
+                }
+                if g.grant_type == GrantType::ClusterInfrastructureAndAppServicesSyncData && !c.app_services_sync_enabled {
+                    return Err(Error::SyncNotEnabled { name: c.cluster.clone() });
+                }
+                if g.expiration_time <= at {
+                    return Err(Error::ExpirationNotInFuture { expiration: g.expiration_time, now: at });
+                }
+            }
+        }
+        let mut summary = LoadSummary { projects: 0, clusters: clusters.len(), grants: 0, expired_grants_skipped: 0 };
+        if let Some(r) = restrict {
+            self.restrict = r;
+        }
+        for c in &clusters {
+            if self.projects.insert(c.project_id.clone()) {
+                summary.projects += 1;
+            }
+            summary.grants += usize::from(c.grant.is_some());
+            self.insert_cluster(Cluster {
+                name: c.cluster.clone(),
+                project_id: c.project_id.clone(),
+                kind: c.kind,
+                app_services_sync_enabled: c.app_services_sync_enabled,
+                grant: c.grant.map(|g| GrantState {
+                    grant_type: g.grant_type,
+                    expiration: g.expiration_time,
+                    granted_at: at,
+                    granted_by: None,
+                    ended: None,
+                }),
+            });
+        }
+        self.record.append(at, None, EventKind::AtlasLoaded { restrict_employee_access: restrict, clusters });
+        Ok(summary)
+    }
+}
+
+fn not_found(cluster: &str) -> Error {
+    match check_cluster_name(cluster) {
+        Ok(_) => Error::cluster_not_found(cluster),
+        Err(e) => e,
+    }
+}
+
+fn download_not_found(id: &str) -> Error {
+    Error::DownloadNotFound { download_id: crate::error::clip(id) }
+}

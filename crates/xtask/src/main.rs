@@ -1,0 +1,63 @@
+//! `cargo xtask …`: builds everything, installs what the tests need (idempotently, cached under
+//! `.cache/`), and runs every test of every front end, closing with one `N passed, N failed` line.
+//!
+//! Usage:
+//!   cargo xtask test [--only STEP,STEP…]   run every step (or some): see `STEPS`
+//!   cargo xtask vectors [--bless]          regenerate tests/vectors/vectors.txt (and, with
+//!                                          --bless, rewrite each vector's `expect` from the core)
+//!   cargo xtask web                        serve the browser demo (examples/web)
+//!   cargo xtask bench                      run the benchmarks whose figures go in docs/benchmarks.md
+
+mod ctx;
+mod rust;
+mod vectors;
+
+use std::process::ExitCode;
+
+use ctx::Ctx;
+
+/// Every test step, in the order `cargo xtask test` runs them.
+const STEPS: &[(&str, fn(&mut Ctx))] = &[
+    ("fmt", rust::fmt),
+    ("clippy", rust::clippy),
+    ("rust", rust::tests),
+    ("nostd", rust::no_std),
+    ("vectors", vectors::drift),
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut ctx = Ctx::new();
+    match args.first().map(String::as_str) {
+        Some("test") => {
+            let only: Option<Vec<String>> = args
+                .iter()
+                .position(|a| a == "--only")
+                .and_then(|i| args.get(i + 1))
+                .map(|s| s.split(',').map(String::from).collect());
+            if let Some(only) = &only {
+                if let Some(bad) = only.iter().find(|o| !STEPS.iter().any(|(n, _)| n == o)) {
+                    eprintln!("unknown step `{bad}`; steps: {}", step_names());
+                    return ExitCode::from(2);
+                }
+            }
+            for (name, step) in STEPS {
+                if only.as_ref().is_none_or(|o| o.iter().any(|x| x == name)) {
+                    ctx.section(name);
+                    step(&mut ctx);
+                }
+            }
+            ctx.finish()
+        }
+        Some("vectors") => vectors::generate(&mut ctx, args.iter().any(|a| a == "--bless")),
+        Some("bench") => rust::bench(&mut ctx),
+        _ => {
+            eprintln!("usage: cargo xtask test [--only {}] | vectors [--bless] | bench", step_names());
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn step_names() -> String {
+    STEPS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(",")
+}
