@@ -8,9 +8,14 @@
 //!   cargo xtask web                        serve the browser demo (examples/web)
 //!   cargo xtask bench                      run the benchmarks whose figures go in docs/benchmarks.md
 
+mod c;
+mod cli;
 mod ctx;
+mod node;
+mod python;
 mod rust;
 mod vectors;
+mod wasm;
 
 use std::process::ExitCode;
 
@@ -23,6 +28,11 @@ const STEPS: &[(&str, fn(&mut Ctx))] = &[
     ("rust", rust::tests),
     ("nostd", rust::no_std),
     ("vectors", vectors::drift),
+    ("cli", cli::run),
+    ("c", c::run),
+    ("python", python::run),
+    ("node", node::run),
+    ("wasm", wasm::run),
 ];
 
 fn main() -> ExitCode {
