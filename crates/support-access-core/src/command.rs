@@ -92,7 +92,14 @@ fn ok_event(e: &Event) -> String {
 /// `RECORD_TAMPERED` and `reason` for `ACCESS_DENIED`.
 pub fn error_json(e: &Error) -> String {
     let message = format!("{e}");
-    to_json(&ErrWrap { error: ErrBody { code: e.code().as_str(), message: &message, seq: e.seq(), reason: e.reason() } })
+    to_json(&ErrWrap {
+        error: ErrBody {
+            code: e.code().as_str(),
+            message: &message,
+            seq: e.seq(),
+            reason: e.reason(),
+        },
+    })
 }
 
 /// Runs one SPEC §7 command against a policy and returns the result JSON. Never panics on any
@@ -108,7 +115,10 @@ pub fn apply(policy: &mut Policy, command: &str) -> String {
 pub fn apply_bytes(policy: &mut Policy, command: &[u8]) -> String {
     match core::str::from_utf8(command) {
         Result::Ok(s) => apply(policy, s),
-        Err(e) => error_json(&Error::malformed(format!("command is not UTF-8 (invalid byte at {})", e.valid_up_to()))),
+        Err(e) => error_json(&Error::malformed(format!(
+            "command is not UTF-8 (invalid byte at {})",
+            e.valid_up_to()
+        ))),
     }
 }
 
@@ -119,13 +129,20 @@ pub fn new_policy_json(options: &str) -> Result<Policy, String> {
 
 fn run(p: &mut Policy, text: &str) -> Result<String, Error> {
     if text.len() > MAX_COMMAND_LEN {
-        return Err(Error::malformed(format!("command longer than {MAX_COMMAND_LEN} bytes")));
+        return Err(Error::malformed(format!(
+            "command longer than {MAX_COMMAND_LEN} bytes"
+        )));
     }
     let v = parse_json(text)?;
     let op = {
-        let obj = v.as_object().ok_or_else(|| Error::malformed("a command must be a JSON object"))?;
-        let op = obj.get("op").ok_or_else(|| Error::malformed("missing field `op` in command"))?;
-        op.as_str().ok_or_else(|| Error::malformed("field `op` in command must be a string"))?
+        let obj = v
+            .as_object()
+            .ok_or_else(|| Error::malformed("a command must be a JSON object"))?;
+        let op = obj
+            .get("op")
+            .ok_or_else(|| Error::malformed("missing field `op` in command"))?;
+        op.as_str()
+            .ok_or_else(|| Error::malformed("field `op` in command must be a string"))?
     };
     let fields = |allowed: &[&str]| -> Result<Fields<'_>, Error> {
         let mut all = Vec::with_capacity(allowed.len() + 1);
@@ -136,7 +153,11 @@ fn run(p: &mut Policy, text: &str) -> Result<String, Error> {
     Ok(match op {
         "setRestriction" => {
             let f = fields(&["actor", "restrictEmployeeAccess", "now"])?;
-            let (actor, r, now) = (f.actor("actor")?, f.bool("restrictEmployeeAccess")?, f.time("now")?);
+            let (actor, r, now) = (
+                f.actor("actor")?,
+                f.bool("restrictEmployeeAccess")?,
+                f.time("now")?,
+            );
             ok_event(&p.set_restriction(&actor, r, now)?)
         }
         "addProject" | "removeProject" => {
@@ -149,7 +170,14 @@ fn run(p: &mut Policy, text: &str) -> Result<String, Error> {
             }
         }
         "addCluster" => {
-            let f = fields(&["actor", "projectId", "name", "kind", "appServicesSyncEnabled", "now"])?;
+            let f = fields(&[
+                "actor",
+                "projectId",
+                "name",
+                "kind",
+                "appServicesSyncEnabled",
+                "now",
+            ])?;
             let actor = f.actor("actor")?;
             let project = f.id("projectId")?;
             let name = f.cluster("name")?;
@@ -195,8 +223,11 @@ fn run(p: &mut Policy, text: &str) -> Result<String, Error> {
         }
         "evaluate" => {
             let f = fields(&["cluster", "resource", "now"])?;
-            let (cluster, resource, now) =
-                (f.cluster("cluster")?, f.enum_("resource", Resource::parse)?, f.time("now")?);
+            let (cluster, resource, now) = (
+                f.cluster("cluster")?,
+                f.enum_("resource", Resource::parse)?,
+                f.time("now")?,
+            );
             ok(p.evaluate(cluster, resource, now)?)
         }
         "evaluateMany" => {
@@ -217,24 +248,38 @@ fn run(p: &mut Policy, text: &str) -> Result<String, Error> {
         }
         "evaluateAt" => {
             let f = fields(&["cluster", "resource", "at"])?;
-            let (cluster, resource, at) =
-                (f.cluster("cluster")?, f.enum_("resource", Resource::parse)?, f.time("at")?);
+            let (cluster, resource, at) = (
+                f.cluster("cluster")?,
+                f.enum_("resource", Resource::parse)?,
+                f.time("at")?,
+            );
             ok(p.evaluate_at(cluster, resource, at)?)
         }
         "remaining" => {
             let f = fields(&["cluster", "now"])?;
             let (cluster, now) = (f.cluster("cluster")?, f.time("now")?);
-            ok(Remaining { remaining_ms: p.remaining(cluster, now)? })
+            ok(Remaining {
+                remaining_ms: p.remaining(cluster, now)?,
+            })
         }
         "beginLogDownload" => {
             let f = fields(&["cluster", "resource", "now"])?;
-            let (cluster, resource, now) =
-                (f.cluster("cluster")?, f.enum_("resource", Resource::parse)?, f.time("now")?);
+            let (cluster, resource, now) = (
+                f.cluster("cluster")?,
+                f.enum_("resource", Resource::parse)?,
+                f.time("now")?,
+            );
             let e = p.begin_log_download(cluster, resource, now)?;
-            let crate::record::EventKind::EmployeeDownloadedClusterLogs { download_id, .. } = &e.kind else {
+            let crate::record::EventKind::EmployeeDownloadedClusterLogs { download_id, .. } =
+                &e.kind
+            else {
                 unreachable!("begin_log_download records a download event")
             };
-            format!("{{\"ok\":{{\"downloadId\":{},\"event\":{}}}}}", to_json(download_id), e.json())
+            format!(
+                "{{\"ok\":{{\"downloadId\":{},\"event\":{}}}}}",
+                to_json(download_id),
+                e.json()
+            )
         }
         "continueLogDownload" => {
             let f = fields(&["downloadId", "now"])?;
@@ -248,18 +293,26 @@ fn run(p: &mut Policy, text: &str) -> Result<String, Error> {
         }
         "exportRecord" => {
             fields(&[])?;
-            ok(RecordText { record: p.export_record() })
+            ok(RecordText {
+                record: p.export_record(),
+            })
         }
         "verifyRecord" => {
             let f = fields(&["record"])?;
             let checked = crate::replay::replay(f.str("record")?)?;
-            ok(Verified { events: checked.record().len() as u64, last_hash: checked.record().last_hash() })
+            ok(Verified {
+                events: checked.record().len() as u64,
+                last_hash: checked.record().last_hash(),
+            })
         }
         "replay" => {
             let f = fields(&["record"])?;
             let rebuilt = crate::replay::replay(f.str("record")?)?;
             *p = rebuilt;
-            ok(Verified { events: p.record().len() as u64, last_hash: p.record().last_hash() })
+            ok(Verified {
+                events: p.record().len() as u64,
+                last_hash: p.record().last_hash(),
+            })
         }
         "loadAtlas" => {
             let f = fields(&["orgSettings", "clusters"])?;
@@ -287,6 +340,10 @@ fn run(p: &mut Policy, text: &str) -> Result<String, Error> {
                 downloads_in_progress: p.downloads_in_progress().collect(),
             })
         }
-        other => return Err(Error::UnknownOp { op: crate::error::clip(other) }),
+        other => {
+            return Err(Error::UnknownOp {
+                op: crate::error::clip(other),
+            })
+        }
     })
 }

@@ -107,7 +107,12 @@ pub(crate) struct ClusterView<'a> {
 
 /// Rules 2–7 of SPEC §4, first match wins. Rule 1 (unknown cluster) is the caller's lookup.
 #[inline]
-pub(crate) fn decide(restricted: bool, cluster: ClusterView<'_>, resource: Resource, now: Timestamp) -> Decision {
+pub(crate) fn decide(
+    restricted: bool,
+    cluster: ClusterView<'_>,
+    resource: Resource,
+    now: Timestamp,
+) -> Decision {
     let active = cluster.grant.filter(|g| g.is_active(now));
     let (allowed, reason) = match resource {
         Resource::DatabaseData => (false, Reason::DatabaseDataNeverAccessible),

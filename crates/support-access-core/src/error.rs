@@ -222,11 +222,16 @@ impl fmt::Display for ErrorCode {
 
 impl Error {
     pub(crate) fn malformed(detail: impl Into<String>) -> Error {
-        Error::MalformedInput { detail: detail.into() }
+        Error::MalformedInput {
+            detail: detail.into(),
+        }
     }
 
     pub(crate) fn invalid_enum(field: &'static str, value: &str) -> Error {
-        Error::InvalidEnumValue { field, value: clip(value) }
+        Error::InvalidEnumValue {
+            field,
+            value: clip(value),
+        }
     }
 
     pub(crate) fn cluster_not_found(name: &str) -> Error {
@@ -234,7 +239,10 @@ impl Error {
     }
 
     pub(crate) fn tampered(seq: u64, detail: impl Into<String>) -> Error {
-        Error::RecordTampered { seq, detail: detail.into() }
+        Error::RecordTampered {
+            seq,
+            detail: detail.into(),
+        }
     }
 
     /// For `RECORD_TAMPERED`: the first bad event's `seq`.

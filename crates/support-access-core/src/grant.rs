@@ -63,10 +63,11 @@ pub(crate) fn expiration_for(
         None => {
             // SPEC §3: the default is always 24 h; a policy with a shorter bound needs an
             // explicit expiration, and says so with EXPIRATION_TOO_FAR.
-            now.checked_add_millis(DEFAULT_GRANT_MS).ok_or(Error::InvalidTimestamp {
-                value: alloc::format!("{now}"),
-                detail: "now + the default grant duration is past 9999-12-31",
-            })?
+            now.checked_add_millis(DEFAULT_GRANT_MS)
+                .ok_or(Error::InvalidTimestamp {
+                    value: alloc::format!("{now}"),
+                    detail: "now + the default grant duration is past 9999-12-31",
+                })?
         }
     };
     if expiration <= now {
@@ -74,7 +75,11 @@ pub(crate) fn expiration_for(
     }
     if let Some(max_ms) = max_ms {
         if expiration.millis() - now.millis() > max_ms {
-            return Err(Error::ExpirationTooFar { expiration, now, max_ms });
+            return Err(Error::ExpirationTooFar {
+                expiration,
+                now,
+                max_ms,
+            });
         }
     }
     Ok(expiration)

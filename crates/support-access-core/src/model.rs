@@ -130,7 +130,10 @@ impl GrantType {
             }
             GrantType::ClusterDatabaseLogs => matches!(resource, DatabaseLogs),
             GrantType::ClusterInfrastructureAndAppServicesSyncData => {
-                matches!(resource, Infrastructure | DatabaseLogs | AuditLogs | SyncData)
+                matches!(
+                    resource,
+                    Infrastructure | DatabaseLogs | AuditLogs | SyncData
+                )
             }
         }
     }
@@ -164,9 +167,9 @@ impl Role {
     pub fn project_id(&self) -> Option<&str> {
         match self {
             Role::OrgOwner => None,
-            Role::ProjectOwner(p) | Role::ProjectSupportAccessManager(p) | Role::ProjectReadOnly(p) => {
-                Some(p)
-            }
+            Role::ProjectOwner(p)
+            | Role::ProjectSupportAccessManager(p)
+            | Role::ProjectReadOnly(p) => Some(p),
         }
     }
 
@@ -174,9 +177,9 @@ impl Role {
     pub fn new(name: RoleName, project_id: Option<&str>) -> Result<Role, Error> {
         match (name, project_id) {
             (RoleName::OrgOwner, None) => Ok(Role::OrgOwner),
-            (RoleName::OrgOwner, Some(_)) => Err(Error::malformed(
-                "role ORG_OWNER takes no `projectId`",
-            )),
+            (RoleName::OrgOwner, Some(_)) => {
+                Err(Error::malformed("role ORG_OWNER takes no `projectId`"))
+            }
             (_, None) => Err(Error::malformed(alloc::format!(
                 "role {} needs a `projectId`",
                 name
@@ -206,7 +209,10 @@ pub struct Actor {
 impl Actor {
     /// An actor with the given id and roles; the id must be 1–256 bytes without control characters.
     pub fn new(id: &str, roles: Vec<Role>) -> Result<Actor, Error> {
-        Ok(Actor { id: String::from(crate::wire::check_id("actor.id", id)?), roles })
+        Ok(Actor {
+            id: String::from(crate::wire::check_id("actor.id", id)?),
+            roles,
+        })
     }
 
     /// An organization owner.
@@ -279,7 +285,9 @@ impl Timestamp {
         }
         let ms = dt.timestamp_millis();
         if !(0..=Self::MAX_MS).contains(&ms) {
-            return Err(bad("outside 1970-01-01T00:00:00Z..9999-12-31T23:59:59.999Z"));
+            return Err(bad(
+                "outside 1970-01-01T00:00:00Z..9999-12-31T23:59:59.999Z",
+            ));
         }
         Ok(Timestamp(ms))
     }
@@ -297,7 +305,10 @@ impl Timestamp {
 
     /// This time plus `ms` milliseconds, if it stays in range.
     pub fn checked_add_millis(self, ms: i64) -> Option<Timestamp> {
-        self.0.checked_add(ms).filter(|t| (0..=Self::MAX_MS).contains(t)).map(Timestamp)
+        self.0
+            .checked_add(ms)
+            .filter(|t| (0..=Self::MAX_MS).contains(t))
+            .map(Timestamp)
     }
 }
 
@@ -338,7 +349,9 @@ pub fn check_cluster_name(name: &str) -> Result<&str, Error> {
     if ok {
         Ok(name)
     } else {
-        Err(Error::InvalidClusterName { name: crate::error::clip(name) })
+        Err(Error::InvalidClusterName {
+            name: crate::error::clip(name),
+        })
     }
 }
 
@@ -349,17 +362,35 @@ mod tests {
 
     #[test]
     fn formats_and_parses_round_trip() {
-        for ms in [0, 1, 999, 86_399_999, 1_764_446_400_000, 951_782_400_000, Timestamp::MAX_MS] {
+        for ms in [
+            0,
+            1,
+            999,
+            86_399_999,
+            1_764_446_400_000,
+            951_782_400_000,
+            Timestamp::MAX_MS,
+        ] {
             let t = Timestamp::from_millis(ms).unwrap();
             let s = t.to_string();
             assert_eq!(Timestamp::parse_rfc3339(&s).unwrap(), t, "{s}");
         }
-        assert_eq!(Timestamp(951_782_400_000).to_string(), "2000-02-29T00:00:00.000Z");
+        assert_eq!(
+            Timestamp(951_782_400_000).to_string(),
+            "2000-02-29T00:00:00.000Z"
+        );
     }
 
     #[test]
     fn rejects_bad_times() {
-        for s in ["", "2026-11-29", "2026-11-29T20:00:00", "2026-11-29T20:00:00.0001Z", "1969-12-31T23:59:59Z", "2026-13-01T00:00:00Z"] {
+        for s in [
+            "",
+            "2026-11-29",
+            "2026-11-29T20:00:00",
+            "2026-11-29T20:00:00.0001Z",
+            "1969-12-31T23:59:59Z",
+            "2026-13-01T00:00:00Z",
+        ] {
             assert!(Timestamp::parse_rfc3339(s).is_err(), "{s}");
         }
         assert_eq!(

@@ -60,15 +60,21 @@ pub struct Cluster {
 
 impl Cluster {
     fn view(&self) -> ClusterView<'_> {
-        ClusterView { sync_enabled: self.app_services_sync_enabled, grant: self.grant.as_ref() }
+        ClusterView {
+            sync_enabled: self.app_services_sync_enabled,
+            grant: self.grant.as_ref(),
+        }
     }
 
     /// The active grant at `now`, in Admin API form.
     pub fn active_grant(&self, now: Timestamp) -> Option<AtlasGrant> {
-        self.grant.as_ref().filter(|g| g.is_active(now)).map(|g| AtlasGrant {
-            grant_type: g.grant_type,
-            expiration_time: g.expiration,
-        })
+        self.grant
+            .as_ref()
+            .filter(|g| g.is_active(now))
+            .map(|g| AtlasGrant {
+                grant_type: g.grant_type,
+                expiration_time: g.expiration,
+            })
     }
 }
 
@@ -76,6 +82,7 @@ impl Cluster {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Download {
     cluster: String,
+    resource: Resource,
     decision: Decision,
 }
 
@@ -138,7 +145,9 @@ impl Policy {
         check_id("orgId", &options.org_id)?;
         if let Some(ms) = options.max_grant_duration_ms {
             if ms <= 0 {
-                return Err(Error::malformed("`maxGrantDurationMs` must be a positive integer or null"));
+                return Err(Error::malformed(
+                    "`maxGrantDurationMs` must be a positive integer or null",
+                ));
             }
         }
         let mut p = Policy {
@@ -233,7 +242,12 @@ impl Policy {
     /// SPEC §4 for a cluster by name. An unknown cluster is `CLUSTER_NOT_FOUND`
     /// (or `INVALID_CLUSTER_NAME` when the name could never exist).
     #[inline]
-    pub fn evaluate(&self, cluster: &str, resource: Resource, now: Timestamp) -> Result<Decision, Error> {
+    pub fn evaluate(
+        &self,
+        cluster: &str,
+        resource: Resource,
+        now: Timestamp,
+    ) -> Result<Decision, Error> {
         match self.cluster_id(cluster) {
             Some(id) => self.evaluate_id(id, resource, now),
             None => Err(not_found(cluster)),
@@ -242,10 +256,17 @@ impl Policy {
 
     /// SPEC §4 for a cluster by id: the hot path.
     #[inline]
-    pub fn evaluate_id(&self, id: ClusterId, resource: Resource, now: Timestamp) -> Result<Decision, Error> {
+    pub fn evaluate_id(
+        &self,
+        id: ClusterId,
+        resource: Resource,
+        now: Timestamp,
+    ) -> Result<Decision, Error> {
         match self.cluster_by_id(id) {
             Some(c) => Ok(decide(self.restrict, c.view(), resource, now)),
-            None => Err(Error::ClusterNotFound { name: format!("#{}", id.0) }),
+            None => Err(Error::ClusterNotFound {
+                name: format!("#{}", id.0),
+            }),
         }
     }
 
@@ -262,12 +283,18 @@ impl Policy {
     /// Time left on the active grant at `now`, in ms (`None` without one).
     pub fn remaining(&self, cluster: &str, now: Timestamp) -> Result<Option<i64>, Error> {
         let c = self.cluster(cluster).ok_or_else(|| not_found(cluster))?;
-        Ok(c.active_grant(now).map(|g| g.expiration_time.millis() - now.millis()))
+        Ok(c.active_grant(now)
+            .map(|g| g.expiration_time.millis() - now.millis()))
     }
 
     /// SPEC §4 for a past (or any) time, from the record alone: the state the record implies
     /// after every event at or before `at`, judged at `at`.
-    pub fn evaluate_at(&self, cluster: &str, resource: Resource, at: Timestamp) -> Result<Decision, Error> {
+    pub fn evaluate_at(
+        &self,
+        cluster: &str,
+        resource: Resource,
+        at: Timestamp,
+    ) -> Result<Decision, Error> {
         let n = self.record.count_until(at);
         let past = crate::replay::replay_lines(self.record.lines().take(n))
             .expect("a prefix of a policy's own record replays");
@@ -286,12 +313,21 @@ impl Policy {
     }
 
     fn lookup(&self, name: &str) -> Result<(ClusterId, &Cluster), Error> {
-        let id = self.cluster_id(name).ok_or_else(|| Error::cluster_not_found(name))?;
-        Ok((id, self.cluster_by_id(id).expect("by_name only holds live clusters")))
+        let id = self
+            .cluster_id(name)
+            .ok_or_else(|| Error::cluster_not_found(name))?;
+        Ok((
+            id,
+            self.cluster_by_id(id)
+                .expect("by_name only holds live clusters"),
+        ))
     }
 
     fn forbidden(actor: &Actor, action: String) -> Error {
-        Error::Forbidden { actor: crate::error::clip(&actor.id), action }
+        Error::Forbidden {
+            actor: crate::error::clip(&actor.id),
+            action,
+        }
     }
 
     /// Records `EMPLOYEE_ACCESS_EXPIRED` for every grant due at `now`, stamped with its
@@ -328,10 +364,18 @@ impl Policy {
     }
 
     /// Sets the org's `restrictEmployeeAccess` (`ORG_OWNER` only). Recorded even when unchanged.
-    pub fn set_restriction(&mut self, actor: &Actor, restrict: bool, now: Timestamp) -> Result<Event, Error> {
+    pub fn set_restriction(
+        &mut self,
+        actor: &Actor,
+        restrict: bool,
+        now: Timestamp,
+    ) -> Result<Event, Error> {
         self.check_clock(now)?;
         if !actor.is_org_owner() {
-            return Err(Self::forbidden(actor, String::from("change the organization's support access setting")));
+            return Err(Self::forbidden(
+                actor,
+                String::from("change the organization's support access setting"),
+            ));
         }
         self.sweep(now);
         self.restrict = restrict;
@@ -344,29 +388,52 @@ impl Policy {
     }
 
     /// Adds a project.
-    pub fn add_project(&mut self, actor: &Actor, project_id: &str, now: Timestamp) -> Result<Event, Error> {
+    pub fn add_project(
+        &mut self,
+        actor: &Actor,
+        project_id: &str,
+        now: Timestamp,
+    ) -> Result<Event, Error> {
         check_id("projectId", project_id)?;
         self.check_clock(now)?;
         if !actor.may_manage_inventory(project_id) {
             return Err(Self::forbidden(actor, format!("add project {project_id}")));
         }
         if self.projects.contains(project_id) {
-            return Err(Error::DuplicateProject { project_id: String::from(project_id) });
+            return Err(Error::DuplicateProject {
+                project_id: String::from(project_id),
+            });
         }
         self.sweep(now);
         self.projects.insert(String::from(project_id));
-        Ok(self.record.append(now, Some(actor), EventKind::ProjectAdded { project_id: String::from(project_id) }))
+        Ok(self.record.append(
+            now,
+            Some(actor),
+            EventKind::ProjectAdded {
+                project_id: String::from(project_id),
+            },
+        ))
     }
 
     /// Removes a project and its clusters (and their grants).
-    pub fn remove_project(&mut self, actor: &Actor, project_id: &str, now: Timestamp) -> Result<Event, Error> {
+    pub fn remove_project(
+        &mut self,
+        actor: &Actor,
+        project_id: &str,
+        now: Timestamp,
+    ) -> Result<Event, Error> {
         check_id("projectId", project_id)?;
         self.check_clock(now)?;
         if !self.projects.contains(project_id) {
-            return Err(Error::ProjectNotFound { project_id: String::from(project_id) });
+            return Err(Error::ProjectNotFound {
+                project_id: String::from(project_id),
+            });
         }
         if !actor.may_manage_inventory(project_id) {
-            return Err(Self::forbidden(actor, format!("remove project {project_id}")));
+            return Err(Self::forbidden(
+                actor,
+                format!("remove project {project_id}"),
+            ));
         }
         self.sweep(now);
         let mut removed = Vec::new();
@@ -379,7 +446,10 @@ impl Policy {
         }
         removed.sort();
         self.projects.remove(project_id);
-        let kind = EventKind::ProjectRemoved { project_id: String::from(project_id), clusters_removed: removed };
+        let kind = EventKind::ProjectRemoved {
+            project_id: String::from(project_id),
+            clusters_removed: removed,
+        };
         Ok(self.record.append(now, Some(actor), kind))
     }
 
@@ -397,13 +467,20 @@ impl Policy {
         check_cluster_name(name)?;
         self.check_clock(now)?;
         if !self.projects.contains(project_id) {
-            return Err(Error::ProjectNotFound { project_id: String::from(project_id) });
+            return Err(Error::ProjectNotFound {
+                project_id: String::from(project_id),
+            });
         }
         if !actor.may_manage_inventory(project_id) {
-            return Err(Self::forbidden(actor, format!("add a cluster to project {project_id}")));
+            return Err(Self::forbidden(
+                actor,
+                format!("add a cluster to project {project_id}"),
+            ));
         }
         if self.by_name.contains_key(name) {
-            return Err(Error::DuplicateCluster { name: String::from(name) });
+            return Err(Error::DuplicateCluster {
+                name: String::from(name),
+            });
         }
         self.sweep(now);
         self.insert_cluster(Cluster {
@@ -429,7 +506,12 @@ impl Policy {
     }
 
     /// Removes a cluster (and drops its grant).
-    pub fn remove_cluster(&mut self, actor: &Actor, name: &str, now: Timestamp) -> Result<Event, Error> {
+    pub fn remove_cluster(
+        &mut self,
+        actor: &Actor,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<Event, Error> {
         check_cluster_name(name)?;
         self.check_clock(now)?;
         let (id, c) = self.lookup(name)?;
@@ -439,7 +521,10 @@ impl Policy {
         self.sweep(now);
         let c = self.clusters[id.0 as usize].take().expect("looked up");
         self.by_name.remove(name);
-        let kind = EventKind::ClusterRemoved { cluster: c.name, project_id: c.project_id };
+        let kind = EventKind::ClusterRemoved {
+            cluster: c.name,
+            project_id: c.project_id,
+        };
         Ok(self.record.append(now, Some(actor), kind))
     }
 
@@ -457,22 +542,36 @@ impl Policy {
         self.check_clock(now)?;
         let (id, c) = self.lookup(cluster)?;
         if !actor.may_manage_grants(&c.project_id) {
-            return Err(Self::forbidden(actor, format!("grant support access on cluster {cluster}")));
+            return Err(Self::forbidden(
+                actor,
+                format!("grant support access on cluster {cluster}"),
+            ));
         }
         if c.kind != ClusterKind::Dedicated {
-            return Err(Error::UnsupportedClusterKind { name: String::from(cluster), kind: c.kind });
+            return Err(Error::UnsupportedClusterKind {
+                name: String::from(cluster),
+                kind: c.kind,
+            });
         }
-        if grant_type == GrantType::ClusterInfrastructureAndAppServicesSyncData && !c.app_services_sync_enabled {
-            return Err(Error::SyncNotEnabled { name: String::from(cluster) });
+        if grant_type == GrantType::ClusterInfrastructureAndAppServicesSyncData
+            && !c.app_services_sync_enabled
+        {
+            return Err(Error::SyncNotEnabled {
+                name: String::from(cluster),
+            });
         }
         let expiration = expiration_for(now, expiration, self.max_grant_ms)?;
         self.sweep(now);
         let c = self.clusters[id.0 as usize].as_mut().expect("looked up");
-        let replaced = c.grant.as_ref().filter(|g| g.is_active(now)).map(|g| ReplacedGrant {
-            grant_type: g.grant_type,
-            expiration_time: g.expiration,
-            granted_at: g.granted_at,
-        });
+        let replaced = c
+            .grant
+            .as_ref()
+            .filter(|g| g.is_active(now))
+            .map(|g| ReplacedGrant {
+                grant_type: g.grant_type,
+                expiration_time: g.expiration,
+                granted_at: g.granted_at,
+            });
         c.grant = Some(GrantState {
             grant_type,
             expiration,
@@ -495,10 +594,15 @@ impl Policy {
         self.check_clock(now)?;
         let (id, c) = self.lookup(cluster)?;
         if !actor.may_manage_grants(&c.project_id) {
-            return Err(Self::forbidden(actor, format!("revoke support access on cluster {cluster}")));
+            return Err(Self::forbidden(
+                actor,
+                format!("revoke support access on cluster {cluster}"),
+            ));
         }
         if c.active_grant(now).is_none() {
-            return Err(Error::NoActiveGrant { name: String::from(cluster) });
+            return Err(Error::NoActiveGrant {
+                name: String::from(cluster),
+            });
         }
         self.sweep(now);
         let c = self.clusters[id.0 as usize].as_mut().expect("looked up");
@@ -520,7 +624,12 @@ impl Policy {
 
     /// Starts a log download if support may read that log now; records
     /// `EMPLOYEE_DOWNLOADED_CLUSTER_LOGS` and returns it (its `download_id` names the download).
-    pub fn begin_log_download(&mut self, cluster: &str, resource: Resource, now: Timestamp) -> Result<Event, Error> {
+    pub fn begin_log_download(
+        &mut self,
+        cluster: &str,
+        resource: Resource,
+        now: Timestamp,
+    ) -> Result<Event, Error> {
         if !matches!(resource, Resource::DatabaseLogs | Resource::AuditLogs) {
             return Err(Error::InvalidEnumValue {
                 field: "log resource (DATABASE_LOGS or AUDIT_LOGS)",
@@ -532,36 +641,68 @@ impl Policy {
         let (_, c) = self.lookup(cluster)?;
         let decision = decide(self.restrict, c.view(), resource, now);
         if !decision.allowed {
-            return Err(Error::AccessDenied { reason: decision.reason });
+            return Err(Error::AccessDenied {
+                reason: decision.reason,
+            });
         }
         self.sweep(now);
         let download_id = format!("dl-{}", self.record.len() + 1);
-        self.downloads.insert(download_id.clone(), Download { cluster: String::from(cluster), decision });
-        let kind = EventKind::EmployeeDownloadedClusterLogs { cluster: String::from(cluster), resource, download_id };
+        self.downloads.insert(
+            download_id.clone(),
+            Download {
+                cluster: String::from(cluster),
+                resource,
+                decision,
+            },
+        );
+        let kind = EventKind::EmployeeDownloadedClusterLogs {
+            cluster: String::from(cluster),
+            resource,
+            download_id,
+        };
         Ok(self.record.append(now, None, kind))
     }
 
     /// A download in progress stays allowed until finished, whatever happened to the grant since
-    /// it began. The decision is the one that let it begin, with the time left on that grant.
-    pub fn continue_log_download(&self, download_id: &str, now: Timestamp) -> Result<Decision, Error> {
-        let d = self.downloads.get(download_id).ok_or_else(|| download_not_found(download_id))?;
-        let mut decision = d.decision;
-        decision.remaining_ms = decision
-            .expiration_time
-            .map(|e| e.millis() - now.millis())
-            .filter(|ms| *ms > 0);
-        Ok(decision)
+    /// it began. While access is still allowed the answer is the live one (with its countdown);
+    /// once it is not, it is the decision that let the download begin, with no time remaining.
+    pub fn continue_log_download(
+        &self,
+        download_id: &str,
+        now: Timestamp,
+    ) -> Result<Decision, Error> {
+        let d = self
+            .downloads
+            .get(download_id)
+            .ok_or_else(|| download_not_found(download_id))?;
+        let live = self
+            .cluster(&d.cluster)
+            .map(|c| decide(self.restrict, c.view(), d.resource, now));
+        Ok(match live {
+            Some(decision) if decision.allowed => decision,
+            _ => Decision {
+                remaining_ms: None,
+                ..d.decision
+            },
+        })
     }
 
     /// Finishes a download in progress (records `EMPLOYEE_LOG_DOWNLOAD_FINISHED`).
-    pub fn finish_log_download(&mut self, download_id: &str, now: Timestamp) -> Result<Event, Error> {
+    pub fn finish_log_download(
+        &mut self,
+        download_id: &str,
+        now: Timestamp,
+    ) -> Result<Event, Error> {
         self.check_clock(now)?;
         if !self.downloads.contains_key(download_id) {
             return Err(download_not_found(download_id));
         }
         self.sweep(now);
         let d = self.downloads.remove(download_id).expect("checked above");
-        let kind = EventKind::EmployeeLogDownloadFinished { cluster: d.cluster, download_id: String::from(download_id) };
+        let kind = EventKind::EmployeeLogDownloadFinished {
+            cluster: d.cluster,
+            download_id: String::from(download_id),
+        };
         Ok(self.record.append(now, None, kind))
     }
 
@@ -579,33 +720,55 @@ impl Policy {
         org_settings: &serde_json::Value,
         clusters: &[serde_json::Value],
     ) -> Result<LoadSummary, Error> {
-        let (restrict, loaded, skipped) = crate::wire::parse_atlas(org_settings, clusters, self.record.last_at())?;
+        let (restrict, loaded, skipped) =
+            crate::wire::parse_atlas(org_settings, clusters, self.record.last_at())?;
         let mut summary = self.apply_atlas(restrict, loaded)?;
         summary.expired_grants_skipped = skipped;
         Ok(summary)
     }
 
     /// Applies a normalized Atlas load (shared by `load_atlas` and replay).
-    pub(crate) fn apply_atlas(&mut self, restrict: Option<bool>, clusters: Vec<LoadedCluster>) -> Result<LoadSummary, Error> {
+    pub(crate) fn apply_atlas(
+        &mut self,
+        restrict: Option<bool>,
+        clusters: Vec<LoadedCluster>,
+    ) -> Result<LoadSummary, Error> {
         let at = self.record.last_at();
         let mut seen = BTreeSet::new();
         for c in &clusters {
             if self.by_name.contains_key(&c.cluster) || !seen.insert(c.cluster.as_str()) {
-                return Err(Error::DuplicateCluster { name: c.cluster.clone() });
+                return Err(Error::DuplicateCluster {
+                    name: c.cluster.clone(),
+                });
             }
             if let Some(g) = &c.grant {
                 if c.kind != ClusterKind::Dedicated {
-                    return Err(Error::UnsupportedClusterKind { name: c.cluster.clone(), kind: c.kind });
+                    return Err(Error::UnsupportedClusterKind {
+                        name: c.cluster.clone(),
+                        kind: c.kind,
+                    });
                 }
-                if g.grant_type == GrantType::ClusterInfrastructureAndAppServicesSyncData && !c.app_services_sync_enabled {
-                    return Err(Error::SyncNotEnabled { name: c.cluster.clone() });
+                if g.grant_type == GrantType::ClusterInfrastructureAndAppServicesSyncData
+                    && !c.app_services_sync_enabled
+                {
+                    return Err(Error::SyncNotEnabled {
+                        name: c.cluster.clone(),
+                    });
                 }
                 if g.expiration_time <= at {
-                    return Err(Error::ExpirationNotInFuture { expiration: g.expiration_time, now: at });
+                    return Err(Error::ExpirationNotInFuture {
+                        expiration: g.expiration_time,
+                        now: at,
+                    });
                 }
             }
         }
-        let mut summary = LoadSummary { projects: 0, clusters: clusters.len(), grants: 0, expired_grants_skipped: 0 };
+        let mut summary = LoadSummary {
+            projects: 0,
+            clusters: clusters.len(),
+            grants: 0,
+            expired_grants_skipped: 0,
+        };
         if let Some(r) = restrict {
             self.restrict = r;
         }
@@ -628,7 +791,14 @@ impl Policy {
                 }),
             });
         }
-        self.record.append(at, None, EventKind::AtlasLoaded { restrict_employee_access: restrict, clusters });
+        self.record.append(
+            at,
+            None,
+            EventKind::AtlasLoaded {
+                restrict_employee_access: restrict,
+                clusters,
+            },
+        );
         Ok(summary)
     }
 }
@@ -641,5 +811,7 @@ fn not_found(cluster: &str) -> Error {
 }
 
 fn download_not_found(id: &str) -> Error {
-    Error::DownloadNotFound { download_id: crate::error::clip(id) }
+    Error::DownloadNotFound {
+        download_id: crate::error::clip(id),
+    }
 }

@@ -237,7 +237,15 @@ impl Event {
         hash: String,
         line: String,
     ) -> Event {
-        Event { seq, at, actor, kind, prev, hash, line }
+        Event {
+            seq,
+            at,
+            actor,
+            kind,
+            prev,
+            hash,
+            line,
+        }
     }
 
     /// The canonical JSON line (without the trailing newline).
@@ -304,49 +312,87 @@ impl Serialize for Body<'_> {
         m.serialize_entry("actor", &self.actor)?;
         m.serialize_entry("type", self.kind.type_name())?;
         match self.kind {
-            EventKind::PolicyCreated { org_id, restrict_employee_access, max_grant_duration_ms } => {
+            EventKind::PolicyCreated {
+                org_id,
+                restrict_employee_access,
+                max_grant_duration_ms,
+            } => {
                 m.serialize_entry("orgId", org_id)?;
                 m.serialize_entry("restrictEmployeeAccess", restrict_employee_access)?;
                 m.serialize_entry("maxGrantDurationMs", max_grant_duration_ms)?;
             }
             EventKind::OrgEmployeeAccessRestricted | EventKind::OrgEmployeeAccessUnrestricted => {}
             EventKind::ProjectAdded { project_id } => m.serialize_entry("projectId", project_id)?,
-            EventKind::ProjectRemoved { project_id, clusters_removed } => {
+            EventKind::ProjectRemoved {
+                project_id,
+                clusters_removed,
+            } => {
                 m.serialize_entry("projectId", project_id)?;
                 m.serialize_entry("clustersRemoved", clusters_removed)?;
             }
-            EventKind::ClusterAdded { cluster, project_id, kind, app_services_sync_enabled } => {
+            EventKind::ClusterAdded {
+                cluster,
+                project_id,
+                kind,
+                app_services_sync_enabled,
+            } => {
                 m.serialize_entry("cluster", cluster)?;
                 m.serialize_entry("projectId", project_id)?;
                 m.serialize_entry("kind", kind)?;
                 m.serialize_entry("appServicesSyncEnabled", app_services_sync_enabled)?;
             }
-            EventKind::ClusterRemoved { cluster, project_id } => {
+            EventKind::ClusterRemoved {
+                cluster,
+                project_id,
+            } => {
                 m.serialize_entry("cluster", cluster)?;
                 m.serialize_entry("projectId", project_id)?;
             }
-            EventKind::EmployeeAccessGranted { cluster, grant_type, expiration_time, replaced } => {
+            EventKind::EmployeeAccessGranted {
+                cluster,
+                grant_type,
+                expiration_time,
+                replaced,
+            } => {
                 m.serialize_entry("cluster", cluster)?;
                 m.serialize_entry("grantType", grant_type)?;
                 m.serialize_entry("expirationTime", expiration_time)?;
                 m.serialize_entry("replaced", replaced)?;
             }
-            EventKind::EmployeeAccessRevoked { cluster, grant_type, expiration_time }
-            | EventKind::EmployeeAccessExpired { cluster, grant_type, expiration_time } => {
+            EventKind::EmployeeAccessRevoked {
+                cluster,
+                grant_type,
+                expiration_time,
+            }
+            | EventKind::EmployeeAccessExpired {
+                cluster,
+                grant_type,
+                expiration_time,
+            } => {
                 m.serialize_entry("cluster", cluster)?;
                 m.serialize_entry("grantType", grant_type)?;
                 m.serialize_entry("expirationTime", expiration_time)?;
             }
-            EventKind::EmployeeDownloadedClusterLogs { cluster, resource, download_id } => {
+            EventKind::EmployeeDownloadedClusterLogs {
+                cluster,
+                resource,
+                download_id,
+            } => {
                 m.serialize_entry("cluster", cluster)?;
                 m.serialize_entry("resource", resource)?;
                 m.serialize_entry("downloadId", download_id)?;
             }
-            EventKind::EmployeeLogDownloadFinished { cluster, download_id } => {
+            EventKind::EmployeeLogDownloadFinished {
+                cluster,
+                download_id,
+            } => {
                 m.serialize_entry("cluster", cluster)?;
                 m.serialize_entry("downloadId", download_id)?;
             }
-            EventKind::AtlasLoaded { restrict_employee_access, clusters } => {
+            EventKind::AtlasLoaded {
+                restrict_employee_access,
+                clusters,
+            } => {
                 m.serialize_entry("restrictEmployeeAccess", restrict_employee_access)?;
                 m.serialize_entry("clusters", clusters)?;
             }
@@ -374,10 +420,25 @@ pub struct Record {
 
 impl Record {
     /// Appends an event, computing its `seq`, `prev` and `hash`.
-    pub(crate) fn append(&mut self, at: Timestamp, actor: Option<&Actor>, kind: EventKind) -> Event {
+    pub(crate) fn append(
+        &mut self,
+        at: Timestamp,
+        actor: Option<&Actor>,
+        kind: EventKind,
+    ) -> Event {
         let seq = self.lines.len() as u64 + 1;
-        let prev = if self.lines.is_empty() { String::from(GENESIS_PREV) } else { self.last_hash.clone() };
-        let body = Body { seq, at, actor, kind: &kind, prev: &prev };
+        let prev = if self.lines.is_empty() {
+            String::from(GENESIS_PREV)
+        } else {
+            self.last_hash.clone()
+        };
+        let body = Body {
+            seq,
+            at,
+            actor,
+            kind: &kind,
+            prev: &prev,
+        };
         let mut line = serde_json::to_string(&body).expect("serializing an event cannot fail");
         let mut hash = String::with_capacity(64);
         to_hex(&Sha256::digest(line.as_bytes()), &mut hash);
@@ -386,7 +447,15 @@ impl Record {
         self.lines.push(line.clone());
         self.ats.push(at);
         self.last_hash = hash.clone();
-        Event { seq, at, actor: actor.cloned(), kind, prev, hash, line }
+        Event {
+            seq,
+            at,
+            actor: actor.cloned(),
+            kind,
+            prev,
+            hash,
+            line,
+        }
     }
 
     /// Number of events.

@@ -29,12 +29,32 @@ pub fn parse_event(line: &str) -> Result<Event, Error> {
         &v,
         "event",
         &[
-            "seq", "at", "actor", "type", "orgId", "restrictEmployeeAccess", "maxGrantDurationMs", "projectId",
-            "clustersRemoved", "cluster", "kind", "appServicesSyncEnabled", "grantType", "expirationTime",
-            "replaced", "resource", "downloadId", "clusters", "prev", "hash",
+            "seq",
+            "at",
+            "actor",
+            "type",
+            "orgId",
+            "restrictEmployeeAccess",
+            "maxGrantDurationMs",
+            "projectId",
+            "clustersRemoved",
+            "cluster",
+            "kind",
+            "appServicesSyncEnabled",
+            "grantType",
+            "expirationTime",
+            "replaced",
+            "resource",
+            "downloadId",
+            "clusters",
+            "prev",
+            "hash",
         ],
     )?;
-    let seq = f.req("seq")?.as_u64().ok_or_else(|| Error::malformed("`seq` must be a positive integer"))?;
+    let seq = f
+        .req("seq")?
+        .as_u64()
+        .ok_or_else(|| Error::malformed("`seq` must be a positive integer"))?;
     let at = f.time("at")?;
     let actor = f.opt("actor").map(parse_actor).transpose()?;
     let s = |k: &str| f.str(k).map(String::from);
@@ -46,13 +66,19 @@ pub fn parse_event(line: &str) -> Result<Event, Error> {
         },
         "ORG_EMPLOYEE_ACCESS_RESTRICTED" => EventKind::OrgEmployeeAccessRestricted,
         "ORG_EMPLOYEE_ACCESS_UNRESTRICTED" => EventKind::OrgEmployeeAccessUnrestricted,
-        "PROJECT_ADDED" => EventKind::ProjectAdded { project_id: s("projectId")? },
+        "PROJECT_ADDED" => EventKind::ProjectAdded {
+            project_id: s("projectId")?,
+        },
         "PROJECT_REMOVED" => EventKind::ProjectRemoved {
             project_id: s("projectId")?,
             clusters_removed: f
                 .array("clustersRemoved")?
                 .iter()
-                .map(|v| v.as_str().map(String::from).ok_or_else(|| Error::malformed("cluster names are strings")))
+                .map(|v| {
+                    v.as_str()
+                        .map(String::from)
+                        .ok_or_else(|| Error::malformed("cluster names are strings"))
+                })
                 .collect::<Result<_, _>>()?,
         },
         "CLUSTER_ADDED" => EventKind::ClusterAdded {
@@ -61,7 +87,10 @@ pub fn parse_event(line: &str) -> Result<Event, Error> {
             kind: f.enum_("kind", ClusterKind::parse)?,
             app_services_sync_enabled: f.bool("appServicesSyncEnabled")?,
         },
-        "CLUSTER_REMOVED" => EventKind::ClusterRemoved { cluster: s("cluster")?, project_id: s("projectId")? },
+        "CLUSTER_REMOVED" => EventKind::ClusterRemoved {
+            cluster: s("cluster")?,
+            project_id: s("projectId")?,
+        },
         "EMPLOYEE_ACCESS_GRANTED" => EventKind::EmployeeAccessGranted {
             cluster: s("cluster")?,
             grant_type: f.enum_("grantType", GrantType::parse)?,
@@ -69,7 +98,8 @@ pub fn parse_event(line: &str) -> Result<Event, Error> {
             replaced: f
                 .opt("replaced")
                 .map(|r| {
-                    let rf = Fields::new(r, "replaced", &["grantType", "expirationTime", "grantedAt"])?;
+                    let rf =
+                        Fields::new(r, "replaced", &["grantType", "expirationTime", "grantedAt"])?;
                     Ok::<_, Error>(ReplacedGrant {
                         grant_type: rf.enum_("grantType", GrantType::parse)?,
                         expiration_time: rf.time("expirationTime")?,
@@ -79,12 +109,23 @@ pub fn parse_event(line: &str) -> Result<Event, Error> {
                 .transpose()?,
         },
         t @ ("EMPLOYEE_ACCESS_REVOKED" | "EMPLOYEE_ACCESS_EXPIRED") => {
-            let (cluster, grant_type, expiration_time) =
-                (s("cluster")?, f.enum_("grantType", GrantType::parse)?, f.time("expirationTime")?);
+            let (cluster, grant_type, expiration_time) = (
+                s("cluster")?,
+                f.enum_("grantType", GrantType::parse)?,
+                f.time("expirationTime")?,
+            );
             if t == "EMPLOYEE_ACCESS_REVOKED" {
-                EventKind::EmployeeAccessRevoked { cluster, grant_type, expiration_time }
+                EventKind::EmployeeAccessRevoked {
+                    cluster,
+                    grant_type,
+                    expiration_time,
+                }
             } else {
-                EventKind::EmployeeAccessExpired { cluster, grant_type, expiration_time }
+                EventKind::EmployeeAccessExpired {
+                    cluster,
+                    grant_type,
+                    expiration_time,
+                }
             }
         }
         "EMPLOYEE_DOWNLOADED_CLUSTER_LOGS" => EventKind::EmployeeDownloadedClusterLogs {
@@ -92,20 +133,43 @@ pub fn parse_event(line: &str) -> Result<Event, Error> {
             resource: f.enum_("resource", Resource::parse)?,
             download_id: s("downloadId")?,
         },
-        "EMPLOYEE_LOG_DOWNLOAD_FINISHED" => {
-            EventKind::EmployeeLogDownloadFinished { cluster: s("cluster")?, download_id: s("downloadId")? }
-        }
+        "EMPLOYEE_LOG_DOWNLOAD_FINISHED" => EventKind::EmployeeLogDownloadFinished {
+            cluster: s("cluster")?,
+            download_id: s("downloadId")?,
+        },
         "ATLAS_LOADED" => EventKind::AtlasLoaded {
             restrict_employee_access: f.opt_bool("restrictEmployeeAccess")?,
-            clusters: f.array("clusters")?.iter().map(parse_loaded_cluster).collect::<Result<_, _>>()?,
+            clusters: f
+                .array("clusters")?
+                .iter()
+                .map(parse_loaded_cluster)
+                .collect::<Result<_, _>>()?,
         },
         other => return Err(Error::invalid_enum("event type", other)),
     };
-    Ok(Event::from_parts(seq, at, actor, kind, s("prev")?, s("hash")?, String::from(line)))
+    Ok(Event::from_parts(
+        seq,
+        at,
+        actor,
+        kind,
+        s("prev")?,
+        s("hash")?,
+        String::from(line),
+    ))
 }
 
 fn parse_loaded_cluster(v: &Value) -> Result<LoadedCluster, Error> {
-    let f = Fields::new(v, "loaded cluster", &["cluster", "projectId", "kind", "appServicesSyncEnabled", "grant"])?;
+    let f = Fields::new(
+        v,
+        "loaded cluster",
+        &[
+            "cluster",
+            "projectId",
+            "kind",
+            "appServicesSyncEnabled",
+            "grant",
+        ],
+    )?;
     Ok(LoadedCluster {
         cluster: String::from(f.str("cluster")?),
         project_id: String::from(f.str("projectId")?),
@@ -126,30 +190,72 @@ fn parse_loaded_cluster(v: &Value) -> Result<LoadedCluster, Error> {
 
 /// Feeds one event's operation back through the typed API.
 fn redo(p: &mut Policy, e: &Event) -> Result<(), Error> {
-    let actor = || e.actor.as_ref().ok_or_else(|| Error::malformed("this event type needs an actor"));
+    let actor = || {
+        e.actor
+            .as_ref()
+            .ok_or_else(|| Error::malformed("this event type needs an actor"))
+    };
     let at = e.at;
     match &e.kind {
-        EventKind::PolicyCreated { .. } => return Err(Error::malformed("POLICY_CREATED may only be the first event")),
-        EventKind::OrgEmployeeAccessRestricted => p.set_restriction(actor()?, true, at).map(drop)?,
-        EventKind::OrgEmployeeAccessUnrestricted => p.set_restriction(actor()?, false, at).map(drop)?,
-        EventKind::ProjectAdded { project_id } => p.add_project(actor()?, project_id, at).map(drop)?,
-        EventKind::ProjectRemoved { project_id, .. } => p.remove_project(actor()?, project_id, at).map(drop)?,
-        EventKind::ClusterAdded { cluster, project_id, kind, app_services_sync_enabled } => {
-            p.add_cluster(actor()?, project_id, cluster, *kind, *app_services_sync_enabled, at).map(drop)?
+        EventKind::PolicyCreated { .. } => {
+            return Err(Error::malformed(
+                "POLICY_CREATED may only be the first event",
+            ))
         }
-        EventKind::ClusterRemoved { cluster, .. } => p.remove_cluster(actor()?, cluster, at).map(drop)?,
-        EventKind::EmployeeAccessGranted { cluster, grant_type, expiration_time, .. } => {
-            p.grant(actor()?, cluster, *grant_type, at, Some(*expiration_time)).map(drop)?
+        EventKind::OrgEmployeeAccessRestricted => {
+            p.set_restriction(actor()?, true, at).map(drop)?
         }
-        EventKind::EmployeeAccessRevoked { cluster, .. } => p.revoke(actor()?, cluster, at).map(drop)?,
+        EventKind::OrgEmployeeAccessUnrestricted => {
+            p.set_restriction(actor()?, false, at).map(drop)?
+        }
+        EventKind::ProjectAdded { project_id } => {
+            p.add_project(actor()?, project_id, at).map(drop)?
+        }
+        EventKind::ProjectRemoved { project_id, .. } => {
+            p.remove_project(actor()?, project_id, at).map(drop)?
+        }
+        EventKind::ClusterAdded {
+            cluster,
+            project_id,
+            kind,
+            app_services_sync_enabled,
+        } => p
+            .add_cluster(
+                actor()?,
+                project_id,
+                cluster,
+                *kind,
+                *app_services_sync_enabled,
+                at,
+            )
+            .map(drop)?,
+        EventKind::ClusterRemoved { cluster, .. } => {
+            p.remove_cluster(actor()?, cluster, at).map(drop)?
+        }
+        EventKind::EmployeeAccessGranted {
+            cluster,
+            grant_type,
+            expiration_time,
+            ..
+        } => p
+            .grant(actor()?, cluster, *grant_type, at, Some(*expiration_time))
+            .map(drop)?,
+        EventKind::EmployeeAccessRevoked { cluster, .. } => {
+            p.revoke(actor()?, cluster, at).map(drop)?
+        }
         EventKind::EmployeeAccessExpired { .. } => p.expire_due(at).map(drop)?,
-        EventKind::EmployeeDownloadedClusterLogs { cluster, resource, .. } => {
-            p.begin_log_download(cluster, *resource, at).map(drop)?
+        EventKind::EmployeeDownloadedClusterLogs {
+            cluster, resource, ..
+        } => p.begin_log_download(cluster, *resource, at).map(drop)?,
+        EventKind::EmployeeLogDownloadFinished { download_id, .. } => {
+            p.finish_log_download(download_id, at).map(drop)?
         }
-        EventKind::EmployeeLogDownloadFinished { download_id, .. } => p.finish_log_download(download_id, at).map(drop)?,
-        EventKind::AtlasLoaded { restrict_employee_access, clusters } => {
-            p.apply_atlas(*restrict_employee_access, clusters.clone()).map(drop)?
-        }
+        EventKind::AtlasLoaded {
+            restrict_employee_access,
+            clusters,
+        } => p
+            .apply_atlas(*restrict_employee_access, clusters.clone())
+            .map(drop)?,
     }
     Ok(())
 }
@@ -161,25 +267,49 @@ fn seq_of(index: usize) -> u64 {
 /// Replays canonical lines into the policy they describe, or names the first bad `seq`.
 pub(crate) fn replay_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> Result<Policy, Error> {
     let lines: Vec<&str> = lines.into_iter().collect();
-    let first = lines.first().ok_or_else(|| Error::tampered(1, "the record is empty"))?;
+    let first = lines
+        .first()
+        .ok_or_else(|| Error::tampered(1, "the record is empty"))?;
     let created = parse_event(first).map_err(|e| Error::tampered(1, format!("{e}")))?;
-    let EventKind::PolicyCreated { org_id, restrict_employee_access, max_grant_duration_ms } = created.kind else {
+    let EventKind::PolicyCreated {
+        org_id,
+        restrict_employee_access,
+        max_grant_duration_ms,
+    } = created.kind
+    else {
         return Err(Error::tampered(1, "the first event must be POLICY_CREATED"));
     };
-    let options = PolicyOptions { org_id, restrict_employee_access, max_grant_duration_ms };
+    let options = PolicyOptions {
+        org_id,
+        restrict_employee_access,
+        max_grant_duration_ms,
+    };
     let mut p = Policy::new(options).map_err(|e| Error::tampered(1, format!("{e}")))?;
     if p.record.lines().next() != Some(*first) {
         return Err(Error::tampered(1, "content, order or hash does not match"));
     }
     while p.record.len() < lines.len() {
         let i = p.record.len();
-        let e = parse_event(lines[i]).map_err(|err| Error::tampered(seq_of(i), format!("{err}")))?;
-        redo(&mut p, &e).map_err(|err| Error::tampered(seq_of(i), format!("the operation is refused: {err}")))?;
+        let e =
+            parse_event(lines[i]).map_err(|err| Error::tampered(seq_of(i), format!("{err}")))?;
+        redo(&mut p, &e).map_err(|err| {
+            Error::tampered(seq_of(i), format!("the operation is refused: {err}"))
+        })?;
         for (k, written) in p.record.lines().enumerate().skip(i) {
             match lines.get(k) {
                 Some(l) if *l == written => {}
-                Some(_) => return Err(Error::tampered(seq_of(k), "content, order or hash does not match")),
-                None => return Err(Error::tampered(seq_of(k), "an event the operations imply is missing")),
+                Some(_) => {
+                    return Err(Error::tampered(
+                        seq_of(k),
+                        "content, order or hash does not match",
+                    ))
+                }
+                None => {
+                    return Err(Error::tampered(
+                        seq_of(k),
+                        "an event the operations imply is missing",
+                    ))
+                }
             }
         }
     }
@@ -209,4 +339,3 @@ impl Policy {
         replay(text)
     }
 }
-

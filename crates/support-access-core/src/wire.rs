@@ -28,10 +28,14 @@ pub fn check_id<'a>(field: &str, id: &'a str) -> Result<&'a str, Error> {
         return Err(Error::malformed(format!("`{field}` must not be empty")));
     }
     if id.len() > MAX_ID_LEN {
-        return Err(Error::malformed(format!("`{field}` is longer than {MAX_ID_LEN} bytes")));
+        return Err(Error::malformed(format!(
+            "`{field}` is longer than {MAX_ID_LEN} bytes"
+        )));
     }
     if id.chars().any(char::is_control) {
-        return Err(Error::malformed(format!("`{field}` contains a control character")));
+        return Err(Error::malformed(format!(
+            "`{field}` contains a control character"
+        )));
     }
     Ok(id)
 }
@@ -39,7 +43,12 @@ pub fn check_id<'a>(field: &str, id: &'a str) -> Result<&'a str, Error> {
 /// Parses JSON text, naming the position of a syntax error.
 pub(crate) fn parse_json(text: &str) -> Result<Value, Error> {
     serde_json::from_str(text).map_err(|e| {
-        Error::malformed(format!("invalid JSON at line {} column {}: {}", e.line(), e.column(), json_error_kind(&e)))
+        Error::malformed(format!(
+            "invalid JSON at line {} column {}: {}",
+            e.line(),
+            e.column(),
+            json_error_kind(&e)
+        ))
     })
 }
 
@@ -72,20 +81,23 @@ pub(crate) struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     pub(crate) fn new(v: &'a Value, ctx: &'a str, allowed: &[&str]) -> Result<Fields<'a>, Error> {
-        let map = v
-            .as_object()
-            .ok_or_else(|| Error::malformed(format!("{ctx} must be a JSON object, not {}", type_name(v))))?;
+        let map = v.as_object().ok_or_else(|| {
+            Error::malformed(format!("{ctx} must be a JSON object, not {}", type_name(v)))
+        })?;
         if let Some(k) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
-            return Err(Error::malformed(format!("unexpected field `{}` in {ctx}", clip(k))));
+            return Err(Error::malformed(format!(
+                "unexpected field `{}` in {ctx}",
+                clip(k)
+            )));
         }
         Ok(Fields { map, ctx })
     }
 
     /// A view that ignores fields it does not read (for Atlas documents).
     fn lenient(v: &'a Value, ctx: &'a str) -> Result<Fields<'a>, Error> {
-        let map = v
-            .as_object()
-            .ok_or_else(|| Error::malformed(format!("{ctx} must be a JSON object, not {}", type_name(v))))?;
+        let map = v.as_object().ok_or_else(|| {
+            Error::malformed(format!("{ctx} must be a JSON object, not {}", type_name(v)))
+        })?;
         Ok(Fields { map, ctx })
     }
 
@@ -99,11 +111,16 @@ impl<'a> Fields<'a> {
     }
 
     pub(crate) fn req(&self, name: &str) -> Result<&'a Value, Error> {
-        self.opt(name).ok_or_else(|| Error::malformed(format!("missing field `{name}` in {}", self.ctx)))
+        self.opt(name)
+            .ok_or_else(|| Error::malformed(format!("missing field `{name}` in {}", self.ctx)))
     }
 
     fn wrong(&self, name: &str, want: &str, v: &Value) -> Error {
-        Error::malformed(format!("field `{name}` in {} must be {want}, not {}", self.ctx, type_name(v)))
+        Error::malformed(format!(
+            "field `{name}` in {} must be {want}, not {}",
+            self.ctx,
+            type_name(v)
+        ))
     }
 
     pub(crate) fn str(&self, name: &str) -> Result<&'a str, Error> {
@@ -112,7 +129,9 @@ impl<'a> Fields<'a> {
     }
 
     pub(crate) fn opt_str(&self, name: &str) -> Result<Option<&'a str>, Error> {
-        self.opt(name).map(|v| v.as_str().ok_or_else(|| self.wrong(name, "a string", v))).transpose()
+        self.opt(name)
+            .map(|v| v.as_str().ok_or_else(|| self.wrong(name, "a string", v)))
+            .transpose()
     }
 
     pub(crate) fn id(&self, name: &str) -> Result<&'a str, Error> {
@@ -121,11 +140,17 @@ impl<'a> Fields<'a> {
 
     pub(crate) fn bool(&self, name: &str) -> Result<bool, Error> {
         let v = self.req(name)?;
-        v.as_bool().ok_or_else(|| self.wrong(name, "true or false", v))
+        v.as_bool()
+            .ok_or_else(|| self.wrong(name, "true or false", v))
     }
 
     pub(crate) fn opt_bool(&self, name: &str) -> Result<Option<bool>, Error> {
-        self.opt(name).map(|v| v.as_bool().ok_or_else(|| self.wrong(name, "true or false", v))).transpose()
+        self.opt(name)
+            .map(|v| {
+                v.as_bool()
+                    .ok_or_else(|| self.wrong(name, "true or false", v))
+            })
+            .transpose()
     }
 
     pub(crate) fn array(&self, name: &str) -> Result<&'a Vec<Value>, Error> {
@@ -141,7 +166,11 @@ impl<'a> Fields<'a> {
         self.opt(name).map(parse_time).transpose()
     }
 
-    pub(crate) fn enum_<T>(&self, name: &str, parse: fn(&str) -> Result<T, Error>) -> Result<T, Error> {
+    pub(crate) fn enum_<T>(
+        &self,
+        name: &str,
+        parse: fn(&str) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         parse(self.str(name)?)
     }
 
@@ -175,7 +204,7 @@ pub fn parse_time(v: &Value) -> Result<Timestamp, Error> {
 /// An actor: `{"id": …, "roles": [{"role": …, "projectId"?: …}]}`.
 pub fn parse_actor(v: &Value) -> Result<Actor, Error> {
     let f = Fields::new(v, "actor", &["id", "roles"])?;
-    let id = f.id("id")?;
+    let id = check_id("actor.id", f.str("id")?)?;
     let roles = f
         .array("roles")?
         .iter()
@@ -191,14 +220,20 @@ pub fn parse_actor(v: &Value) -> Result<Actor, Error> {
 /// Policy options: `{orgId, restrictEmployeeAccess?, maxGrantDurationMs?}`.
 pub fn parse_options(json: &str) -> Result<PolicyOptions, Error> {
     if json.len() > MAX_COMMAND_LEN {
-        return Err(Error::malformed(format!("options longer than {MAX_COMMAND_LEN} bytes")));
+        return Err(Error::malformed(format!(
+            "options longer than {MAX_COMMAND_LEN} bytes"
+        )));
     }
     let v = parse_json(json)?;
     options_from_value(&v)
 }
 
 pub(crate) fn options_from_value(v: &Value) -> Result<PolicyOptions, Error> {
-    let f = Fields::new(v, "policy options", &["orgId", "restrictEmployeeAccess", "maxGrantDurationMs"])?;
+    let f = Fields::new(
+        v,
+        "policy options",
+        &["orgId", "restrictEmployeeAccess", "maxGrantDurationMs"],
+    )?;
     let mut o = PolicyOptions::new(f.id("orgId")?);
     o.restrict_employee_access = f.opt_bool("restrictEmployeeAccess")?.unwrap_or(false);
     if f.has("maxGrantDurationMs") {
@@ -216,7 +251,10 @@ pub(crate) fn options_from_value(v: &Value) -> Result<PolicyOptions, Error> {
 /// (other fields such as `links` are ignored).
 pub fn parse_atlas_grant(v: &Value) -> Result<AtlasGrant, Error> {
     let f = Fields::lenient(v, "mongoDBEmployeeAccessGrant")?;
-    Ok(AtlasGrant { grant_type: f.enum_("grantType", GrantType::parse)?, expiration_time: f.time("expirationTime")? })
+    Ok(AtlasGrant {
+        grant_type: f.enum_("grantType", GrantType::parse)?,
+        expiration_time: f.time("expirationTime")?,
+    })
 }
 
 fn atlas_kind(f: &Fields<'_>) -> Result<ClusterKind, Error> {
@@ -244,11 +282,16 @@ pub(crate) fn parse_atlas(
         let name = f.cluster("name")?;
         let project_id = f.id("groupId")?;
         let kind = atlas_kind(&f)?;
-        let grant = f.opt("mongoDBEmployeeAccessGrant").map(parse_atlas_grant).transpose()?;
+        let grant = f
+            .opt("mongoDBEmployeeAccessGrant")
+            .map(parse_atlas_grant)
+            .transpose()?;
         // Atlas only accepts a sync-data grant where sync is on; trust it unless told otherwise.
-        let sync = f.opt_bool("appServicesSyncEnabled")?.unwrap_or(
-            grant.is_some_and(|g| g.grant_type == GrantType::ClusterInfrastructureAndAppServicesSyncData),
-        );
+        let sync = f
+            .opt_bool("appServicesSyncEnabled")?
+            .unwrap_or(grant.is_some_and(|g| {
+                g.grant_type == GrantType::ClusterInfrastructureAndAppServicesSyncData
+            }));
         let grant = match grant {
             Some(g) if g.expiration_time <= as_of => {
                 skipped += 1;

@@ -29,8 +29,12 @@ pub fn load(ctx: &Ctx) -> Result<Vec<Vector>, String> {
         .into_iter()
         .map(|p| {
             let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-            let source = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
-            Ok(Vector { name: p.file_stem().unwrap().to_string_lossy().into_owned(), source })
+            let source =
+                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+            Ok(Vector {
+                name: p.file_stem().unwrap().to_string_lossy().into_owned(),
+                source,
+            })
         })
         .collect()
 }
@@ -65,7 +69,10 @@ fn tamper(record: &str, spec: &Map<String, Value>) -> Result<String, String> {
             }
             "edit" => {
                 let i = at(&lines, &arg["seq"])?;
-                let (from, to) = (arg["from"].as_str().ok_or("edit.from")?, arg["to"].as_str().ok_or("edit.to")?);
+                let (from, to) = (
+                    arg["from"].as_str().ok_or("edit.from")?,
+                    arg["to"].as_str().ok_or("edit.to")?,
+                );
                 if !lines[i].contains(from) {
                     return Err(format!("edit: `{from}` not in seq {}", i + 1));
                 }
@@ -85,10 +92,16 @@ fn expand(v: &Value, policy: &Policy) -> Result<Value, String> {
             let spec = m["$record"].as_object().ok_or("$record takes an object")?;
             Value::String(tamper(&policy.export_record(), spec)?)
         }
-        Value::Object(m) => {
-            Value::Object(m.iter().map(|(k, v)| Ok((k.clone(), expand(v, policy)?))).collect::<Result<_, String>>()?)
-        }
-        Value::Array(a) => Value::Array(a.iter().map(|v| expand(v, policy)).collect::<Result<_, _>>()?),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| Ok((k.clone(), expand(v, policy)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .map(|v| expand(v, policy))
+                .collect::<Result<_, _>>()?,
+        ),
         other => other.clone(),
     })
 }
@@ -102,26 +115,49 @@ fn render(ctx: &Ctx, bless: bool) -> Result<String, String> {
     );
     for mut v in load(ctx)? {
         let policy_json = serde_json::to_string(&v.source["policy"]).unwrap();
-        let mut policy = Policy::from_options_json(&policy_json).map_err(|e| format!("{}: policy: {e}", v.name))?;
+        let mut policy = Policy::from_options_json(&policy_json)
+            .map_err(|e| format!("{}: policy: {e}", v.name))?;
         writeln!(out, "vector {}\npolicy {policy_json}", v.name).unwrap();
-        let steps = v.source["steps"].as_array_mut().ok_or_else(|| format!("{}: no steps", v.name))?;
+        let steps = v.source["steps"]
+            .as_array_mut()
+            .ok_or_else(|| format!("{}: no steps", v.name))?;
         for (i, step) in steps.iter_mut().enumerate() {
             let text = match (step.get("command"), step.get("commandText")) {
-                (Some(c), None) => serde_json::to_string(&expand(c, &policy).map_err(|e| format!("{} step {i}: {e}", v.name))?).unwrap(),
+                (Some(c), None) => serde_json::to_string(
+                    &expand(c, &policy).map_err(|e| format!("{} step {i}: {e}", v.name))?,
+                )
+                .unwrap(),
                 (None, Some(Value::String(t))) if !t.contains('\n') => t.clone(),
-                _ => return Err(format!("{} step {i}: needs `command` or a one-line `commandText`", v.name)),
+                _ => {
+                    return Err(format!(
+                        "{} step {i}: needs `command` or a one-line `commandText`",
+                        v.name
+                    ))
+                }
             };
             let result = apply(&mut policy, &text);
             if bless {
                 let parsed: Value = serde_json::from_str(&result).unwrap();
-                step.as_object_mut().unwrap().insert("expect".into(), parsed);
+                step.as_object_mut()
+                    .unwrap()
+                    .insert("expect".into(), parsed);
             }
-            let expect = step.get("expect").ok_or_else(|| format!("{} step {i}: no `expect` (run with --bless)", v.name))?;
-            writeln!(out, "command {text}\nexpect {}", serde_json::to_string(expect).unwrap()).unwrap();
+            let expect = step
+                .get("expect")
+                .ok_or_else(|| format!("{} step {i}: no `expect` (run with --bless)", v.name))?;
+            writeln!(
+                out,
+                "command {text}\nexpect {}",
+                serde_json::to_string(expect).unwrap()
+            )
+            .unwrap();
         }
         out.push_str("end\n");
         if bless {
-            let path = ctx.root.join("tests/vectors").join(format!("{}.json", v.name));
+            let path = ctx
+                .root
+                .join("tests/vectors")
+                .join(format!("{}.json", v.name));
             let mut text = serde_json::to_string_pretty(&v.source).unwrap();
             text.push('\n');
             std::fs::write(path, text).map_err(|e| e.to_string())?;
@@ -133,7 +169,8 @@ fn render(ctx: &Ctx, bless: bool) -> Result<String, String> {
 pub fn generate(ctx: &mut Ctx, bless: bool) -> ExitCode {
     match render(ctx, bless) {
         Ok(text) => {
-            std::fs::write(ctx.root.join("tests/vectors/vectors.txt"), text).expect("write vectors.txt");
+            std::fs::write(ctx.root.join("tests/vectors/vectors.txt"), text)
+                .expect("write vectors.txt");
             println!("wrote tests/vectors/vectors.txt");
             ExitCode::SUCCESS
         }
@@ -148,9 +185,12 @@ pub fn generate(ctx: &mut Ctx, bless: bool) -> ExitCode {
 pub fn drift(ctx: &mut Ctx) {
     let ok = match render(ctx, false) {
         Ok(text) => {
-            let committed = std::fs::read_to_string(ctx.root.join("tests/vectors/vectors.txt")).unwrap_or_default();
+            let committed = std::fs::read_to_string(ctx.root.join("tests/vectors/vectors.txt"))
+                .unwrap_or_default();
             if text != committed {
-                println!("tests/vectors/vectors.txt is stale: run `cargo xtask vectors` and commit it");
+                println!(
+                    "tests/vectors/vectors.txt is stale: run `cargo xtask vectors` and commit it"
+                );
             }
             text == committed
         }
