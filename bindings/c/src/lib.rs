@@ -1,0 +1,1201 @@
+//! # libsupport_access: the C ABI of support-access
+//!
+//! A small, safe C interface to `support-access-core`: the SPEC section 7 JSON command interface
+//! (`sa_apply`, byte-identical to the Rust core) and a typed layer for the hot and common paths
+//! (evaluate into a caller-provided struct, grant, revoke, set the org restriction, remaining
+//! time, export and verify the record). Every rule lives in the core; this crate only converts
+//! at the edge.
+//!
+//! The header `include/support_access.h` is generated from this file by cbindgen; its comments
+//! are these `///` docs.
+//!
+//! ## Conventions (read once)
+//! - Every function returns an `sa_status` (`SA_OK` = 0, otherwise the SPEC error code, or one of
+//!   the ABI-level `SA_NULL_ARGUMENT` / `SA_PANIC`), except the `*_name`, `sa_version`,
+//!   `sa_last_error_message`, `sa_policy_free` and `sa_string_free` helpers.
+//! - Every pointer argument is checked: NULL gives `SA_NULL_ARGUMENT`, never a crash.
+//! - Strings in are NUL-terminated UTF-8; invalid UTF-8 gives `SA_MALFORMED_INPUT`.
+//! - Strings out (`char **out_…`) are owned by the caller and freed with `sa_string_free`.
+//!   On failure they are set to NULL (so freeing them unconditionally is always right).
+//! - Out-parameters are written only on `SA_OK` unless a function says otherwise.
+//! - Times are `int64_t` milliseconds since 1970-01-01T00:00:00Z (UTC).
+//! - A failed call leaves the policy exactly as it was (SPEC section 6).
+//! - No panic ever crosses the boundary and no input makes the library abort: a Rust panic
+//!   becomes `SA_PANIC`, after which the policy involved refuses further use (`SA_PANIC`) and
+//!   should be freed.
+//! - Threads: functions taking a `const sa_policy *` may run on one policy from several threads
+//!   at once; those taking a non-const `sa_policy *` (mutations, `sa_apply`) need exclusive
+//!   access. Error messages are per thread.
+#![allow(non_camel_case_types)]
+
+use std::cell::RefCell;
+use std::ffi::{c_char, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
+
+use support_access_core::{
+    wire, Actor, ClusterId, ClusterKind, Decision, Error, ErrorCode, GrantType, Policy, Reason,
+    Resource, Timestamp,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Enums. Each is a C enum whose values are stable; its `typedef` is `uint32_t` so that a value
+// from C that is out of range is still a defined value here (rejected as INVALID_ENUM_VALUE).
+// ---------------------------------------------------------------------------------------------
+
+/// Result of every call that can fail. `SA_OK` is 0; codes 1–19 are the SPEC error codes (their
+/// `sa_status_name` is the SPEC string); codes from 100 are ABI-level conditions of this library.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum sa_status {
+    /// Success.
+    SA_OK = 0,
+    /// `FORBIDDEN`: the actor's roles do not allow the operation.
+    SA_FORBIDDEN = 1,
+    /// `INVALID_ENUM_VALUE`: a grant type, resource, reason, kind or role outside its set.
+    SA_INVALID_ENUM_VALUE = 2,
+    /// `INVALID_TIMESTAMP`: a time outside 1970-01-01T00:00:00Z..9999-12-31T23:59:59.999Z.
+    SA_INVALID_TIMESTAMP = 3,
+    /// `INVALID_CLUSTER_NAME`: a name breaking `^[a-zA-Z0-9][a-zA-Z0-9-]*$`, 1–64 chars.
+    SA_INVALID_CLUSTER_NAME = 4,
+    /// `MALFORMED_INPUT`: bad JSON, missing/extra field, invalid UTF-8, oversized input (> 32 MiB).
+    SA_MALFORMED_INPUT = 5,
+    /// `UNKNOWN_OP`: a command's `op` is not one of SPEC section 7.
+    SA_UNKNOWN_OP = 6,
+    /// `PROJECT_NOT_FOUND`.
+    SA_PROJECT_NOT_FOUND = 7,
+    /// `CLUSTER_NOT_FOUND` (also: a cluster id that never existed or was removed).
+    SA_CLUSTER_NOT_FOUND = 8,
+    /// `DUPLICATE_PROJECT`.
+    SA_DUPLICATE_PROJECT = 9,
+    /// `DUPLICATE_CLUSTER`.
+    SA_DUPLICATE_CLUSTER = 10,
+    /// `UNSUPPORTED_CLUSTER_KIND`: Flex and serverless clusters take no grants.
+    SA_UNSUPPORTED_CLUSTER_KIND = 11,
+    /// `SYNC_NOT_ENABLED`: a sync-data grant on a cluster without App Services sync.
+    SA_SYNC_NOT_ENABLED = 12,
+    /// `EXPIRATION_NOT_IN_FUTURE`.
+    SA_EXPIRATION_NOT_IN_FUTURE = 13,
+    /// `EXPIRATION_TOO_FAR`: beyond the policy's `maxGrantDurationMs`.
+    SA_EXPIRATION_TOO_FAR = 14,
+    /// `NO_ACTIVE_GRANT`: revoke with nothing to revoke.
+    SA_NO_ACTIVE_GRANT = 15,
+    /// `CLOCK_WENT_BACKWARDS`: a mutation dated before the last recorded event.
+    SA_CLOCK_WENT_BACKWARDS = 16,
+    /// `ACCESS_DENIED`.
+    SA_ACCESS_DENIED = 17,
+    /// `DOWNLOAD_NOT_FOUND`.
+    SA_DOWNLOAD_NOT_FOUND = 18,
+    /// `RECORD_TAMPERED`: see `sa_verify_record` for the `seq`.
+    SA_RECORD_TAMPERED = 19,
+    /// ABI-level (not a SPEC code): a required pointer argument was NULL. Nothing was changed.
+    SA_NULL_ARGUMENT = 100,
+    /// ABI-level (not a SPEC code): the library caught an internal panic (a bug). The policy
+    /// involved is poisoned: every later call on it returns `SA_PANIC`; free it.
+    SA_PANIC = 101,
+}
+
+/// What a grant lets support staff reach (SPEC section 1, Atlas `grantType`).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum sa_grant_type {
+    /// `CLUSTER_INFRASTRUCTURE`: infrastructure and all cluster logs.
+    SA_GRANT_TYPE_CLUSTER_INFRASTRUCTURE = 0,
+    /// `CLUSTER_DATABASE_LOGS`: database logs only (audit logs excluded).
+    SA_GRANT_TYPE_CLUSTER_DATABASE_LOGS = 1,
+    /// `CLUSTER_INFRASTRUCTURE_AND_APP_SERVICES_SYNC_DATA`: infrastructure, all logs and sync data.
+    SA_GRANT_TYPE_CLUSTER_INFRASTRUCTURE_AND_APP_SERVICES_SYNC_DATA = 2,
+}
+
+/// What support staff ask to reach (SPEC section 1).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum sa_resource {
+    /// `INFRASTRUCTURE`: the MongoDB and Atlas Search hosts.
+    SA_RESOURCE_INFRASTRUCTURE = 0,
+    /// `DATABASE_LOGS`.
+    SA_RESOURCE_DATABASE_LOGS = 1,
+    /// `AUDIT_LOGS`: database audit logs.
+    SA_RESOURCE_AUDIT_LOGS = 2,
+    /// `SYNC_DATA`: App Services sync data.
+    SA_RESOURCE_SYNC_DATA = 3,
+    /// `DATABASE_DATA`: the customer's documents (never reachable).
+    SA_RESOURCE_DATABASE_DATA = 4,
+}
+
+/// Why a decision came out as it did (SPEC section 4), one per rule.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum sa_reason {
+    /// `CLUSTER_NOT_FOUND` (rule 1; only in batch mode, the typed calls return an error instead).
+    SA_REASON_CLUSTER_NOT_FOUND = 0,
+    /// `DATABASE_DATA_NEVER_ACCESSIBLE` (rule 2).
+    SA_REASON_DATABASE_DATA_NEVER_ACCESSIBLE = 1,
+    /// `SYNC_DATA_REQUIRES_GRANT` (rule 3).
+    SA_REASON_SYNC_DATA_REQUIRES_GRANT = 2,
+    /// `ORG_UNRESTRICTED` (rule 4).
+    SA_REASON_ORG_UNRESTRICTED = 3,
+    /// `GRANT_ACTIVE` (rules 3 and 5).
+    SA_REASON_GRANT_ACTIVE = 4,
+    /// `NOT_COVERED_BY_GRANT` (rule 6).
+    SA_REASON_NOT_COVERED_BY_GRANT = 5,
+    /// `GRANT_EXPIRED` (rule 7).
+    SA_REASON_GRANT_EXPIRED = 6,
+    /// `GRANT_REVOKED` (rule 7).
+    SA_REASON_GRANT_REVOKED = 7,
+    /// `NO_GRANT` (rule 7).
+    SA_REASON_NO_GRANT = 8,
+}
+
+/// The kind of a cluster; only dedicated clusters take grants.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum sa_cluster_kind {
+    /// `DEDICATED` (the default).
+    SA_CLUSTER_KIND_DEDICATED = 0,
+    /// `FLEX`: takes no grants.
+    SA_CLUSTER_KIND_FLEX = 1,
+    /// `SERVERLESS`: takes no grants.
+    SA_CLUSTER_KIND_SERVERLESS = 2,
+}
+
+// Arguments coming *from* C are read as plain integers (cbindgen renames these to the enum's
+// typedef, see cbindgen.toml): a C caller may pass any value, and an out-of-range value must be
+// an error, not undefined behaviour as it would be for a Rust enum.
+/// An `sa_status` value as read from C.
+pub type RawStatus = u32;
+/// An `sa_grant_type` value as read from C.
+pub type RawGrantType = u32;
+/// An `sa_resource` value as read from C.
+pub type RawResource = u32;
+/// An `sa_cluster_kind` value as read from C.
+pub type RawClusterKind = u32;
+/// An `sa_reason` value as read from C.
+pub type RawReason = u32;
+
+/// The GrantType as the C enum value.
+const GRANT_TYPES: [(GrantType, sa_grant_type); 3] = [
+    (
+        GrantType::ClusterInfrastructure,
+        sa_grant_type::SA_GRANT_TYPE_CLUSTER_INFRASTRUCTURE,
+    ),
+    (
+        GrantType::ClusterDatabaseLogs,
+        sa_grant_type::SA_GRANT_TYPE_CLUSTER_DATABASE_LOGS,
+    ),
+    (
+        GrantType::ClusterInfrastructureAndAppServicesSyncData,
+        sa_grant_type::SA_GRANT_TYPE_CLUSTER_INFRASTRUCTURE_AND_APP_SERVICES_SYNC_DATA,
+    ),
+];
+
+fn grant_type_to_c(g: GrantType) -> sa_grant_type {
+    match g {
+        GrantType::ClusterInfrastructure => sa_grant_type::SA_GRANT_TYPE_CLUSTER_INFRASTRUCTURE,
+        GrantType::ClusterDatabaseLogs => sa_grant_type::SA_GRANT_TYPE_CLUSTER_DATABASE_LOGS,
+        GrantType::ClusterInfrastructureAndAppServicesSyncData => {
+            sa_grant_type::SA_GRANT_TYPE_CLUSTER_INFRASTRUCTURE_AND_APP_SERVICES_SYNC_DATA
+        }
+    }
+}
+
+fn grant_type_from_c(v: RawGrantType) -> Result<GrantType, Error> {
+    GRANT_TYPES
+        .iter()
+        .find(|(_, c)| *c as u32 == v)
+        .map(|(g, _)| *g)
+        .ok_or_else(|| bad_enum("grantType", v))
+}
+
+fn resource_from_c(v: RawResource) -> Result<Resource, Error> {
+    usize::try_from(v)
+        .ok()
+        .and_then(|i| Resource::ALL.get(i))
+        .copied()
+        .ok_or_else(|| bad_enum("resource", v))
+}
+
+fn kind_from_c(v: RawClusterKind) -> Result<ClusterKind, Error> {
+    usize::try_from(v)
+        .ok()
+        .and_then(|i| ClusterKind::ALL.get(i))
+        .copied()
+        .ok_or_else(|| bad_enum("kind", v))
+}
+
+fn reason_to_c(r: Reason) -> sa_reason {
+    use sa_reason::*;
+    match r {
+        Reason::ClusterNotFound => SA_REASON_CLUSTER_NOT_FOUND,
+        Reason::DatabaseDataNeverAccessible => SA_REASON_DATABASE_DATA_NEVER_ACCESSIBLE,
+        Reason::SyncDataRequiresGrant => SA_REASON_SYNC_DATA_REQUIRES_GRANT,
+        Reason::OrgUnrestricted => SA_REASON_ORG_UNRESTRICTED,
+        Reason::GrantActive => SA_REASON_GRANT_ACTIVE,
+        Reason::NotCoveredByGrant => SA_REASON_NOT_COVERED_BY_GRANT,
+        Reason::GrantExpired => SA_REASON_GRANT_EXPIRED,
+        Reason::GrantRevoked => SA_REASON_GRANT_REVOKED,
+        Reason::NoGrant => SA_REASON_NO_GRANT,
+    }
+}
+
+fn status_of(code: ErrorCode) -> sa_status {
+    use sa_status::*;
+    match code {
+        ErrorCode::Forbidden => SA_FORBIDDEN,
+        ErrorCode::InvalidEnumValue => SA_INVALID_ENUM_VALUE,
+        ErrorCode::InvalidTimestamp => SA_INVALID_TIMESTAMP,
+        ErrorCode::InvalidClusterName => SA_INVALID_CLUSTER_NAME,
+        ErrorCode::MalformedInput => SA_MALFORMED_INPUT,
+        ErrorCode::UnknownOp => SA_UNKNOWN_OP,
+        ErrorCode::ProjectNotFound => SA_PROJECT_NOT_FOUND,
+        ErrorCode::ClusterNotFound => SA_CLUSTER_NOT_FOUND,
+        ErrorCode::DuplicateProject => SA_DUPLICATE_PROJECT,
+        ErrorCode::DuplicateCluster => SA_DUPLICATE_CLUSTER,
+        ErrorCode::UnsupportedClusterKind => SA_UNSUPPORTED_CLUSTER_KIND,
+        ErrorCode::SyncNotEnabled => SA_SYNC_NOT_ENABLED,
+        ErrorCode::ExpirationNotInFuture => SA_EXPIRATION_NOT_IN_FUTURE,
+        ErrorCode::ExpirationTooFar => SA_EXPIRATION_TOO_FAR,
+        ErrorCode::NoActiveGrant => SA_NO_ACTIVE_GRANT,
+        ErrorCode::ClockWentBackwards => SA_CLOCK_WENT_BACKWARDS,
+        ErrorCode::AccessDenied => SA_ACCESS_DENIED,
+        ErrorCode::DownloadNotFound => SA_DOWNLOAD_NOT_FOUND,
+        ErrorCode::RecordTampered => SA_RECORD_TAMPERED,
+    }
+}
+
+fn bad_enum(field: &'static str, v: u32) -> Error {
+    Error::InvalidEnumValue {
+        field,
+        value: v.to_string(),
+    }
+}
+
+fn malformed(detail: String) -> Error {
+    Error::MalformedInput { detail }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handles, decisions, errors.
+// ---------------------------------------------------------------------------------------------
+
+/// An opaque policy: one organization's support-access state and its record. Create it with
+/// `sa_policy_new` or `sa_policy_from_record`, free it with `sa_policy_free`.
+#[derive(Debug)]
+pub struct sa_policy {
+    inner: Policy,
+    poisoned: bool,
+}
+
+/// The answer to one evaluation, written into caller-provided memory (no allocation).
+/// The grant fields describe the cluster's active grant at the time asked about, whatever the
+/// verdict, so a UI can show the countdown next to the answer.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct sa_decision {
+    /// May support reach the resource?
+    pub allowed: bool,
+    /// Which SPEC rule decided (an `sa_reason` value).
+    pub reason: sa_reason,
+    /// Whether the cluster holds an active grant (then `grant_type` and `expiration_ms` are set).
+    pub has_grant: bool,
+    /// The active grant's type (an `sa_grant_type` value; 0 when `has_grant` is false).
+    pub grant_type: sa_grant_type,
+    /// The active grant's expiration, epoch ms (0 when `has_grant` is false).
+    pub expiration_ms: i64,
+    /// Whether `remaining_ms` is set.
+    pub has_remaining: bool,
+    /// Milliseconds until the active grant expires (0 when `has_remaining` is false).
+    pub remaining_ms: i64,
+}
+
+impl sa_decision {
+    fn from_core(d: &Decision) -> sa_decision {
+        sa_decision {
+            allowed: d.allowed,
+            reason: reason_to_c(d.reason),
+            has_grant: d.grant_type.is_some(),
+            grant_type: d.grant_type.map_or(
+                sa_grant_type::SA_GRANT_TYPE_CLUSTER_INFRASTRUCTURE,
+                grant_type_to_c,
+            ),
+            expiration_ms: d.expiration_time.map_or(0, Timestamp::millis),
+            has_remaining: d.remaining_ms.is_some(),
+            remaining_ms: d.remaining_ms.unwrap_or(0),
+        }
+    }
+}
+
+/// A failure inside one call.
+enum Failure {
+    Core(Error),
+    Null(&'static str),
+    Poisoned,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
+        Failure::Core(e)
+    }
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<Option<CString>> = const { RefCell::new(None) };
+}
+
+fn set_last_error(message: &str) {
+    // Messages never hold NUL bytes, but a message is not worth a failure if one ever does.
+    let c = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
+    LAST_ERROR.with(|l| *l.borrow_mut() = Some(c));
+}
+
+fn fail(f: Failure) -> sa_status {
+    match f {
+        Failure::Core(e) => {
+            set_last_error(&e.to_string());
+            status_of(e.code())
+        }
+        Failure::Null(arg) => {
+            set_last_error(&format!("null argument: `{arg}` must not be NULL"));
+            sa_status::SA_NULL_ARGUMENT
+        }
+        Failure::Poisoned => {
+            set_last_error("this policy is unusable after an internal panic; free it");
+            sa_status::SA_PANIC
+        }
+    }
+}
+
+/// Runs one call's body: no panic escapes, failures become a status and a thread-local message.
+fn guard(body: impl FnOnce() -> Result<(), Failure>) -> sa_status {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => sa_status::SA_OK,
+        Ok(Err(f)) => fail(f),
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            // Dropping the payload could itself panic; forget it instead (a leak, on a bug path).
+            std::mem::forget(payload);
+            set_last_error(&format!("internal panic (a bug in support-access): {what}"));
+            sa_status::SA_PANIC
+        }
+    }
+}
+
+/// A mutating call: a panic in it poisons the policy.
+fn guard_mut(
+    policy: *mut sa_policy,
+    body: impl FnOnce(&mut Policy) -> Result<(), Failure>,
+) -> sa_status {
+    // SAFETY: the caller passes a pointer from sa_policy_new (or NULL, checked here) and holds it
+    // exclusively for the duration of the call, as documented.
+    let Some(p) = (unsafe { policy.as_mut() }) else {
+        return fail(Failure::Null("policy"));
+    };
+    if p.poisoned {
+        return fail(Failure::Poisoned);
+    }
+    let status = guard(|| body(&mut p.inner));
+    if status == sa_status::SA_PANIC {
+        p.poisoned = true;
+    }
+    status
+}
+
+/// A read-only call on a policy.
+fn guard_ref(
+    policy: *const sa_policy,
+    body: impl FnOnce(&Policy) -> Result<(), Failure>,
+) -> sa_status {
+    // SAFETY: as for guard_mut, shared access.
+    let Some(p) = (unsafe { policy.as_ref() }) else {
+        return fail(Failure::Null("policy"));
+    };
+    if p.poisoned {
+        return fail(Failure::Poisoned);
+    }
+    guard(|| body(&p.inner))
+}
+
+/// Reads a NUL-terminated UTF-8 argument.
+///
+/// # Safety
+/// `s` is NULL or points to a NUL-terminated string that outlives `'a`.
+unsafe fn arg_str<'a>(s: *const c_char, name: &'static str) -> Result<&'a str, Failure> {
+    if s.is_null() {
+        return Err(Failure::Null(name));
+    }
+    // SAFETY: non-NULL and NUL-terminated per the function's contract.
+    let bytes = unsafe { CStr::from_ptr(s) }.to_bytes();
+    std::str::from_utf8(bytes).map_err(|e| {
+        malformed(format!(
+            "argument `{name}` is not UTF-8 (invalid byte at {})",
+            e.valid_up_to()
+        ))
+        .into()
+    })
+}
+
+/// Checks an out-pointer and gives it back as a mutable reference.
+///
+/// # Safety
+/// `p` is NULL or valid for writes of `T` for `'a`.
+unsafe fn out<'a, T>(p: *mut T, name: &'static str) -> Result<&'a mut T, Failure> {
+    // SAFETY: per the function's contract.
+    unsafe { p.as_mut() }.ok_or(Failure::Null(name))
+}
+
+fn time(ms: i64) -> Result<Timestamp, Failure> {
+    Ok(Timestamp::from_millis(ms)?)
+}
+
+fn actor(json: &str) -> Result<Actor, Failure> {
+    if json.len() > wire::MAX_COMMAND_LEN {
+        return Err(malformed(format!("actor longer than {} bytes", wire::MAX_COMMAND_LEN)).into());
+    }
+    let v: serde_json::Value = serde_json::from_str(json).map_err(|e| {
+        malformed(format!(
+            "invalid actor JSON at line {} column {}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    Ok(wire::parse_actor(&v)?)
+}
+
+fn to_c_string(s: String) -> Result<*mut c_char, Failure> {
+    // The library's outputs are JSON (control characters escaped), so they hold no NUL byte.
+    CString::new(s)
+        .map(CString::into_raw)
+        .map_err(|_| malformed("output holds a NUL byte".to_string()).into())
+}
+
+/// Sets `*out` to NULL (if `out` is not NULL) so that a caller may always free it.
+fn clear_out_string(p: *mut *mut c_char) {
+    if !p.is_null() {
+        // SAFETY: non-NULL out-pointers are valid for writes by the caller's contract.
+        unsafe { p.write(ptr::null_mut()) };
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names and version.
+// ---------------------------------------------------------------------------------------------
+
+/// The library version (e.g. `"0.1.0"`): a static string, never freed.
+#[no_mangle]
+pub extern "C" fn sa_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// Looks up a static NUL-terminated name.
+fn name_ptr(table: &'static [&'static CStr], v: u32) -> *const c_char {
+    usize::try_from(v)
+        .ok()
+        .and_then(|i| table.get(i))
+        .map_or(ptr::null(), |s| s.as_ptr())
+}
+
+static GRANT_TYPE_NAMES: [&CStr; 3] = [
+    c"CLUSTER_INFRASTRUCTURE",
+    c"CLUSTER_DATABASE_LOGS",
+    c"CLUSTER_INFRASTRUCTURE_AND_APP_SERVICES_SYNC_DATA",
+];
+static RESOURCE_NAMES: [&CStr; 5] = [
+    c"INFRASTRUCTURE",
+    c"DATABASE_LOGS",
+    c"AUDIT_LOGS",
+    c"SYNC_DATA",
+    c"DATABASE_DATA",
+];
+static REASON_NAMES: [&CStr; 9] = [
+    c"CLUSTER_NOT_FOUND",
+    c"DATABASE_DATA_NEVER_ACCESSIBLE",
+    c"SYNC_DATA_REQUIRES_GRANT",
+    c"ORG_UNRESTRICTED",
+    c"GRANT_ACTIVE",
+    c"NOT_COVERED_BY_GRANT",
+    c"GRANT_EXPIRED",
+    c"GRANT_REVOKED",
+    c"NO_GRANT",
+];
+static KIND_NAMES: [&CStr; 3] = [c"DEDICATED", c"FLEX", c"SERVERLESS"];
+static STATUS_NAMES: [&CStr; 20] = [
+    c"OK",
+    c"FORBIDDEN",
+    c"INVALID_ENUM_VALUE",
+    c"INVALID_TIMESTAMP",
+    c"INVALID_CLUSTER_NAME",
+    c"MALFORMED_INPUT",
+    c"UNKNOWN_OP",
+    c"PROJECT_NOT_FOUND",
+    c"CLUSTER_NOT_FOUND",
+    c"DUPLICATE_PROJECT",
+    c"DUPLICATE_CLUSTER",
+    c"UNSUPPORTED_CLUSTER_KIND",
+    c"SYNC_NOT_ENABLED",
+    c"EXPIRATION_NOT_IN_FUTURE",
+    c"EXPIRATION_TOO_FAR",
+    c"NO_ACTIVE_GRANT",
+    c"CLOCK_WENT_BACKWARDS",
+    c"ACCESS_DENIED",
+    c"DOWNLOAD_NOT_FOUND",
+    c"RECORD_TAMPERED",
+];
+
+/// The name of a status: `"OK"`, the SPEC error code string (e.g. `"CLUSTER_NOT_FOUND"`),
+/// `"NULL_ARGUMENT"` or `"PANIC"`. A static string (never free it); NULL for a value that is
+/// not an `sa_status`.
+#[no_mangle]
+pub extern "C" fn sa_status_name(status: RawStatus) -> *const c_char {
+    match status {
+        100 => c"NULL_ARGUMENT".as_ptr(),
+        101 => c"PANIC".as_ptr(),
+        v => name_ptr(&STATUS_NAMES, v),
+    }
+}
+
+/// The SPEC string of a grant type (e.g. `"CLUSTER_DATABASE_LOGS"`): static, never freed; NULL
+/// for a value that is not an `sa_grant_type`.
+#[no_mangle]
+pub extern "C" fn sa_grant_type_name(grant_type: RawGrantType) -> *const c_char {
+    name_ptr(&GRANT_TYPE_NAMES, grant_type)
+}
+
+/// The SPEC string of a resource (e.g. `"DATABASE_LOGS"`): static, never freed; NULL for a value
+/// that is not an `sa_resource`.
+#[no_mangle]
+pub extern "C" fn sa_resource_name(resource: RawResource) -> *const c_char {
+    name_ptr(&RESOURCE_NAMES, resource)
+}
+
+/// The SPEC string of a decision reason (e.g. `"GRANT_ACTIVE"`): static, never freed; NULL for a
+/// value that is not an `sa_reason`.
+#[no_mangle]
+pub extern "C" fn sa_reason_name(reason: RawReason) -> *const c_char {
+    name_ptr(&REASON_NAMES, reason)
+}
+
+/// The SPEC string of a cluster kind (e.g. `"DEDICATED"`): static, never freed; NULL for a value
+/// that is not an `sa_cluster_kind`.
+#[no_mangle]
+pub extern "C" fn sa_cluster_kind_name(kind: RawClusterKind) -> *const c_char {
+    name_ptr(&KIND_NAMES, kind)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors and strings.
+// ---------------------------------------------------------------------------------------------
+
+/// The message of the most recent failed call on this thread (NULL if none failed yet).
+///
+/// Lifetime: the string belongs to the library and stays valid until the next call into the
+/// library on the same thread (other than `sa_last_error_message` itself). Copy it to keep it.
+/// Successful calls do not clear it, so read it only right after a call returned non-`SA_OK`.
+#[no_mangle]
+pub extern "C" fn sa_last_error_message() -> *const c_char {
+    catch_unwind(|| LAST_ERROR.with(|l| l.borrow().as_ref().map_or(ptr::null(), |c| c.as_ptr())))
+        .unwrap_or(ptr::null())
+}
+
+/// Frees a string this library returned (`sa_apply`, `sa_export_record`…). NULL is allowed and
+/// does nothing. Never pass a string that did not come from this library, nor free one twice.
+///
+/// # Safety
+/// `s` is NULL or a pointer returned by this library and not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn sa_string_free(s: *mut c_char) {
+    if s.is_null() {
+        return;
+    }
+    // SAFETY: non-NULL pointers come from CString::into_raw in this library (caller's contract).
+    let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { CString::from_raw(s) })));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policies.
+// ---------------------------------------------------------------------------------------------
+
+fn boxed(inner: Policy) -> *mut sa_policy {
+    Box::into_raw(Box::new(sa_policy {
+        inner,
+        poisoned: false,
+    }))
+}
+
+/// Creates a policy from its SPEC section 7 options JSON, e.g.
+/// `{"orgId": "org-1", "restrictEmployeeAccess": true, "maxGrantDurationMs": 86400000}`.
+/// On `SA_OK`, `*out_policy` is a new handle to free with `sa_policy_free`; otherwise it is NULL.
+///
+/// # Safety
+/// `options_json` is NULL or NUL-terminated; `out_policy` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sa_policy_new(
+    options_json: *const c_char,
+    out_policy: *mut *mut sa_policy,
+) -> sa_status {
+    if !out_policy.is_null() {
+        // SAFETY: checked non-NULL; valid for writes by contract.
+        unsafe { out_policy.write(ptr::null_mut()) };
+    }
+    guard(|| {
+        // SAFETY: per this function's contract.
+        let out = unsafe { out(out_policy, "out_policy") }?;
+        // SAFETY: per this function's contract.
+        let json = unsafe { arg_str(options_json, "options_json") }?;
+        *out = boxed(Policy::from_options_json(json)?);
+        Ok(())
+    })
+}
+
+/// Rebuilds the exact policy that wrote a JSON Lines record (SPEC section 5 `replay`); a record
+/// that does not verify is `SA_RECORD_TAMPERED`. On `SA_OK`, `*out_policy` is a new handle;
+/// otherwise it is NULL.
+///
+/// # Safety
+/// `record` is NULL or NUL-terminated; `out_policy` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sa_policy_from_record(
+    record: *const c_char,
+    out_policy: *mut *mut sa_policy,
+) -> sa_status {
+    if !out_policy.is_null() {
+        // SAFETY: checked non-NULL; valid for writes by contract.
+        unsafe { out_policy.write(ptr::null_mut()) };
+    }
+    guard(|| {
+        // SAFETY: per this function's contract.
+        let out = unsafe { out(out_policy, "out_policy") }?;
+        // SAFETY: per this function's contract.
+        let text = unsafe { arg_str(record, "record") }?;
+        *out = boxed(Policy::replay(text)?);
+        Ok(())
+    })
+}
+
+/// Frees a policy. NULL is allowed and does nothing. Never free a policy twice.
+///
+/// # Safety
+/// `policy` is NULL or a handle from `sa_policy_new`/`sa_policy_from_record` not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn sa_policy_free(policy: *mut sa_policy) {
+    if policy.is_null() {
+        return;
+    }
+    // SAFETY: non-NULL handles come from Box::into_raw in this library (caller's contract).
+    let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(policy) })));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The JSON command interface.
+// ---------------------------------------------------------------------------------------------
+
+/// Runs one SPEC section 7 command (e.g. `{"op":"evaluate",…}`) and gives its result JSON,
+/// byte for byte what the Rust core's `apply` returns: `{"ok":…}` or
+/// `{"error":{"code":…,"message":…}}`.
+///
+/// Returns `SA_OK` for an `ok` result, and for an `error` result the status of its code (the
+/// message is also in `sa_last_error_message`). Whatever the status, `*out_json` is set to the
+/// result, which the caller frees with `sa_string_free`, except on `SA_NULL_ARGUMENT` and
+/// `SA_PANIC`, where it is NULL. So: always `sa_string_free(*out_json)` afterwards.
+/// A command that is not UTF-8 or longer than 32 MiB is a `MALFORMED_INPUT` result.
+///
+/// # Safety
+/// `policy` is NULL or a live handle used by no other thread during the call; `command_json` is
+/// NULL or NUL-terminated; `out_json` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sa_apply(
+    policy: *mut sa_policy,
+    command_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sa_status {
+    clear_out_string(out_json);
+    let mut error: Option<(ErrorCode, String)> = None;
+    let status = guard_mut(policy, |p| {
+        // SAFETY: per this function's contract.
+        let out = unsafe { out(out_json, "out_json") }?;
+        if command_json.is_null() {
+            return Err(Failure::Null("command_json"));
+        }
+        // SAFETY: non-NULL and NUL-terminated per the contract; apply_bytes checks UTF-8.
+        let bytes = unsafe { CStr::from_ptr(command_json) }.to_bytes();
+        let result = support_access_core::apply_bytes(p, bytes);
+        error = error_of_result(&result);
+        *out = to_c_string(result)?;
+        Ok(())
+    });
+    match (status, error) {
+        (sa_status::SA_OK, Some((code, message))) => {
+            set_last_error(&message);
+            status_of(code)
+        }
+        (s, _) => s,
+    }
+}
+
+/// For an error result of `apply`: its code and message. The core writes results from fixed
+/// structs, so an error result always starts with `{"error":{"code":"`.
+fn error_of_result(result: &str) -> Option<(ErrorCode, String)> {
+    const PREFIX: &str = "{\"error\":{\"code\":\"";
+    let rest = result.strip_prefix(PREFIX)?;
+    let code_str = &rest[..rest.find('"')?];
+    let code = ErrorCode::ALL
+        .iter()
+        .copied()
+        .find(|c| c.as_str() == code_str)?;
+    let v: serde_json::Value = serde_json::from_str(result).ok()?;
+    Some((
+        code,
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed mutations. The actor is SPEC section 7 actor JSON, exactly as in commands:
+// `{"id":"alice","roles":[{"role":"ORG_OWNER"}]}` or
+// `{"id":"bob","roles":[{"role":"PROJECT_SUPPORT_ACCESS_MANAGER","projectId":"p1"}]}`.
+// ---------------------------------------------------------------------------------------------
+
+/// Sets the organization's `restrictEmployeeAccess` (`ORG_OWNER` only; recorded even when
+/// unchanged). `restrict_employee_access` true blocks support unless a cluster grants access.
+///
+/// # Safety
+/// `policy` is NULL or a live handle used by no other thread during the call; `actor_json` is
+/// NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn sa_set_restriction(
+    policy: *mut sa_policy,
+    actor_json: *const c_char,
+    restrict_employee_access: bool,
+    now_ms: i64,
+) -> sa_status {
+    guard_mut(policy, |p| {
+        // SAFETY: per this function's contract.
+        let actor = actor(unsafe { arg_str(actor_json, "actor_json") }?)?;
+        p.set_restriction(&actor, restrict_employee_access, time(now_ms)?)?;
+        Ok(())
+    })
+}
+
+/// Adds a project (`ORG_OWNER`, or `PROJECT_OWNER` of that project).
+///
+/// # Safety
+/// `policy` is NULL or a live handle used by no other thread during the call; the strings are
+/// NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn sa_add_project(
+    policy: *mut sa_policy,
+    actor_json: *const c_char,
+    project_id: *const c_char,
+    now_ms: i64,
+) -> sa_status {
+    guard_mut(policy, |p| {
+        // SAFETY: per this function's contract.
+        let (actor_text, project) = unsafe {
+            (
+                arg_str(actor_json, "actor_json")?,
+                arg_str(project_id, "project_id")?,
+            )
+        };
+        p.add_project(&actor(actor_text)?, project, time(now_ms)?)?;
+        Ok(())
+    })
+}
+
+/// Adds a cluster to a project (`ORG_OWNER`, or `PROJECT_OWNER` of that project). `kind` is an
+/// `sa_cluster_kind` value; `app_services_sync_enabled` allows sync-data grants.
+///
+/// # Safety
+/// `policy` is NULL or a live handle used by no other thread during the call; the strings are
+/// NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn sa_add_cluster(
+    policy: *mut sa_policy,
+    actor_json: *const c_char,
+    project_id: *const c_char,
+    name: *const c_char,
+    kind: RawClusterKind,
+    app_services_sync_enabled: bool,
+    now_ms: i64,
+) -> sa_status {
+    guard_mut(policy, |p| {
+        // SAFETY: per this function's contract.
+        let (actor_text, project, name) = unsafe {
+            (
+                arg_str(actor_json, "actor_json")?,
+                arg_str(project_id, "project_id")?,
+                arg_str(name, "name")?,
+            )
+        };
+        let actor = actor(actor_text)?;
+        let kind = kind_from_c(kind)?;
+        p.add_cluster(
+            &actor,
+            project,
+            name,
+            kind,
+            app_services_sync_enabled,
+            time(now_ms)?,
+        )?;
+        Ok(())
+    })
+}
+
+/// Grants (or re-grants, replacing the active grant: how access is extended) support access to a
+/// cluster. The expiration is `expiration_ms` when `has_expiration` is true, else now + 24 h; it
+/// must be after `now_ms` and within the policy's `maxGrantDurationMs`. On `SA_OK`, if
+/// `out_expiration_ms` is not NULL it receives the grant's expiration (NULL is allowed here:
+/// it is the only optional pointer of the library).
+///
+/// # Safety
+/// `policy` is NULL or a live handle used by no other thread during the call; the strings are
+/// NULL or NUL-terminated; `out_expiration_ms` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sa_grant(
+    policy: *mut sa_policy,
+    actor_json: *const c_char,
+    cluster: *const c_char,
+    grant_type: RawGrantType,
+    now_ms: i64,
+    has_expiration: bool,
+    expiration_ms: i64,
+    out_expiration_ms: *mut i64,
+) -> sa_status {
+    guard_mut(policy, |p| {
+        // SAFETY: per this function's contract.
+        let (actor_text, cluster) = unsafe {
+            (
+                arg_str(actor_json, "actor_json")?,
+                arg_str(cluster, "cluster")?,
+            )
+        };
+        let actor = actor(actor_text)?;
+        let grant_type = grant_type_from_c(grant_type)?;
+        let now = time(now_ms)?;
+        let expiration = if has_expiration {
+            Some(time(expiration_ms)?)
+        } else {
+            None
+        };
+        let event = p.grant(&actor, cluster, grant_type, now, expiration)?;
+        if let support_access_core::EventKind::EmployeeAccessGranted {
+            expiration_time, ..
+        } = event.kind
+        {
+            // SAFETY: NULL or valid for a write, per this function's contract.
+            if let Some(out) = unsafe { out_expiration_ms.as_mut() } {
+                *out = expiration_time.millis();
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Revokes the cluster's active grant at `now_ms` (`SA_NO_ACTIVE_GRANT` if there is none).
+///
+/// # Safety
+/// `policy` is NULL or a live handle used by no other thread during the call; the strings are
+/// NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn sa_revoke(
+    policy: *mut sa_policy,
+    actor_json: *const c_char,
+    cluster: *const c_char,
+    now_ms: i64,
+) -> sa_status {
+    guard_mut(policy, |p| {
+        // SAFETY: per this function's contract.
+        let (actor_text, cluster) = unsafe {
+            (
+                arg_str(actor_json, "actor_json")?,
+                arg_str(cluster, "cluster")?,
+            )
+        };
+        p.revoke(&actor(actor_text)?, cluster, time(now_ms)?)?;
+        Ok(())
+    })
+}
+
+/// Records `EMPLOYEE_ACCESS_EXPIRED` for every grant that ran out by `now_ms`; `*out_count`
+/// receives how many.
+///
+/// # Safety
+/// `policy` is NULL or a live handle used by no other thread during the call; `out_count` is
+/// NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sa_expire_due(
+    policy: *mut sa_policy,
+    now_ms: i64,
+    out_count: *mut usize,
+) -> sa_status {
+    guard_mut(policy, |p| {
+        // SAFETY: per this function's contract.
+        let out = unsafe { out(out_count, "out_count") }?;
+        let events = p.expire_due(time(now_ms)?)?;
+        *out = events.len();
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation: the hot path. No allocation on success.
+// ---------------------------------------------------------------------------------------------
+
+/// Resolves a cluster name to the id `sa_evaluate_id` takes (stable while the cluster exists; a
+/// removed cluster's id never comes back). `SA_CLUSTER_NOT_FOUND` for an unknown name,
+/// `SA_INVALID_CLUSTER_NAME` for a name that could never exist.
+///
+/// # Safety
+/// `policy` is NULL or a live handle; `name` is NULL or NUL-terminated; `out_id` is NULL or
+/// valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sa_cluster_id(
+    policy: *const sa_policy,
+    name: *const c_char,
+    out_id: *mut u32,
+) -> sa_status {
+    guard_ref(policy, |p| {
+        // SAFETY: per this function's contract.
+        let (out, name) = unsafe { (out(out_id, "out_id")?, arg_str(name, "name")?) };
+        match p.cluster_id(name) {
+            Some(ClusterId(id)) => {
+                *out = id;
+                Ok(())
+            }
+            // The core's own error for this name: INVALID_CLUSTER_NAME or CLUSTER_NOT_FOUND.
+            None => Err(match p.remaining(name, Timestamp::EPOCH) {
+                Err(e) => e.into(),
+                Ok(_) => Error::ClusterNotFound {
+                    name: name.chars().take(64).collect(),
+                }
+                .into(),
+            }),
+        }
+    })
+}
+
+/// SPEC section 4 for a cluster by id (from `sa_cluster_id`): may support reach `resource`
+/// at `now_ms`? Fills `*out_decision`. Never mutates the policy; safe to call from several
+/// threads at once.
+///
+/// # Safety
+/// `policy` is NULL or a live handle; `out_decision` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sa_evaluate_id(
+    policy: *const sa_policy,
+    cluster_id: u32,
+    resource: RawResource,
+    now_ms: i64,
+    out_decision: *mut sa_decision,
+) -> sa_status {
+    guard_ref(policy, |p| {
+        // SAFETY: per this function's contract.
+        let out = unsafe { out(out_decision, "out_decision") }?;
+        let d = p.evaluate_id(
+            ClusterId(cluster_id),
+            resource_from_c(resource)?,
+            time(now_ms)?,
+        )?;
+        *out = sa_decision::from_core(&d);
+        Ok(())
+    })
+}
+
+/// SPEC section 4 for a cluster by name. Fills `*out_decision`. Unknown cluster:
+/// `SA_CLUSTER_NOT_FOUND`. Never mutates the policy; safe to call from several threads at once.
+///
+/// # Safety
+/// `policy` is NULL or a live handle; `cluster` is NULL or NUL-terminated; `out_decision` is
+/// NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sa_evaluate(
+    policy: *const sa_policy,
+    cluster: *const c_char,
+    resource: RawResource,
+    now_ms: i64,
+    out_decision: *mut sa_decision,
+) -> sa_status {
+    guard_ref(policy, |p| {
+        // SAFETY: per this function's contract.
+        let (out, cluster) = unsafe {
+            (
+                out(out_decision, "out_decision")?,
+                arg_str(cluster, "cluster")?,
+            )
+        };
+        let d = p.evaluate(cluster, resource_from_c(resource)?, time(now_ms)?)?;
+        *out = sa_decision::from_core(&d);
+        Ok(())
+    })
+}
+
+/// Time left on the cluster's active grant at `now_ms` (the UI's countdown):
+/// `*out_has_remaining` says whether there is an active grant, `*out_remaining_ms` how many
+/// milliseconds it has left (0 without one).
+///
+/// # Safety
+/// `policy` is NULL or a live handle; `cluster` is NULL or NUL-terminated; the out-pointers are
+/// NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sa_remaining(
+    policy: *const sa_policy,
+    cluster: *const c_char,
+    now_ms: i64,
+    out_has_remaining: *mut bool,
+    out_remaining_ms: *mut i64,
+) -> sa_status {
+    guard_ref(policy, |p| {
+        // SAFETY: per this function's contract.
+        let (has, ms, cluster) = unsafe {
+            (
+                out(out_has_remaining, "out_has_remaining")?,
+                out(out_remaining_ms, "out_remaining_ms")?,
+                arg_str(cluster, "cluster")?,
+            )
+        };
+        let r = p.remaining(cluster, time(now_ms)?)?;
+        *has = r.is_some();
+        *ms = r.unwrap_or(0);
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The record.
+// ---------------------------------------------------------------------------------------------
+
+/// The policy's record as JSON Lines (one event per line, each ending in `\n`). On `SA_OK`,
+/// `*out_record` is a new string to free with `sa_string_free`; otherwise it is NULL.
+///
+/// # Safety
+/// `policy` is NULL or a live handle; `out_record` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sa_export_record(
+    policy: *const sa_policy,
+    out_record: *mut *mut c_char,
+) -> sa_status {
+    clear_out_string(out_record);
+    guard_ref(policy, |p| {
+        // SAFETY: per this function's contract.
+        let out = unsafe { out(out_record, "out_record") }?;
+        *out = to_c_string(p.export_record())?;
+        Ok(())
+    })
+}
+
+/// Verifies a JSON Lines record (SPEC section 5). On `SA_OK`, `*out_events` is its number of
+/// events and `*out_tampered_seq` is 0. On `SA_RECORD_TAMPERED`, `*out_tampered_seq` is the
+/// `seq` of the first wrong event (one past the end for a missing one) and `*out_events` is 0.
+/// On other failures both are 0. The record needs no policy.
+///
+/// # Safety
+/// `record` is NULL or NUL-terminated; the out-pointers are NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sa_verify_record(
+    record: *const c_char,
+    out_events: *mut u64,
+    out_tampered_seq: *mut u64,
+) -> sa_status {
+    guard(|| {
+        // SAFETY: per this function's contract.
+        let (events, seq) = unsafe {
+            (
+                out(out_events, "out_events")?,
+                out(out_tampered_seq, "out_tampered_seq")?,
+            )
+        };
+        *events = 0;
+        *seq = 0;
+        // SAFETY: per this function's contract.
+        let text = unsafe { arg_str(record, "record") }?;
+        match support_access_core::verify(text) {
+            Ok(n) => {
+                *events = n;
+                Ok(())
+            }
+            Err(e) => {
+                *seq = e.seq().unwrap_or(0);
+                Err(e.into())
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_a_status_and_a_message() {
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let s = guard(|| panic!("boom"));
+        std::panic::set_hook(prev);
+        assert_eq!(s, sa_status::SA_PANIC);
+        // SAFETY: the message is a live NUL-terminated string until the next call.
+        let msg = unsafe { CStr::from_ptr(sa_last_error_message()) }
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(msg.contains("boom"), "{msg}");
+    }
+
+    #[test]
+    fn statuses_mirror_every_spec_code() {
+        for code in ErrorCode::ALL {
+            let s = status_of(*code) as u32;
+            // SAFETY: static strings.
+            let name = unsafe { CStr::from_ptr(sa_status_name(s)) }
+                .to_str()
+                .unwrap();
+            assert_eq!(name, code.as_str());
+        }
+        assert_eq!(ErrorCode::ALL.len() + 1, STATUS_NAMES.len());
+    }
+
+    #[test]
+    fn enum_tables_match_the_core() {
+        for (i, r) in Resource::ALL.iter().enumerate() {
+            assert_eq!(resource_from_c(i as u32).unwrap(), *r);
+            assert_eq!(RESOURCE_NAMES[i].to_str().unwrap(), r.as_str());
+        }
+        for (i, r) in Reason::ALL.iter().enumerate() {
+            assert_eq!(reason_to_c(*r) as usize, i);
+            assert_eq!(REASON_NAMES[i].to_str().unwrap(), r.as_str());
+        }
+        for (i, g) in GrantType::ALL.iter().enumerate() {
+            assert_eq!(grant_type_to_c(*g) as usize, i);
+            assert_eq!(grant_type_from_c(i as u32).unwrap(), *g);
+            assert_eq!(GRANT_TYPE_NAMES[i].to_str().unwrap(), g.as_str());
+        }
+        for (i, k) in ClusterKind::ALL.iter().enumerate() {
+            assert_eq!(kind_from_c(i as u32).unwrap(), *k);
+            assert_eq!(KIND_NAMES[i].to_str().unwrap(), k.as_str());
+        }
+        assert!(resource_from_c(99).is_err());
+        assert!(sa_resource_name(99).is_null());
+    }
+
+    #[test]
+    fn a_poisoned_policy_refuses_use() {
+        let mut p = sa_policy {
+            inner: Policy::from_options_json(r#"{"orgId":"o"}"#).unwrap(),
+            poisoned: false,
+        };
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let s = guard_mut(&mut p, |_| panic!("mid-mutation"));
+        std::panic::set_hook(prev);
+        assert_eq!(s, sa_status::SA_PANIC);
+        let mut out: *mut c_char = ptr::null_mut();
+        // SAFETY: valid pointers.
+        let s = unsafe { sa_export_record(&p, &mut out) };
+        assert_eq!(s, sa_status::SA_PANIC);
+        assert!(out.is_null());
+    }
+}
