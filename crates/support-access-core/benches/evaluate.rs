@@ -1,1 +1,166 @@
-fn main() {}
+//! `cargo bench -p support-access-core`: the figures in docs/benchmarks.md.
+
+use std::collections::HashMap;
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use sha2::{Digest, Sha256};
+use support_access_core::{
+    Actor, ClusterKind, GrantType, Policy, PolicyOptions, Request, Resource, Timestamp,
+};
+
+const START: i64 = 1_795_860_000_000;
+
+fn policy(clusters: usize) -> (Policy, Actor) {
+    let mut o = PolicyOptions::new("org");
+    o.restrict_employee_access = true;
+    let mut p = Policy::new(o).unwrap();
+    let owner = Actor::org_owner("owner").unwrap();
+    let t = Timestamp::from_millis(START).unwrap();
+    p.add_project(&owner, "p1", t).unwrap();
+    for i in 0..clusters {
+        let name = format!("Cluster{i}");
+        p.add_cluster(&owner, "p1", &name, ClusterKind::Dedicated, false, t)
+            .unwrap();
+        if i % 2 == 0 {
+            p.grant(&owner, &name, GrantType::ClusterDatabaseLogs, t, None)
+                .unwrap();
+        }
+    }
+    (p, owner)
+}
+
+/// The baseline the issue names: a hand-written HashMap lookup plus a match.
+#[derive(Clone, Copy)]
+struct Naive {
+    restricted: bool,
+    grant: Option<(u8, i64)>,
+}
+
+fn naive_decide(m: &HashMap<String, Naive>, name: &str, r: u8, now: i64) -> Option<bool> {
+    let c = m.get(name)?;
+    Some(match (c.restricted, c.grant) {
+        (false, _) => r != 4,
+        (true, Some((g, exp))) if now < exp => matches!((g, r), (0, 0..=2) | (1, 1)),
+        _ => false,
+    })
+}
+
+fn evaluate(c: &mut Criterion) {
+    let (p, _) = policy(100);
+    let now = Timestamp::from_millis(START + 3_600_000).unwrap();
+    let id = p.cluster_id("Cluster42").unwrap();
+    let mut g = c.benchmark_group("evaluate");
+    g.bench_function("by_name", |b| {
+        b.iter(|| {
+            p.evaluate(
+                black_box("Cluster42"),
+                black_box(Resource::DatabaseLogs),
+                black_box(now),
+            )
+        })
+    });
+    g.bench_function("by_id", |b| {
+        b.iter(|| {
+            p.evaluate_id(
+                black_box(id),
+                black_box(Resource::DatabaseLogs),
+                black_box(now),
+            )
+        })
+    });
+    let naive: HashMap<String, Naive> = (0..100)
+        .map(|i| {
+            (
+                format!("Cluster{i}"),
+                Naive {
+                    restricted: true,
+                    grant: (i % 2 == 0).then_some((1, START + 86_400_000)),
+                },
+            )
+        })
+        .collect();
+    g.bench_function("baseline_hashmap_match", |b| {
+        b.iter(|| {
+            naive_decide(
+                &naive,
+                black_box("Cluster42"),
+                black_box(1),
+                black_box(now.millis()),
+            )
+        })
+    });
+    let names: Vec<String> = (0..1000).map(|i| format!("Cluster{}", i % 100)).collect();
+    let requests: Vec<Request<'_>> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| Request {
+            cluster: n,
+            resource: Resource::ALL[i % 5],
+            now,
+        })
+        .collect();
+    let mut out = Vec::with_capacity(requests.len());
+    g.throughput(Throughput::Elements(requests.len() as u64));
+    g.bench_function("many_1000", |b| {
+        b.iter(|| p.evaluate_many(black_box(&requests), &mut out))
+    });
+    g.finish();
+}
+
+fn mutate(c: &mut Criterion) {
+    let mut g = c.benchmark_group("record");
+    g.bench_function("grant_then_revoke", |b| {
+        b.iter_batched(
+            || policy(10),
+            |(mut p, owner)| {
+                let t = Timestamp::from_millis(START + 1000).unwrap();
+                p.grant(
+                    &owner,
+                    "Cluster1",
+                    GrantType::ClusterInfrastructure,
+                    t,
+                    None,
+                )
+                .unwrap();
+                p.revoke(&owner, "Cluster1", t).unwrap();
+                p
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+fn replay(c: &mut Criterion) {
+    const EVENTS: usize = 1_000_000;
+    let (mut p, owner) = policy(10);
+    let mut t = START;
+    while p.record().len() < EVENTS {
+        t += 1000;
+        let ts = Timestamp::from_millis(t).unwrap();
+        if p.grant(&owner, "Cluster1", GrantType::ClusterDatabaseLogs, ts, None)
+            .is_err()
+        {
+            break;
+        }
+    }
+    let text = p.export_record();
+    let mut g = c.benchmark_group("replay");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(text.len() as u64));
+    g.bench_function("verify_and_replay_1M_events", |b| {
+        b.iter(|| Policy::replay(black_box(&text)).unwrap())
+    });
+    g.bench_function("baseline_sha256_same_bytes_per_line", |b| {
+        b.iter(|| {
+            for line in black_box(&text).lines() {
+                black_box(Sha256::digest(line.as_bytes()));
+            }
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, evaluate, mutate, replay);
+criterion_main!(benches);
