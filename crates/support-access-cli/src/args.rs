@@ -1,0 +1,331 @@
+//! The command line, as clap derive types. Values that the core knows how to read (grant types,
+//! resources, roles, times) are taken as plain strings here and parsed in `parse.rs`, so a bad
+//! value gets the SPEC's error code in `--json` mode as well as a clear message.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success (for `check`: access allowed)
+  1  `check` only: access denied
+  2  usage: unknown flag, bad duration, time or enum value, missing actor, init over an existing record
+  3  the policy refused the operation (a SPEC error code: CLUSTER_NOT_FOUND, FORBIDDEN, MALFORMED_INPUT…)
+  4  the record file is tampered, truncated or unreadable (the bad seq is named; the file is left untouched)";
+
+const TOP_AFTER: &str = "\
+State is the tamper-evident record itself: a JSON Lines file (default ./support-access.jsonl).
+Every command reads and replays it, refuses it if any event was changed or cut short, and appends
+only the new events (one fsynced write, under an exclusive file lock).
+
+Examples:
+  support-access demo                                   # a scripted day on a temporary record
+  support-access init --org acme --restrict
+  export SUPPORT_ACCESS_ACTOR=alice SUPPORT_ACCESS_ROLES=ORG_OWNER
+  support-access project add prod
+  support-access cluster add Cluster0 --project prod
+  support-access grant Cluster0 --type logs --for 6h
+  support-access status
+  support-access check Cluster0 DATABASE_LOGS
+  support-access check Cluster0 AUDIT_LOGS --at 2026-11-28T03:12:00Z
+  support-access revoke Cluster0
+  support-access log
+  support-access verify";
+
+/// Decide and record who may reach a database cluster's backend: time-limited support access
+/// grants, modeled on MongoDB Atlas, kept in a local tamper-evident record file.
+#[derive(Debug, Parser)]
+#[command(name = "support-access", version, about, after_help = format!("{TOP_AFTER}\n\n{EXIT_CODES}"))]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// The record file (JSON Lines).
+    #[arg(
+        long,
+        global = true,
+        env = "SUPPORT_ACCESS_RECORD",
+        value_name = "PATH",
+        default_value = "support-access.jsonl"
+    )]
+    pub record: PathBuf,
+
+    /// The time of the operation: RFC 3339 (2026-11-28T09:00:00Z) or epoch milliseconds.
+    /// Default: the system clock.
+    #[arg(long, global = true, value_name = "TIME")]
+    pub now: Option<String>,
+
+    /// Who is acting (needed by commands that change the policy).
+    #[arg(long, global = true, env = "SUPPORT_ACCESS_ACTOR", value_name = "ID")]
+    pub actor: Option<String>,
+
+    /// A role of the actor: ORG_OWNER, or PROJECT_OWNER:P, PROJECT_SUPPORT_ACCESS_MANAGER:P,
+    /// PROJECT_READ_ONLY:P for project P. Repeatable; the environment variable takes a
+    /// comma-separated list.
+    #[arg(
+        long = "role",
+        global = true,
+        env = "SUPPORT_ACCESS_ROLES",
+        value_name = "ROLE[:PROJECT]",
+        value_delimiter = ','
+    )]
+    pub roles: Vec<String>,
+
+    /// Print the SPEC's JSON (results, events, errors) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new record for an organization.
+    #[command(
+        after_help = "Examples:\n  support-access init --org acme\n  support-access init --org acme --restrict --max-grant 12h\n  support-access --record /var/lib/sa/acme.jsonl init --org acme --max-grant none"
+    )]
+    Init {
+        /// The organization id.
+        #[arg(long, value_name = "ID")]
+        org: String,
+        /// Start with support access restricted (Atlas restrictEmployeeAccess).
+        #[arg(long)]
+        restrict: bool,
+        /// The longest grant allowed (e.g. 24h, 90m, 2d) or `none` for no bound. Default 24h.
+        #[arg(long, value_name = "DURATION|none")]
+        max_grant: Option<String>,
+    },
+
+    /// Restrict support access to granted clusters (on) or open it to all (off). ORG_OWNER only.
+    #[command(
+        after_help = "Examples:\n  support-access --actor alice --role ORG_OWNER restrict on\n  support-access restrict off"
+    )]
+    Restrict {
+        /// `on` or `off`.
+        #[arg(value_name = "on|off", value_parser = ["on", "off"])]
+        state: String,
+    },
+
+    /// Add or remove a project (removing one removes its clusters).
+    #[command(subcommand)]
+    Project(ProjectCmd),
+
+    /// Add, remove or list clusters.
+    #[command(subcommand)]
+    Cluster(ClusterCmd),
+
+    /// Grant support access to a cluster (replaces an active grant: this is how access is extended).
+    #[command(
+        after_help = "Grant types: CLUSTER_INFRASTRUCTURE (alias infra), CLUSTER_DATABASE_LOGS (alias logs),
+CLUSTER_INFRASTRUCTURE_AND_APP_SERVICES_SYNC_DATA (alias sync); case-insensitive.
+
+Examples:
+  support-access grant Cluster0 --type logs                # 24 hours
+  support-access grant Cluster0 --type infra --for 6h
+  support-access grant Cluster0 --type CLUSTER_DATABASE_LOGS --until 2026-11-29T08:00:00Z"
+    )]
+    Grant {
+        /// The cluster.
+        cluster: String,
+        /// The grant type.
+        #[arg(long = "type", value_name = "TYPE")]
+        grant_type: String,
+        /// How long (e.g. 6h, 90m, 1h30m, 1d). Default 24h.
+        #[arg(long = "for", value_name = "DURATION", conflicts_with = "until")]
+        duration: Option<String>,
+        /// Until when: RFC 3339, epoch milliseconds, or +DURATION from now.
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        until: Option<String>,
+    },
+
+    /// End the active grant on a cluster now.
+    #[command(after_help = "Example:\n  support-access revoke Cluster0")]
+    Revoke {
+        /// The cluster.
+        cluster: String,
+    },
+
+    /// The organization setting and every cluster with its grant and countdown.
+    #[command(
+        after_help = "Example:\n  support-access status\n  support-access status --json | jq '.ok.clusters'"
+    )]
+    Status,
+
+    /// May support reach RESOURCE on CLUSTER? Exit 0 if allowed, 1 if denied.
+    #[command(
+        after_help = "Resources: INFRASTRUCTURE (alias infra), DATABASE_LOGS (alias logs), AUDIT_LOGS (alias audit),
+SYNC_DATA (alias sync), DATABASE_DATA (alias data); case-insensitive.
+
+With --at, the answer comes from the record alone, for that moment (an audit of the past).
+
+Examples:
+  support-access check Cluster0 DATABASE_LOGS
+  support-access check Cluster0 audit --at 2026-11-28T03:12:00Z
+  support-access check Cluster0 logs --at -2h                  # two hours ago"
+    )]
+    Check {
+        /// The cluster.
+        cluster: String,
+        /// What support wants to reach.
+        resource: String,
+        /// Ask about another time: RFC 3339, epoch milliseconds, or -DURATION/+DURATION from now.
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        at: Option<String>,
+    },
+
+    /// Show the record, event by event.
+    #[command(
+        after_help = "Examples:\n  support-access log\n  support-access log --cluster Cluster0\n  support-access log --json        # the record's JSON Lines, exactly as stored"
+    )]
+    Log {
+        /// Only events about this cluster.
+        #[arg(long, value_name = "NAME")]
+        cluster: Option<String>,
+    },
+
+    /// Check the whole record (content, order, hash chain); exit 4 naming the first bad seq.
+    #[command(after_help = "Example:\n  support-access verify && echo intact")]
+    Verify,
+
+    /// Load Admin API JSON: org settings and cluster descriptions (name, groupId, mongoDBEmployeeAccessGrant).
+    #[command(
+        name = "import-atlas",
+        after_help = "The clusters file is a JSON array of cluster descriptions or an Admin API page ({\"results\": [...]}).
+
+Example:
+  support-access import-atlas --org-settings settings.json --clusters clusters.json"
+    )]
+    ImportAtlas {
+        /// The org settings document ({"restrictEmployeeAccess": true, ...}).
+        #[arg(long, value_name = "FILE")]
+        org_settings: PathBuf,
+        /// The cluster descriptions.
+        #[arg(long, value_name = "FILE")]
+        clusters: PathBuf,
+    },
+
+    /// Record EMPLOYEE_ACCESS_EXPIRED for every grant that has run out.
+    #[command(
+        after_help = "Expiry needs no sweep to be enforced; this only writes it into the record.\n\nExample:\n  support-access expire"
+    )]
+    Expire,
+
+    /// Log downloads: one that began while allowed may finish after a revoke or expiry.
+    #[command(subcommand)]
+    Download(DownloadCmd),
+
+    /// Play a scripted day on a temporary record (no setup needed).
+    #[command(after_help = "Example:\n  cargo run --release -p support-access-cli -- demo")]
+    Demo,
+
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  support-access completions bash > /etc/bash_completion.d/support-access\n  support-access completions zsh > ~/.zfunc/_support-access"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCmd {
+    /// Add a project.
+    #[command(after_help = "Example:\n  support-access project add prod")]
+    Add {
+        /// The project id (Atlas groupId).
+        id: String,
+    },
+    /// Remove a project and its clusters.
+    #[command(after_help = "Example:\n  support-access project remove prod")]
+    Remove {
+        /// The project id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClusterCmd {
+    /// Add a cluster to a project.
+    #[command(
+        after_help = "Kinds: DEDICATED (default), FLEX, SERVERLESS; only dedicated clusters take grants.
+
+Examples:
+  support-access cluster add Cluster0 --project prod
+  support-access cluster add Sync0 --project prod --sync
+  support-access cluster add Tiny --project prod --kind flex"
+    )]
+    Add {
+        /// The cluster name (1-64 letters, digits, hyphens; unique in the organization).
+        name: String,
+        /// Its project.
+        #[arg(long, value_name = "ID")]
+        project: String,
+        /// DEDICATED, FLEX or SERVERLESS.
+        #[arg(long, value_name = "KIND")]
+        kind: Option<String>,
+        /// App Services sync is enabled on it.
+        #[arg(long)]
+        sync: bool,
+    },
+    /// Remove a cluster (and its grant).
+    #[command(after_help = "Example:\n  support-access cluster remove Cluster0")]
+    Remove {
+        /// The cluster name.
+        name: String,
+    },
+    /// List the clusters.
+    #[command(after_help = "Example:\n  support-access cluster list")]
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DownloadCmd {
+    /// Begin a log download (allowed only if support may read that log now).
+    #[command(after_help = "Example:\n  support-access download begin Cluster0 DATABASE_LOGS")]
+    Begin {
+        /// The cluster.
+        cluster: String,
+        /// DATABASE_LOGS (logs) or AUDIT_LOGS (audit).
+        resource: String,
+    },
+    /// Is a download in progress still allowed to continue?
+    #[command(after_help = "Example:\n  support-access download continue dl-7")]
+    Continue {
+        /// The download id (from `download begin`).
+        id: String,
+    },
+    /// Finish a download in progress.
+    #[command(after_help = "Example:\n  support-access download finish dl-7")]
+    Finish {
+        /// The download id.
+        id: String,
+    },
+}
+
+impl Command {
+    /// Whether the command changes the record (and so needs the exclusive lock).
+    pub fn writes(&self) -> bool {
+        match self {
+            Command::Restrict { .. }
+            | Command::Project(_)
+            | Command::Grant { .. }
+            | Command::Revoke { .. }
+            | Command::ImportAtlas { .. }
+            | Command::Expire => true,
+            Command::Cluster(c) => !matches!(c, ClusterCmd::List),
+            Command::Download(d) => !matches!(d, DownloadCmd::Continue { .. }),
+            Command::Init { .. }
+            | Command::Status
+            | Command::Check { .. }
+            | Command::Log { .. }
+            | Command::Verify
+            | Command::Demo
+            | Command::Completions { .. } => false,
+        }
+    }
+}

@@ -1,0 +1,625 @@
+//! Runs one parsed command: read and replay the record, apply the operation with the core's
+//! typed API, append the new events, print the result (text, or the SPEC's JSON).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use support_access_core::grant::Ending;
+use support_access_core::{
+    apply, Decision, Event, EventKind, Policy, PolicyOptions, Resource, Timestamp,
+};
+
+use crate::args::{Cli, ClusterCmd, Command, DownloadCmd, Global, ProjectCmd};
+use crate::fail::{Fail, EXIT_DENIED};
+use crate::parse;
+use crate::store::Store;
+use crate::ui::{self, Ui};
+
+/// Runs a command; returns the exit code (0, or 1 for a denied `check`).
+pub fn run(cli: &Cli, ui: &Ui) -> Result<u8, Fail> {
+    let g = &cli.global;
+    match &cli.command {
+        Command::Init {
+            org,
+            restrict,
+            max_grant,
+        } => init(g, ui, org, *restrict, max_grant.as_deref()),
+        Command::Demo => crate::demo::run(g, ui),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "support-access", &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Status => status(g, ui, false),
+        Command::Cluster(ClusterCmd::List) => status(g, ui, true),
+        Command::Check {
+            cluster,
+            resource,
+            at,
+        } => check(g, ui, cluster, resource, at.as_deref()),
+        Command::Log { cluster } => log(g, ui, cluster.as_deref()),
+        Command::Verify => verify(g, ui),
+        Command::Download(DownloadCmd::Continue { id }) => {
+            let store = Store::open(&g.record, false)?;
+            let now = now(g)?;
+            let d = store
+                .policy
+                .continue_log_download(id, now)
+                .map_err(Fail::policy)?;
+            if g.json {
+                println!("{}", ok_decision(&d));
+            } else {
+                println!(
+                    "{} download {id} may continue: {}",
+                    ui.verdict(d.allowed),
+                    match d.remaining_ms {
+                        Some(ms) => format!(
+                            "access is still allowed ({} left on the grant)",
+                            ui.countdown(ms)
+                        ),
+                        None => String::from(
+                            "it began while allowed, and a download in progress is never cut off"
+                        ),
+                    }
+                );
+            }
+            Ok(0)
+        }
+        Command::ImportAtlas {
+            org_settings,
+            clusters,
+        } => import_atlas(g, ui, org_settings, clusters),
+        cmd => mutate(g, ui, cmd),
+    }
+}
+
+/// `--now`, or the system clock.
+fn now(g: &Global) -> Result<Timestamp, Fail> {
+    match &g.now {
+        Some(t) => parse::time(t),
+        None => {
+            let ms = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or(0);
+            Timestamp::from_millis(i64::try_from(ms).unwrap_or(i64::MAX)).map_err(Fail::arg)
+        }
+    }
+}
+
+fn label(g: &Global, ui: &Ui) -> String {
+    ui.record_label
+        .clone()
+        .unwrap_or_else(|| g.record.display().to_string())
+}
+
+fn ok_event(e: &Event) -> String {
+    format!("{{\"ok\":{}}}", e.json())
+}
+
+fn ok_decision(d: &Decision) -> String {
+    format!(
+        "{{\"ok\":{}}}",
+        serde_json::to_string(d).expect("decisions serialize")
+    )
+}
+
+fn init(
+    g: &Global,
+    ui: &Ui,
+    org: &str,
+    restrict: bool,
+    max_grant: Option<&str>,
+) -> Result<u8, Fail> {
+    let mut options = PolicyOptions::new(org);
+    options.restrict_employee_access = restrict;
+    if let Some(m) = max_grant {
+        options.max_grant_duration_ms = if m.eq_ignore_ascii_case("none") {
+            None
+        } else {
+            Some(parse::duration_ms(m)?)
+        };
+    }
+    let policy = Policy::new(options).map_err(Fail::arg)?;
+    Store::create(&g.record, &policy)?;
+    let created = policy.events().remove(0);
+    if g.json {
+        println!("{}", ok_event(&created));
+    } else {
+        println!(
+            "Created record {} for organization {org}: support access {}, grants up to {}.",
+            label(g, ui),
+            if restrict {
+                ui.yellow("restricted")
+            } else {
+                String::from("not restricted")
+            },
+            ui::duration(policy.max_grant_duration_ms())
+        );
+    }
+    Ok(0)
+}
+
+/// The operations that change the policy: checked, applied, appended.
+fn mutate(g: &Global, ui: &Ui, cmd: &Command) -> Result<u8, Fail> {
+    debug_assert!(cmd.writes());
+    // Everything that can be read from the command line is read before the record is touched.
+    enum Op<'a> {
+        Restrict(bool),
+        AddProject(&'a str),
+        RemoveProject(&'a str),
+        AddCluster {
+            name: &'a str,
+            project: &'a str,
+            kind: support_access_core::ClusterKind,
+            sync: bool,
+        },
+        RemoveCluster(&'a str),
+        Grant {
+            cluster: &'a str,
+            grant_type: support_access_core::GrantType,
+            duration: Option<i64>,
+            until: Option<&'a str>,
+        },
+        Revoke(&'a str),
+        Expire,
+        BeginDownload(&'a str, Resource),
+        FinishDownload(&'a str),
+    }
+    let op = match cmd {
+        Command::Restrict { state } => Op::Restrict(state == "on"),
+        Command::Project(ProjectCmd::Add { id }) => Op::AddProject(id),
+        Command::Project(ProjectCmd::Remove { id }) => Op::RemoveProject(id),
+        Command::Cluster(ClusterCmd::Add {
+            name,
+            project,
+            kind,
+            sync,
+        }) => Op::AddCluster {
+            name,
+            project,
+            kind: kind
+                .as_deref()
+                .map(parse::kind)
+                .transpose()?
+                .unwrap_or_default(),
+            sync: *sync,
+        },
+        Command::Cluster(ClusterCmd::Remove { name }) => Op::RemoveCluster(name),
+        Command::Grant {
+            cluster,
+            grant_type,
+            duration,
+            until,
+        } => Op::Grant {
+            cluster,
+            grant_type: parse::grant_type(grant_type)?,
+            duration: duration.as_deref().map(parse::duration_ms).transpose()?,
+            until: until.as_deref(),
+        },
+        Command::Revoke { cluster } => Op::Revoke(cluster),
+        Command::Expire => Op::Expire,
+        Command::Download(DownloadCmd::Begin { cluster, resource }) => {
+            Op::BeginDownload(cluster, parse::resource(resource)?)
+        }
+        Command::Download(DownloadCmd::Finish { id }) => Op::FinishDownload(id),
+        _ => unreachable!("not a mutation"),
+    };
+    let needs_actor = !matches!(
+        op,
+        Op::Expire | Op::BeginDownload(..) | Op::FinishDownload(_)
+    );
+    let actor = if needs_actor {
+        Some(parse::actor(g.actor.as_deref(), &g.roles)?)
+    } else {
+        None
+    };
+    if let Some(t) = &g.now {
+        parse::time(t)?;
+    }
+    let mut store = Store::open(&g.record, true)?;
+    // The clock is read under the lock, so writers serialised by it also get increasing times.
+    let now = now(g)?;
+    let before = store.policy.record().len();
+    let p = &mut store.policy;
+    let actor = actor.as_ref();
+    let a = || actor.expect("actor parsed above");
+    let main: Option<Event> = match op {
+        Op::Restrict(on) => Some(p.set_restriction(a(), on, now)),
+        Op::AddProject(id) => Some(p.add_project(a(), id, now)),
+        Op::RemoveProject(id) => Some(p.remove_project(a(), id, now)),
+        Op::AddCluster {
+            name,
+            project,
+            kind,
+            sync,
+        } => Some(p.add_cluster(a(), project, name, kind, sync, now)),
+        Op::RemoveCluster(name) => Some(p.remove_cluster(a(), name, now)),
+        Op::Grant {
+            cluster,
+            grant_type,
+            duration,
+            until,
+        } => {
+            let expiration = match (duration, until) {
+                (Some(ms), _) => Some(
+                    now.checked_add_millis(ms)
+                        .ok_or_else(|| Fail::usage("--for reaches past the year 9999"))?,
+                ),
+                (None, Some(t)) => Some(parse::time_rel(t, now)?),
+                (None, None) => None,
+            };
+            Some(p.grant(a(), cluster, grant_type, now, expiration))
+        }
+        Op::Revoke(cluster) => Some(p.revoke(a(), cluster, now)),
+        Op::Expire => None,
+        Op::BeginDownload(cluster, resource) => Some(p.begin_log_download(cluster, resource, now)),
+        Op::FinishDownload(id) => Some(p.finish_log_download(id, now)),
+    }
+    .transpose()
+    .map_err(Fail::policy)?;
+    let expired = if main.is_none() {
+        store.policy.expire_due(now).map_err(Fail::policy)?
+    } else {
+        Vec::new()
+    };
+    store.commit()?;
+
+    let events = store.policy.events();
+    let new: Vec<&Event> = events[before..].iter().collect();
+    if g.json {
+        match (&main, cmd) {
+            (Some(e), Command::Download(DownloadCmd::Begin { .. })) => {
+                let EventKind::EmployeeDownloadedClusterLogs { download_id, .. } = &e.kind else {
+                    unreachable!()
+                };
+                println!(
+                    "{{\"ok\":{{\"downloadId\":{},\"event\":{}}}}}",
+                    serde_json::Value::from(download_id.as_str()),
+                    e.json()
+                );
+            }
+            (Some(e), _) => println!("{}", ok_event(e)),
+            (None, _) => {
+                let lines: Vec<&str> = expired.iter().map(Event::json).collect();
+                println!("{{\"ok\":[{}]}}", lines.join(","));
+            }
+        }
+        return Ok(0);
+    }
+    let main_seq = main.as_ref().map(|e| e.seq);
+    for e in new.iter().filter(|e| Some(e.seq) != main_seq) {
+        if let EventKind::EmployeeAccessExpired {
+            cluster,
+            grant_type,
+            expiration_time,
+        } = &e.kind
+        {
+            println!("{}", ui.dim(&format!("Recorded: the {grant_type} grant on {cluster} expired at {expiration_time} (event #{}).", e.seq)));
+        }
+    }
+    match &main {
+        None if expired.is_empty() => println!("No grant has run out; nothing to record."),
+        None => {}
+        Some(e) => println!("{}", describe_mutation(&store.policy, ui, e, now)),
+    }
+    Ok(0)
+}
+
+fn describe_mutation(p: &Policy, ui: &Ui, e: &Event, now: Timestamp) -> String {
+    let seq = ui.dim(&format!("(event #{})", e.seq));
+    match &e.kind {
+        EventKind::OrgEmployeeAccessRestricted => format!(
+            "Support access for organization {} is now {}: support staff need a grant on each cluster. {seq}",
+            p.org_id(),
+            ui.yellow("RESTRICTED")
+        ),
+        EventKind::OrgEmployeeAccessUnrestricted => format!(
+            "Support access for organization {} is {}: support staff may reach infrastructure and logs of every cluster. {seq}",
+            p.org_id(),
+            ui.bold("no longer restricted")
+        ),
+        EventKind::ProjectAdded { project_id } => format!("Added project {project_id}. {seq}"),
+        EventKind::ProjectRemoved { project_id, clusters_removed } if clusters_removed.is_empty() => {
+            format!("Removed project {project_id}. {seq}")
+        }
+        EventKind::ProjectRemoved { project_id, clusters_removed } => {
+            format!("Removed project {project_id} and its clusters {}. {seq}", clusters_removed.join(", "))
+        }
+        EventKind::ClusterAdded { cluster, project_id, kind, app_services_sync_enabled } => format!(
+            "Added cluster {cluster} to project {project_id} ({kind}, App Services sync {}). {seq}",
+            if *app_services_sync_enabled { "on" } else { "off" }
+        ),
+        EventKind::ClusterRemoved { cluster, project_id } => format!("Removed cluster {cluster} from project {project_id}. {seq}"),
+        EventKind::EmployeeAccessGranted { cluster, grant_type, expiration_time, replaced } => {
+            let mut s = format!(
+                "Granted {} on {cluster} until {expiration_time} ({} left). {seq}",
+                ui.green(grant_type.as_str()),
+                ui.countdown(expiration_time.millis() - now.millis())
+            );
+            if let Some(r) = replaced {
+                s.push_str(&format!("\n  It replaces the {} grant that ran until {}.", r.grant_type, r.expiration_time));
+            }
+            if !p.restrict_employee_access() {
+                s.push_str("\n  Note: the organization does not restrict support access, so the grant only matters once it does (and for SYNC_DATA).");
+            }
+            s
+        }
+        EventKind::EmployeeAccessRevoked { cluster, grant_type, expiration_time } => format!(
+            "Revoked the {grant_type} grant on {cluster} ({} before it would have expired at {expiration_time}). {seq}",
+            ui::countdown(expiration_time.millis() - now.millis())
+        ),
+        EventKind::EmployeeDownloadedClusterLogs { cluster, resource, download_id } => format!(
+            "{} download {} of {resource} on {cluster} began; it may run to completion even if access ends. {seq}",
+            ui.verdict(true),
+            ui.bold(download_id)
+        ),
+        EventKind::EmployeeLogDownloadFinished { cluster, download_id } => {
+            format!("Download {download_id} on {cluster} finished. {seq}")
+        }
+        _ => format!("{} {seq}", ui::event_summary(e)),
+    }
+}
+
+fn status(g: &Global, ui: &Ui, list_only: bool) -> Result<u8, Fail> {
+    let mut store = Store::open(&g.record, false)?;
+    let now = now(g)?;
+    if g.json {
+        println!(
+            "{}",
+            apply(
+                &mut store.policy,
+                &format!("{{\"op\":\"describe\",\"now\":{}}}", now.millis())
+            )
+        );
+        return Ok(0);
+    }
+    let p = &store.policy;
+    if !list_only {
+        println!(
+            "Organization {}: support access {}; grants up to {}. As of {}.",
+            ui.bold(p.org_id()),
+            if p.restrict_employee_access() {
+                ui.yellow("RESTRICTED (only clusters with a grant)")
+            } else {
+                String::from("not restricted (every cluster's infrastructure and logs)")
+            },
+            ui::duration(p.max_grant_duration_ms()),
+            now
+        );
+    }
+    if p.clusters().next().is_none() {
+        println!("No clusters yet: add one with `support-access cluster add NAME --project P`.");
+        return Ok(0);
+    }
+    let plain = |s: String| (s.clone(), s);
+    let rows: Vec<Vec<(String, String)>> = p
+        .clusters()
+        .map(|c| {
+            let mut row = vec![plain(c.name.clone()), plain(c.project_id.clone())];
+            if list_only {
+                row.push(plain(c.kind.to_string()));
+                row.push(plain(String::from(if c.app_services_sync_enabled {
+                    "on"
+                } else {
+                    "off"
+                })));
+            }
+            match c.active_grant(now) {
+                Some(gr) => {
+                    let left = gr.expiration_time.millis() - now.millis();
+                    row.push(plain(gr.grant_type.to_string()));
+                    row.push(plain(gr.expiration_time.to_string()));
+                    row.push((ui::countdown(left), ui.countdown(left)));
+                }
+                None => {
+                    let why = match &c.grant {
+                        _ if c.kind != support_access_core::ClusterKind::Dedicated => {
+                            "takes no grants"
+                        }
+                        None => "no grant",
+                        Some(gs) if matches!(gs.ended, Some(Ending::Revoked(_))) => "revoked",
+                        Some(_) => "expired",
+                    };
+                    row.push(plain(String::from("-")));
+                    row.push(plain(String::from("-")));
+                    row.push((why.to_string(), ui.dim(why)));
+                }
+            }
+            row
+        })
+        .collect();
+    if list_only {
+        ui.table(
+            &[
+                "CLUSTER",
+                "PROJECT",
+                "KIND",
+                "SYNC",
+                "GRANT TYPE",
+                "EXPIRES AT",
+                "LEFT",
+            ],
+            &rows,
+        );
+    } else {
+        ui.table(
+            &["CLUSTER", "PROJECT", "GRANT TYPE", "EXPIRES AT", "LEFT"],
+            &rows,
+        );
+        let downloads: Vec<&str> = p.downloads_in_progress().collect();
+        if !downloads.is_empty() {
+            println!("Downloads in progress: {}", downloads.join(", "));
+        }
+    }
+    Ok(0)
+}
+
+fn check(g: &Global, ui: &Ui, cluster: &str, resource: &str, at: Option<&str>) -> Result<u8, Fail> {
+    let resource = parse::resource(resource)?;
+    if let Some(t) = &g.now {
+        parse::time(t)?;
+    }
+    let store = Store::open(&g.record, false)?;
+    let now = now(g)?;
+    let (d, when) = match at {
+        Some(t) => {
+            let at = parse::time_rel(t, now)?;
+            (
+                store
+                    .policy
+                    .evaluate_at(cluster, resource, at)
+                    .map_err(Fail::policy)?,
+                Some(at),
+            )
+        }
+        None => (
+            store
+                .policy
+                .evaluate(cluster, resource, now)
+                .map_err(Fail::policy)?,
+            None,
+        ),
+    };
+    if g.json {
+        println!("{}", ok_decision(&d));
+    } else {
+        let mut s = format!(
+            "{}  {cluster} {resource}{}: {} ({})",
+            ui.verdict(d.allowed),
+            when.map(|t| format!(" at {t}")).unwrap_or_default(),
+            ui::explain(&d, resource),
+            d.reason
+        );
+        if let (Some(e), Some(ms)) = (d.expiration_time, d.remaining_ms) {
+            s.push_str(&format!("; grant expires {e}, {} left", ui.countdown(ms)));
+        }
+        if when.is_some() {
+            s.push_str(&ui.dim(" [from the record]"));
+        }
+        println!("{s}");
+    }
+    Ok(if d.allowed { 0 } else { EXIT_DENIED })
+}
+
+fn log(g: &Global, ui: &Ui, cluster: Option<&str>) -> Result<u8, Fail> {
+    let store = Store::open(&g.record, false)?;
+    let about = |e: &Event| -> bool {
+        let Some(name) = cluster else { return true };
+        match &e.kind {
+            EventKind::ClusterAdded { cluster, .. }
+            | EventKind::ClusterRemoved { cluster, .. }
+            | EventKind::EmployeeAccessGranted { cluster, .. }
+            | EventKind::EmployeeAccessRevoked { cluster, .. }
+            | EventKind::EmployeeAccessExpired { cluster, .. }
+            | EventKind::EmployeeDownloadedClusterLogs { cluster, .. }
+            | EventKind::EmployeeLogDownloadFinished { cluster, .. } => cluster == name,
+            EventKind::ProjectRemoved {
+                clusters_removed, ..
+            } => clusters_removed.iter().any(|c| c == name),
+            EventKind::AtlasLoaded { clusters, .. } => clusters.iter().any(|c| c.cluster == name),
+            _ => false,
+        }
+    };
+    for e in store.policy.events().iter().filter(|e| about(e)) {
+        if g.json {
+            println!("{}", e.json());
+        } else {
+            println!("{}", ui::event_line(ui, e));
+        }
+    }
+    Ok(0)
+}
+
+fn verify(g: &Global, ui: &Ui) -> Result<u8, Fail> {
+    let store = Store::open(&g.record, false)?;
+    let r = store.policy.record();
+    if g.json {
+        println!(
+            "{{\"ok\":{{\"events\":{},\"lastHash\":\"{}\"}}}}",
+            r.len(),
+            r.last_hash()
+        );
+    } else {
+        println!(
+            "{} record {}: {} events, every hash and operation checks out; head {}",
+            ui.green("OK"),
+            label(g, ui),
+            r.len(),
+            r.last_hash()
+        );
+    }
+    Ok(0)
+}
+
+fn read_json(path: &std::path::Path, what: &str) -> Result<serde_json::Value, Fail> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Fail::usage(format!("cannot read {what} file {}: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| {
+        Fail::policy(support_access_core::Error::MalformedInput {
+            detail: format!(
+                "{what} file {}: invalid JSON at line {} column {}: {e}",
+                path.display(),
+                e.line(),
+                e.column()
+            ),
+        })
+    })
+}
+
+fn import_atlas(
+    g: &Global,
+    ui: &Ui,
+    org_settings: &std::path::Path,
+    clusters: &std::path::Path,
+) -> Result<u8, Fail> {
+    let settings = read_json(org_settings, "org settings")?;
+    let list = read_json(clusters, "clusters")?;
+    let items: Vec<serde_json::Value> = match list {
+        serde_json::Value::Array(items) => items,
+        serde_json::Value::Object(mut page) => match page.remove("results") {
+            Some(serde_json::Value::Array(items)) => items,
+            Some(other) => {
+                page.insert(String::from("results"), other);
+                vec![serde_json::Value::Object(page)]
+            }
+            None => vec![serde_json::Value::Object(page)],
+        },
+        _ => {
+            return Err(Fail::policy(support_access_core::Error::MalformedInput {
+                detail: format!(
+                    "clusters file {}: expected an array of cluster descriptions or {{\"results\": [...]}}",
+                    clusters.display()
+                ),
+            }))
+        }
+    };
+    let mut store = Store::open(&g.record, true)?;
+    let summary = store
+        .policy
+        .load_atlas(&settings, &items)
+        .map_err(Fail::policy)?;
+    store.commit()?;
+    if g.json {
+        println!(
+            "{{\"ok\":{}}}",
+            serde_json::to_string(&summary).expect("summaries serialize")
+        );
+    } else {
+        println!(
+            "Loaded {} clusters ({} new projects) and {} grants from Admin API JSON{}. {}",
+            summary.clusters,
+            summary.projects,
+            summary.grants,
+            if summary.expired_grants_skipped > 0 {
+                format!(
+                    "; skipped {} grants that had already expired",
+                    summary.expired_grants_skipped
+                )
+            } else {
+                String::new()
+            },
+            ui.dim(&format!("(event #{})", store.policy.record().len()))
+        );
+    }
+    Ok(0)
+}
