@@ -311,7 +311,10 @@ mod tests {
 
     #[test]
     fn colors_only_when_asked() {
-        let on = Ui { color: true, record_label: None };
+        let on = Ui {
+            color: true,
+            record_label: None,
+        };
         let off = Ui::default();
         assert_eq!(on.countdown(2 * 3_600_000), "\x1b[32m2h 0m\x1b[0m");
         assert_eq!(on.countdown(30 * 60_000), "\x1b[33m30m 0s\x1b[0m");
