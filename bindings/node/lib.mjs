@@ -1,0 +1,18 @@
+// ES module entry of `support-access`: the same objects as the CommonJS entry (lib.js).
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+const lib = require('./lib.js')
+
+export const {
+  Policy,
+  SupportAccessError,
+  verifyRecord,
+  ERROR_CODES,
+  REASONS,
+  GRANT_TYPES,
+  RESOURCES,
+  CLUSTER_KINDS,
+  coreVersion,
+} = lib
+export default lib

@@ -1,0 +1,652 @@
+//! The native half of the npm package `support-access`: a thin Node-API layer over
+//! `support-access-core`. It converts types and errors at the edge and calls the core; it holds
+//! no policy logic of its own.
+//!
+//! This layer is internal. The public JavaScript API (`Policy`, `SupportAccessError`, time
+//! conversion, plain-object results) is `lib.js` / `lib.mjs`, typed by `types.d.ts`. Conventions
+//! here, chosen so the hot path stays cheap:
+//! - times arrive as epoch milliseconds (`f64`); the wrapper turns `Date`s into numbers and asks
+//!   [`parse_time`] for RFC 3339 strings;
+//! - actors and Admin API documents arrive as JSON text and are read by the core's own wire
+//!   readers, so their validation and messages are the core's;
+//! - results of mutations are the recorded event's canonical JSON line (the wrapper parses it);
+//! - `evaluate` and `evaluateMany` return packed decisions (see [`pack`]) instead of objects;
+//! - errors are thrown with `code` = the SPEC code, followed by `|seq` for `RECORD_TAMPERED` and
+//!   `|reason` for `ACCESS_DENIED`; the wrapper turns them into `SupportAccessError`s.
+
+use std::cell::{Cell, RefCell};
+
+use std::ffi::CString;
+use std::ptr;
+
+use core_::{ClusterKind, Decision, Error, GrantType, Policy, Reason, Resource, Timestamp};
+use napi::bindgen_prelude::JsObjectValue;
+use napi::bindgen_prelude::{
+    Env, Float64ArraySlice, FromNapiValue, Int32ArraySlice, Object, Unknown,
+};
+use napi::sys;
+use napi_derive::napi;
+use serde_json::Value;
+use support_access_core as core_;
+
+type Result<T> = std::result::Result<T, napi::Error<String>>;
+
+/// Converts a core error into a thrown JS error whose `code` is the SPEC code (plus, after `|`,
+/// the `seq` of `RECORD_TAMPERED` or the `reason` of `ACCESS_DENIED`).
+fn js_err(e: Error) -> napi::Error<String> {
+    let mut code = String::from(e.code().as_str());
+    if let Some(seq) = e.seq() {
+        code.push('|');
+        code.push_str(&seq.to_string());
+    }
+    if let Some(reason) = e.reason() {
+        code.push('|');
+        code.push_str(reason.as_str());
+    }
+    napi::Error::new(code, e.to_string())
+}
+
+fn malformed(detail: &str) -> napi::Error<String> {
+    napi::Error::new(
+        String::from("MALFORMED_INPUT"),
+        format!("malformed input: {detail}"),
+    )
+}
+
+/// Epoch milliseconds from JS to a core timestamp, with the core's own `INVALID_TIMESTAMP`
+/// errors (a fraction, NaN or an out-of-range number is refused, never rounded).
+fn ts(ms: f64) -> Result<Timestamp> {
+    if ms.fract() == 0.0 && (0.0..=Timestamp::MAX_MS as f64).contains(&ms) {
+        return Timestamp::from_millis(ms as i64).map_err(js_err);
+    }
+    let v = if ms.is_finite() && ms.fract() == 0.0 && ms.abs() < 9.0e18 {
+        Value::from(ms as i64)
+    } else {
+        serde_json::Number::from_f64(ms).map_or(Value::Null, Value::Number)
+    };
+    core_::wire::parse_time(&v).map_err(js_err)
+}
+
+fn json(text: &str, what: &str) -> Result<Value> {
+    serde_json::from_str(text).map_err(|_| malformed(&format!("{what} is not valid JSON")))
+}
+
+fn actor(text: &str) -> Result<core_::Actor> {
+    core_::wire::parse_actor(&json(text, "actor")?).map_err(js_err)
+}
+
+fn resource_of(s: &str) -> Result<Resource> {
+    Resource::parse(s).map_err(js_err)
+}
+
+/// Packs a decision into an `i32`: bit 0 `allowed`, bits 1–4 the reason's index in
+/// `reasons()`, bits 5–6 the active grant's type (0 none, else 1 + index in `grantTypes()`).
+/// The active grant's expiration goes separately (see `lastExpiration`).
+fn pack(d: &Decision) -> i32 {
+    let g = d.grant_type.map_or(0, |g| g as i32 + 1);
+    i32::from(d.allowed) | ((d.reason as i32) << 1) | (g << 5)
+}
+
+fn exp_ms(d: &Decision) -> f64 {
+    d.expiration_time.map_or(-1.0, |t| t.millis() as f64)
+}
+
+/// The SPEC reason strings, in the order of the packed reason index.
+#[napi]
+pub fn reasons() -> Vec<&'static str> {
+    Reason::ALL.iter().map(|r| r.as_str()).collect()
+}
+
+/// The SPEC grant type strings, in the order of the packed grant type index.
+#[napi]
+pub fn grant_types() -> Vec<&'static str> {
+    GrantType::ALL.iter().map(|g| g.as_str()).collect()
+}
+
+/// The SPEC resource strings, in the order `evaluate` takes them as numbers.
+#[napi]
+pub fn resources() -> Vec<&'static str> {
+    Resource::ALL.iter().map(|r| r.as_str()).collect()
+}
+
+/// The SPEC cluster kind strings.
+#[napi]
+pub fn cluster_kinds() -> Vec<&'static str> {
+    ClusterKind::ALL.iter().map(|k| k.as_str()).collect()
+}
+
+/// The SPEC error codes.
+#[napi]
+pub fn error_codes() -> Vec<&'static str> {
+    core_::ErrorCode::ALL.iter().map(|c| c.as_str()).collect()
+}
+
+/// The core's version.
+#[napi]
+pub fn core_version() -> &'static str {
+    core_::VERSION
+}
+
+/// Parses an RFC 3339 time to epoch milliseconds (`INVALID_TIMESTAMP` otherwise).
+#[napi]
+pub fn parse_time(text: String) -> Result<f64> {
+    Timestamp::parse_rfc3339(&text)
+        .map(|t| t.millis() as f64)
+        .map_err(js_err)
+}
+
+/// Formats epoch milliseconds as the core writes times (`2026-11-29T20:00:00.000Z`).
+#[napi]
+pub fn format_time(ms: f64) -> Result<String> {
+    Ok(ts(ms)?.to_string())
+}
+
+/// Checks a value as a resource string (`INVALID_ENUM_VALUE` otherwise); returns its index.
+#[napi]
+pub fn resource_index(value: String) -> Result<u32> {
+    Ok(resource_of(&value)? as u32)
+}
+
+/// Verifies a JSON Lines record: `{"events":N,"lastHash":"…"}` or `RECORD_TAMPERED`.
+#[napi]
+pub fn verify_record(record: String) -> Result<String> {
+    let p = Policy::replay(&record).map_err(js_err)?;
+    Ok(format!(
+        "{{\"events\":{},\"lastHash\":\"{}\"}}",
+        p.record().len(),
+        p.record().last_hash()
+    ))
+}
+
+/// This thread's policies. Each JS thread (main or worker) has its own Node-API environment
+/// and its own slots; a `NativePolicy` object owns one slot and frees it when collected. The hot
+/// path takes the slot number in a plain function call, which costs less than a class method
+/// call in napi-rs (no `this` unwrap and type-tag check).
+#[derive(Debug, Default)]
+struct Slots {
+    policies: Vec<Option<Policy>>,
+    free: Vec<u32>,
+}
+
+thread_local! {
+    static SLOTS: RefCell<Slots> = RefCell::new(Slots::default());
+    static LAST_EXP: Cell<f64> = const { Cell::new(-1.0) };
+}
+
+fn no_slot() -> napi::Error<String> {
+    napi::Error::new(
+        String::from("MALFORMED_INPUT"),
+        String::from("malformed input: not a live policy"),
+    )
+}
+
+/// Runs `f` on the policy in `slot`.
+fn with_policy<R>(slot: u32, f: impl FnOnce(&mut Policy) -> Result<R>) -> Result<R> {
+    SLOTS.with(|s| {
+        let mut s = s.borrow_mut();
+        let p = s
+            .policies
+            .get_mut(slot as usize)
+            .and_then(Option::as_mut)
+            .ok_or_else(no_slot)?;
+        f(p)
+    })
+}
+
+/// One policy (internal: wrapped by `Policy` in lib.js).
+#[napi(js_name = "NativePolicy")]
+#[derive(Debug)]
+pub struct NativePolicy {
+    slot: u32,
+}
+
+impl NativePolicy {
+    fn wrap(inner: Policy) -> NativePolicy {
+        SLOTS.with(|s| {
+            let mut s = s.borrow_mut();
+            let slot = match s.free.pop() {
+                Some(slot) => {
+                    s.policies[slot as usize] = Some(inner);
+                    slot
+                }
+                None => {
+                    s.policies.push(Some(inner));
+                    u32::try_from(s.policies.len() - 1).expect("fewer than 2^32 policies")
+                }
+            };
+            NativePolicy { slot }
+        })
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut Policy) -> Result<R>) -> Result<R> {
+        with_policy(self.slot, f)
+    }
+}
+
+impl Drop for NativePolicy {
+    fn drop(&mut self) {
+        // At thread exit the registry may already be gone; then so is the policy.
+        let _ = SLOTS.try_with(|s| {
+            if let Ok(mut s) = s.try_borrow_mut() {
+                if let Some(p) = s.policies.get_mut(self.slot as usize) {
+                    *p = None;
+                    s.free.push(self.slot);
+                }
+            }
+        });
+    }
+}
+
+// ----- the hot path, registered as raw Node-API functions -----
+//
+// napi-rs' generated glue costs several hundred nanoseconds per call (argument validation,
+// borrow scopes), more than the decision itself. `evaluateSlot` and `lastExpiration` are the
+// calls a service makes per request, so they are plain `extern "C"` callbacks doing the few
+// Node-API calls they need; everything else goes through napi-rs.
+
+/// Reads a JS string of up to 64 UTF-8 bytes (the longest valid cluster name) into `buf`
+/// without allocating; `None` if it is not a string or is longer (the caller then takes the
+/// slow path, which names the error).
+fn short_str(env: sys::napi_env, v: sys::napi_value, buf: &mut [u8; 66]) -> Option<&str> {
+    let mut len = 0usize;
+    // SAFETY: `v` is a live value of this callback's env; napi writes at most `buf.len()`
+    // bytes including the NUL.
+    let status = unsafe {
+        sys::napi_get_value_string_utf8(env, v, buf.as_mut_ptr().cast(), buf.len(), &mut len)
+    };
+    if status != sys::Status::napi_ok || len > 64 {
+        return None;
+    }
+    std::str::from_utf8(&buf[..len]).ok()
+}
+
+/// Throws a JS error with `code` and `message`; returns the null value a callback then returns.
+fn throw(env: sys::napi_env, code: &str, message: &str) -> sys::napi_value {
+    let code = CString::new(code).unwrap_or_default();
+    let message = CString::new(message.replace('\0', " ")).unwrap_or_default();
+    // SAFETY: both are NUL-terminated strings that outlive the call.
+    unsafe { sys::napi_throw_error(env, code.as_ptr(), message.as_ptr()) };
+    ptr::null_mut()
+}
+
+fn throw_err(env: sys::napi_env, e: &napi::Error<String>) -> sys::napi_value {
+    throw(env, &e.status, &e.reason)
+}
+
+/// `evaluateSlot(slot, cluster, resourceIndex, nowMs)`: SPEC §4 for the policy in `slot`,
+/// packed (see [`pack`]); the active grant's expiration is then `lastExpiration()`.
+unsafe extern "C" fn evaluate_slot(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    let run = || -> Result<i32> {
+        let mut argc = 4usize;
+        let mut argv = [ptr::null_mut(); 4];
+        // SAFETY: `info` is this callback's; `argv` has room for `argc` values.
+        let status = unsafe {
+            sys::napi_get_cb_info(
+                env,
+                info,
+                &mut argc,
+                argv.as_mut_ptr(),
+                ptr::null_mut(),
+                ptr::null_mut(),
+            )
+        };
+        if status != sys::Status::napi_ok || argc < 4 {
+            return Err(malformed(
+                "evaluateSlot takes (slot, cluster, resource, nowMs)",
+            ));
+        }
+        let (mut slot, mut resource, mut now_ms) = (0u32, 0u32, 0f64);
+        // SAFETY: live values of this env, plain out-parameters.
+        let ok = unsafe {
+            sys::napi_get_value_uint32(env, argv[0], &mut slot) == sys::Status::napi_ok
+                && sys::napi_get_value_uint32(env, argv[2], &mut resource) == sys::Status::napi_ok
+                && sys::napi_get_value_double(env, argv[3], &mut now_ms) == sys::Status::napi_ok
+        };
+        if !ok {
+            return Err(malformed(
+                "evaluateSlot takes (slot, cluster, resource, nowMs)",
+            ));
+        }
+        let resource = *Resource::ALL
+            .get(resource as usize)
+            .ok_or_else(|| malformed("resource index out of range"))?;
+        let now = ts(now_ms)?;
+        let mut buf = [0u8; 66];
+        let d = match short_str(env, argv[1], &mut buf) {
+            Some(name) => with_policy(slot, |p| p.evaluate(name, resource, now).map_err(js_err))?,
+            None => {
+                // Longer than any valid name, or not a string: let the core name the error.
+                // SAFETY: a live value of this env.
+                let name = unsafe { String::from_napi_value(env, argv[1]) }
+                    .map_err(|_| malformed("`cluster` must be a string"))?;
+                with_policy(slot, |p| p.evaluate(&name, resource, now).map_err(js_err))?
+            }
+        };
+        LAST_EXP.with(|c| c.set(exp_ms(&d)));
+        Ok(pack(&d))
+    };
+    match std::panic::catch_unwind(run) {
+        Ok(Ok(code)) => {
+            let mut out = ptr::null_mut();
+            // SAFETY: plain out-parameter.
+            unsafe { sys::napi_create_int32(env, code, &mut out) };
+            out
+        }
+        Ok(Err(e)) => throw_err(env, &e),
+        Err(_) => throw(
+            env,
+            "INTERNAL",
+            "support-access: internal error (panic) in evaluate",
+        ),
+    }
+}
+
+/// `lastExpiration()`: the expiration (epoch ms) of the active grant in this thread's last
+/// packed decision, or -1.
+unsafe extern "C" fn last_expiration(
+    env: sys::napi_env,
+    _info: sys::napi_callback_info,
+) -> sys::napi_value {
+    let mut out = ptr::null_mut();
+    // SAFETY: plain out-parameter.
+    unsafe { sys::napi_create_double(env, LAST_EXP.with(Cell::get), &mut out) };
+    out
+}
+
+/// Adds the raw hot-path functions to the module's exports.
+#[napi(module_exports)]
+pub fn register_hot_path(exports: Object<'_>, env: Env) -> napi::Result<()> {
+    type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
+    let fns: [(&str, Callback); 2] = [
+        ("evaluateSlot", evaluate_slot),
+        ("lastExpiration", last_expiration),
+    ];
+    for (name, cb) in fns {
+        let mut f = ptr::null_mut();
+        // SAFETY: `name` outlives the call (napi copies it); `cb` is a valid callback.
+        let status = unsafe {
+            sys::napi_create_function(
+                env.raw(),
+                name.as_ptr().cast(),
+                name.len() as isize,
+                Some(cb),
+                ptr::null_mut(),
+                &mut f,
+            )
+        };
+        if status != sys::Status::napi_ok {
+            return Err(napi::Error::from_reason(format!("cannot create {name}")));
+        }
+        // SAFETY: `f` was just created in this env.
+        let value = unsafe { Unknown::from_napi_value(env.raw(), f) }?;
+        let mut exports = exports;
+        exports.set_named_property(name, value)?;
+    }
+    Ok(())
+}
+
+/// SPEC §4 in batch mode for the policy in `slot`. `names` are the distinct cluster names;
+/// request `i` asks about `names[name_idx[i]]`, resource index `res[i]`, at `nows[i]` (epoch
+/// ms). Writes packed decisions to `out_codes` and expirations (or -1) to `out_exp`.
+#[napi]
+pub fn evaluate_many_slot(
+    slot: u32,
+    names: Vec<String>,
+    name_idx: &[u32],
+    res: &[u8],
+    nows: &[f64],
+    mut out_codes: Int32ArraySlice<'_>,
+    mut out_exp: Float64ArraySlice<'_>,
+) -> Result<()> {
+    let n = name_idx.len();
+    if res.len() != n || nows.len() != n || out_codes.len() != n || out_exp.len() != n {
+        return Err(malformed("evaluateMany arrays differ in length"));
+    }
+    let mut requests = Vec::with_capacity(n);
+    for i in 0..n {
+        let cluster = names
+            .get(name_idx[i] as usize)
+            .ok_or_else(|| malformed("name index out of range"))?;
+        let resource = *Resource::ALL
+            .get(usize::from(res[i]))
+            .ok_or_else(|| malformed("resource index out of range"))?;
+        requests.push(core_::Request {
+            cluster,
+            resource,
+            now: ts(nows[i])?,
+        });
+    }
+    let mut out = Vec::with_capacity(n);
+    with_policy(slot, |p| {
+        p.evaluate_many(&requests, &mut out);
+        Ok(())
+    })?;
+    // SAFETY: the wrapper passes two fresh typed arrays that nothing else views during this
+    // synchronous call.
+    let (out_codes, out_exp) = unsafe { (out_codes.as_mut(), out_exp.as_mut()) };
+    for (i, d) in out.iter().enumerate() {
+        out_codes[i] = pack(d);
+        out_exp[i] = exp_ms(d);
+    }
+    Ok(())
+}
+
+#[napi]
+impl NativePolicy {
+    /// Creates a policy from its SPEC §7 options JSON.
+    #[napi(constructor)]
+    pub fn new(options_json: String) -> Result<NativePolicy> {
+        Policy::from_options_json(&options_json)
+            .map(NativePolicy::wrap)
+            .map_err(js_err)
+    }
+
+    /// Rebuilds the policy that wrote a JSON Lines record.
+    #[napi(factory)]
+    pub fn replay(record: String) -> Result<NativePolicy> {
+        Policy::replay(&record)
+            .map(NativePolicy::wrap)
+            .map_err(js_err)
+    }
+
+    /// The slot the hot-path functions take.
+    #[napi(getter)]
+    pub fn slot(&self) -> u32 {
+        self.slot
+    }
+
+    /// The SPEC §7 JSON command interface: the core's `apply`, byte for byte.
+    #[napi]
+    pub fn apply(&self, command: String) -> Result<String> {
+        self.with(|p| Ok(core_::apply(p, &command)))
+    }
+
+    /// The organization.
+    #[napi(getter)]
+    pub fn org_id(&self) -> Result<String> {
+        self.with(|p| Ok(p.org_id().to_string()))
+    }
+
+    /// Whether the organization restricts support access.
+    #[napi(getter)]
+    pub fn restrict_employee_access(&self) -> Result<bool> {
+        self.with(|p| Ok(p.restrict_employee_access()))
+    }
+
+    /// The longest grant allowed in ms, or null for no bound.
+    #[napi(getter)]
+    pub fn max_grant_duration_ms(&self) -> Result<Option<f64>> {
+        self.with(|p| Ok(p.max_grant_duration_ms().map(|ms| ms as f64)))
+    }
+
+    /// SPEC §4 for any time, from the record alone: the decision as JSON.
+    #[napi]
+    pub fn evaluate_at(&self, cluster: String, resource: String, at_ms: f64) -> Result<String> {
+        let (r, at) = (resource_of(&resource)?, ts(at_ms)?);
+        let d = self.with(|p| p.evaluate_at(&cluster, r, at).map_err(js_err))?;
+        Ok(serde_json::to_string(&d).expect("decisions serialize"))
+    }
+
+    /// Time left on the active grant in ms, or null.
+    #[napi]
+    pub fn remaining(&self, cluster: String, now_ms: f64) -> Result<Option<f64>> {
+        let now = ts(now_ms)?;
+        let ms = self.with(|p| p.remaining(&cluster, now).map_err(js_err))?;
+        Ok(ms.map(|ms| ms as f64))
+    }
+
+    /// Sets `restrictEmployeeAccess`; returns the event's JSON.
+    #[napi]
+    pub fn set_restriction(
+        &self,
+        actor_json: String,
+        restrict: bool,
+        now_ms: f64,
+    ) -> Result<String> {
+        let (a, now) = (actor(&actor_json)?, ts(now_ms)?);
+        self.with(|p| event(p.set_restriction(&a, restrict, now)))
+    }
+
+    /// Adds a project; returns the event's JSON.
+    #[napi]
+    pub fn add_project(
+        &self,
+        actor_json: String,
+        project_id: String,
+        now_ms: f64,
+    ) -> Result<String> {
+        let (a, now) = (actor(&actor_json)?, ts(now_ms)?);
+        self.with(|p| event(p.add_project(&a, &project_id, now)))
+    }
+
+    /// Removes a project and its clusters; returns the event's JSON.
+    #[napi]
+    pub fn remove_project(
+        &self,
+        actor_json: String,
+        project_id: String,
+        now_ms: f64,
+    ) -> Result<String> {
+        let (a, now) = (actor(&actor_json)?, ts(now_ms)?);
+        self.with(|p| event(p.remove_project(&a, &project_id, now)))
+    }
+
+    /// Adds a cluster; returns the event's JSON.
+    #[napi]
+    pub fn add_cluster(
+        &self,
+        actor_json: String,
+        project_id: String,
+        name: String,
+        kind: Option<String>,
+        app_services_sync_enabled: Option<bool>,
+        now_ms: f64,
+    ) -> Result<String> {
+        let a = actor(&actor_json)?;
+        let kind = match kind {
+            Some(k) => ClusterKind::parse(&k).map_err(js_err)?,
+            None => ClusterKind::Dedicated,
+        };
+        let now = ts(now_ms)?;
+        let sync = app_services_sync_enabled.unwrap_or(false);
+        self.with(|p| event(p.add_cluster(&a, &project_id, &name, kind, sync, now)))
+    }
+
+    /// Removes a cluster; returns the event's JSON.
+    #[napi]
+    pub fn remove_cluster(&self, actor_json: String, name: String, now_ms: f64) -> Result<String> {
+        let (a, now) = (actor(&actor_json)?, ts(now_ms)?);
+        self.with(|p| event(p.remove_cluster(&a, &name, now)))
+    }
+
+    /// Grants (or re-grants) support access; returns the event's JSON.
+    #[napi]
+    pub fn grant(
+        &self,
+        actor_json: String,
+        cluster: String,
+        grant_type: String,
+        now_ms: f64,
+        expiration_ms: Option<f64>,
+    ) -> Result<String> {
+        let a = actor(&actor_json)?;
+        let g = GrantType::parse(&grant_type).map_err(js_err)?;
+        let now = ts(now_ms)?;
+        let exp = expiration_ms.map(ts).transpose()?;
+        self.with(|p| event(p.grant(&a, &cluster, g, now, exp)))
+    }
+
+    /// Revokes the active grant; returns the event's JSON.
+    #[napi]
+    pub fn revoke(&self, actor_json: String, cluster: String, now_ms: f64) -> Result<String> {
+        let (a, now) = (actor(&actor_json)?, ts(now_ms)?);
+        self.with(|p| event(p.revoke(&a, &cluster, now)))
+    }
+
+    /// Records the expiry of every grant due by `now`; returns a JSON array of the events.
+    #[napi]
+    pub fn expire_due(&self, now_ms: f64) -> Result<String> {
+        let now = ts(now_ms)?;
+        let events = self.with(|p| p.expire_due(now).map_err(js_err))?;
+        let lines: Vec<&str> = events.iter().map(|e| e.json()).collect();
+        Ok(format!("[{}]", lines.join(",")))
+    }
+
+    /// Starts a log download: `{"downloadId":…,"event":…}` JSON, or `ACCESS_DENIED`.
+    #[napi]
+    pub fn begin_log_download(
+        &self,
+        cluster: String,
+        resource: String,
+        now_ms: f64,
+    ) -> Result<String> {
+        let (r, now) = (resource_of(&resource)?, ts(now_ms)?);
+        let e = self.with(|p| p.begin_log_download(&cluster, r, now).map_err(js_err))?;
+        let core_::EventKind::EmployeeDownloadedClusterLogs { download_id, .. } = &e.kind else {
+            unreachable!("begin_log_download records a download event")
+        };
+        let id = serde_json::to_string(download_id).expect("strings serialize");
+        Ok(format!("{{\"downloadId\":{id},\"event\":{}}}", e.json()))
+    }
+
+    /// The decision for a download in progress, as JSON.
+    #[napi]
+    pub fn continue_log_download(&self, download_id: String, now_ms: f64) -> Result<String> {
+        let now = ts(now_ms)?;
+        let d = self.with(|p| p.continue_log_download(&download_id, now).map_err(js_err))?;
+        Ok(serde_json::to_string(&d).expect("decisions serialize"))
+    }
+
+    /// Finishes a download in progress; returns the event's JSON.
+    #[napi]
+    pub fn finish_log_download(&self, download_id: String, now_ms: f64) -> Result<String> {
+        let now = ts(now_ms)?;
+        self.with(|p| event(p.finish_log_download(&download_id, now)))
+    }
+
+    /// The record as JSON Lines.
+    #[napi]
+    pub fn export_record(&self) -> Result<String> {
+        self.with(|p| Ok(p.export_record()))
+    }
+
+    /// Loads Admin API JSON (org settings object, array of cluster descriptions); returns the
+    /// load summary as JSON.
+    #[napi]
+    pub fn load_atlas(&self, org_settings_json: String, clusters_json: String) -> Result<String> {
+        let settings = json(&org_settings_json, "orgSettings")?;
+        let clusters = json(&clusters_json, "clusters")?;
+        let clusters = clusters
+            .as_array()
+            .ok_or_else(|| malformed("`clusters` must be an array"))?;
+        let summary = self.with(|p| p.load_atlas(&settings, clusters).map_err(js_err))?;
+        Ok(serde_json::to_string(&summary).expect("summaries serialize"))
+    }
+}
+
+fn event(r: std::result::Result<core_::Event, Error>) -> Result<String> {
+    r.map(|e| e.json().to_string()).map_err(js_err)
+}
