@@ -114,6 +114,7 @@ spec_enum! {
     }
 }
 
+#[allow(clippy::derivable_impls)] // the enum comes from spec_enum!, which cannot take #[default]
 impl Default for ClusterKind {
     fn default() -> ClusterKind {
         ClusterKind::Dedicated

@@ -14,8 +14,17 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new() -> Ctx {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("repo root").to_path_buf();
-        Ctx { root, passed: 0, failed: 0, failures: Vec::new() }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .nth(2)
+            .expect("repo root")
+            .to_path_buf();
+        Ctx {
+            root,
+            passed: 0,
+            failed: 0,
+            failures: Vec::new(),
+        }
     }
 
     /// `.cache/` under the repo (ignored by git): installed tools, venvs, scratch dirs.
@@ -97,7 +106,12 @@ impl Ctx {
     }
 
     /// Runs a test runner and adds the counts `parse` reads from its output.
-    pub fn run_counted(&mut self, name: &str, cmd: &mut Command, parse: fn(&str) -> Option<(u64, u64)>) -> bool {
+    pub fn run_counted(
+        &mut self,
+        name: &str,
+        cmd: &mut Command,
+        parse: fn(&str) -> Option<(u64, u64)>,
+    ) -> bool {
         let (ok, out) = self.capture(cmd);
         let counts = parse(&out);
         self.add(name, ok, counts);
@@ -106,8 +120,14 @@ impl Ctx {
 
     /// Installs a Rust target with rustup unless present.
     pub fn ensure_target(&mut self, target: &str) -> bool {
-        let installed = Command::new("rustup").args(["target", "list", "--installed"]).output();
-        if installed.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).lines().any(|l| l.trim() == target)) {
+        let installed = Command::new("rustup")
+            .args(["target", "list", "--installed"])
+            .output();
+        if installed.is_ok_and(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim() == target)
+        }) {
             return true;
         }
         let mut c = Command::new("rustup");
@@ -121,14 +141,29 @@ impl Ctx {
             return true;
         }
         let mut update = Command::new("apt-get");
-        update.arg("update").env("DEBIAN_FRONTEND", "noninteractive");
+        update
+            .arg("update")
+            .env("DEBIAN_FRONTEND", "noninteractive");
         let mut install = Command::new("apt-get");
-        install.args(["install", "-y", "--no-install-recommends"]).args(packages).env("DEBIAN_FRONTEND", "noninteractive");
-        self.setup("apt-get update", &mut update) && self.setup(&format!("apt-get install {}", packages.join(" ")), &mut install)
+        install
+            .args(["install", "-y", "--no-install-recommends"])
+            .args(packages)
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        self.setup("apt-get update", &mut update)
+            && self.setup(
+                &format!("apt-get install {}", packages.join(" ")),
+                &mut install,
+            )
     }
 
     /// `cargo install`s a tool at an exact version into `.cache/tools` unless already there.
-    pub fn ensure_cargo_tool(&mut self, krate: &str, version: &str, bin: &str, extra: &[&str]) -> Option<PathBuf> {
+    pub fn ensure_cargo_tool(
+        &mut self,
+        krate: &str,
+        version: &str,
+        bin: &str,
+        extra: &[&str],
+    ) -> Option<PathBuf> {
         let root = self.cache().join("tools");
         let path = root.join("bin").join(bin);
         let stamp = root.join(format!("{krate}-{version}.stamp"));
@@ -136,7 +171,9 @@ impl Ctx {
             return Some(path);
         }
         let mut c = Command::new("cargo");
-        c.args(["install", krate, "--version", version, "--root"]).arg(&root).args(extra);
+        c.args(["install", krate, "--version", version, "--root"])
+            .arg(&root)
+            .args(extra);
         // Keep the tool's build out of the workspace's target dir (its lock would serialize us).
         c.env("CARGO_TARGET_DIR", self.cache().join("tools-target"));
         if self.setup(&format!("cargo install {krate}@{version}"), &mut c) {
@@ -172,13 +209,20 @@ pub fn describe(cmd: &Command) -> String {
 
 /// Finds a program on PATH.
 pub fn which(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(program)).find(|p| p.is_file()))
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(program))
+            .find(|p| p.is_file())
+    })
 }
 
 fn last_number_before(line: &str, word: &str) -> Option<u64> {
     let idx = line.find(word)?;
-    line[..idx].split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).last()?.parse().ok()
+    line[..idx]
+        .split(|c: char| !c.is_ascii_digit())
+        .rfind(|s| !s.is_empty())?
+        .parse()
+        .ok()
 }
 
 /// Sums cargo test's `test result: ok. N passed; M failed` lines.
@@ -196,16 +240,26 @@ pub fn count_cargo(out: &str) -> Option<(u64, u64)> {
 
 /// Reads a plain `N passed, M failed` line (the last one).
 pub fn count_plain(out: &str) -> Option<(u64, u64)> {
-    out.lines().rev().find(|l| l.contains(" passed, ") && l.contains(" failed")).and_then(|l| {
-        Some((last_number_before(l, " passed")?, last_number_before(l, " failed")?))
-    })
+    out.lines()
+        .rev()
+        .find(|l| l.contains(" passed, ") && l.contains(" failed"))
+        .and_then(|l| {
+            Some((
+                last_number_before(l, " passed")?,
+                last_number_before(l, " failed")?,
+            ))
+        })
 }
 
 /// Reads pytest's closing line (`== 12 passed, 1 failed in 0.3s ==`).
 pub fn count_pytest(out: &str) -> Option<(u64, u64)> {
-    let line = out.lines().rev().find(|l| l.contains(" passed") || l.contains(" failed") || l.contains(" error"))?;
+    let line = out
+        .lines()
+        .rev()
+        .find(|l| l.contains(" passed") || l.contains(" failed") || l.contains(" error"))?;
     let p = last_number_before(line, " passed").unwrap_or(0);
-    let f = last_number_before(line, " failed").unwrap_or(0) + last_number_before(line, " error").unwrap_or(0);
+    let f = last_number_before(line, " failed").unwrap_or(0)
+        + last_number_before(line, " error").unwrap_or(0);
     (p + f > 0).then_some((p, f))
 }
 
@@ -214,7 +268,8 @@ pub fn count_node(out: &str) -> Option<(u64, u64)> {
     let get = |key: &str| {
         out.lines().rev().find_map(|l| {
             let t = l.trim_start_matches(['#', 'ℹ', ' ']);
-            t.strip_prefix(key).and_then(|r| r.trim().parse::<u64>().ok())
+            t.strip_prefix(key)
+                .and_then(|r| r.trim().parse::<u64>().ok())
         })
     };
     Some((get("pass ")?, get("fail ")?))

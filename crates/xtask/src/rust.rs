@@ -12,7 +12,14 @@ pub fn fmt(ctx: &mut Ctx) {
 
 pub fn clippy(ctx: &mut Ctx) {
     let mut c = ctx.cmd("cargo");
-    c.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+    c.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
     ctx.check("cargo clippy -D warnings", &mut c);
 }
 
@@ -29,7 +36,14 @@ pub fn no_std(ctx: &mut Ctx) {
         return;
     }
     let mut c = ctx.cmd("cargo");
-    c.args(["build", "-p", "support-access-core", "--no-default-features", "--target", TARGET]);
+    c.args([
+        "build",
+        "-p",
+        "support-access-core",
+        "--no-default-features",
+        "--target",
+        TARGET,
+    ]);
     ctx.check("no_std build for thumbv7em-none-eabihf", &mut c);
 }
 
