@@ -10,9 +10,12 @@ pub const EXIT_CODES: &str = "\
 Exit codes:
   0  success (for `check`: access allowed)
   1  `check` only: access denied
-  2  usage: unknown flag, bad duration, time or enum value, missing actor, init over an existing record
-  3  the policy refused the operation (a SPEC error code: CLUSTER_NOT_FOUND, FORBIDDEN, MALFORMED_INPUT…)
-  4  the record file is tampered, truncated or unreadable (the bad seq is named; the file is left untouched)";
+  2  usage: unknown flag; bad duration, time or value; no actor;
+     `init` over an existing record
+  3  the policy refused the operation (a SPEC error code such as
+     CLUSTER_NOT_FOUND, FORBIDDEN, MALFORMED_INPUT)
+  4  the record file is tampered, truncated or unreadable: the bad seq
+     is named and the file is left untouched";
 
 const TOP_AFTER: &str = "\
 State is the tamper-evident record itself: a JSON Lines file (default ./support-access.jsonl).
@@ -36,7 +39,7 @@ Examples:
 /// Decide and record who may reach a database cluster's backend: time-limited support access
 /// grants, modeled on MongoDB Atlas, kept in a local tamper-evident record file.
 #[derive(Debug, Parser)]
-#[command(name = "support-access", version, about, after_help = format!("{TOP_AFTER}\n\n{EXIT_CODES}"))]
+#[command(name = "support-access", version, after_help = format!("{TOP_AFTER}\n\n{EXIT_CODES}"))]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -50,6 +53,7 @@ pub struct Global {
     #[arg(
         long,
         global = true,
+        help_heading = "Global options",
         env = "SUPPORT_ACCESS_RECORD",
         value_name = "PATH",
         default_value = "support-access.jsonl"
@@ -58,11 +62,22 @@ pub struct Global {
 
     /// The time of the operation: RFC 3339 (2026-11-28T09:00:00Z) or epoch milliseconds.
     /// Default: the system clock.
-    #[arg(long, global = true, value_name = "TIME")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "TIME"
+    )]
     pub now: Option<String>,
 
     /// Who is acting (needed by commands that change the policy).
-    #[arg(long, global = true, env = "SUPPORT_ACCESS_ACTOR", value_name = "ID")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "SUPPORT_ACCESS_ACTOR",
+        value_name = "ID"
+    )]
     pub actor: Option<String>,
 
     /// A role of the actor: ORG_OWNER, or PROJECT_OWNER:P, PROJECT_SUPPORT_ACCESS_MANAGER:P,
@@ -71,6 +86,7 @@ pub struct Global {
     #[arg(
         long = "role",
         global = true,
+        help_heading = "Global options",
         env = "SUPPORT_ACCESS_ROLES",
         value_name = "ROLE[:PROJECT]",
         value_delimiter = ','
@@ -78,7 +94,7 @@ pub struct Global {
     pub roles: Vec<String>,
 
     /// Print the SPEC's JSON (results, events, errors) instead of text.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
 }
 

@@ -92,6 +92,19 @@ fn label(g: &Global, ui: &Ui) -> String {
         .unwrap_or_else(|| g.record.display().to_string())
 }
 
+/// For `CLUSTER_NOT_FOUND`, a hint naming the clusters there are.
+fn known_clusters(f: Fail, p: &Policy) -> Fail {
+    if f.code != "CLUSTER_NOT_FOUND" {
+        return f;
+    }
+    let names: Vec<&str> = p.clusters().map(|c| c.name.as_str()).collect();
+    if names.is_empty() {
+        f.hint("the record has no clusters yet: add one with `support-access cluster add NAME --project P`")
+    } else {
+        f.hint(format!("clusters: {}", names.join(", ")))
+    }
+}
+
 fn ok_event(e: &Event) -> String {
     format!("{{\"ok\":{}}}", e.json())
 }
@@ -256,7 +269,7 @@ fn mutate(g: &Global, ui: &Ui, cmd: &Command) -> Result<u8, Fail> {
         Op::FinishDownload(id) => Some(p.finish_log_download(id, now)),
     }
     .transpose()
-    .map_err(Fail::policy)?;
+    .map_err(|e| known_clusters(Fail::policy(e), &store.policy))?;
     let expired = if main.is_none() {
         store.policy.expire_due(now).map_err(Fail::policy)?
     } else {
@@ -468,7 +481,7 @@ fn check(g: &Global, ui: &Ui, cluster: &str, resource: &str, at: Option<&str>) -
                 store
                     .policy
                     .evaluate_at(cluster, resource, at)
-                    .map_err(Fail::policy)?,
+                    .map_err(|e| known_clusters(Fail::policy(e), &store.policy))?,
                 Some(at),
             )
         }
@@ -476,7 +489,7 @@ fn check(g: &Global, ui: &Ui, cluster: &str, resource: &str, at: Option<&str>) -
             store
                 .policy
                 .evaluate(cluster, resource, now)
-                .map_err(Fail::policy)?,
+                .map_err(|e| known_clusters(Fail::policy(e), &store.policy))?,
             None,
         ),
     };
