@@ -71,7 +71,7 @@ pub use grant::{GrantState, DEFAULT_GRANT_MS};
 pub use model::{Actor, ClusterKind, GrantType, Resource, Role, RoleName, Timestamp};
 pub use policy::{Cluster, ClusterId, LoadSummary, Policy, PolicyOptions, Request};
 pub use record::{AtlasGrant, Event, EventKind, Record};
-pub use replay::verify;
+pub use replay::{verify, Replayer};
 
 /// The crate version, for front ends to report.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -410,10 +410,12 @@ fn to_hex(bytes: &[u8], out: &mut String) {
     }
 }
 
-/// The events of one policy, in order, as their canonical lines.
+/// The events of one policy, in order: their canonical lines, kept as the JSON Lines text itself
+/// (one buffer plus line ends) so exporting is a copy and cloning a policy is cheap.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Record {
-    lines: Vec<String>,
+    text: String,
+    ends: Vec<usize>,
     ats: Vec<Timestamp>,
     last_hash: String,
 }
@@ -426,8 +428,8 @@ impl Record {
         actor: Option<&Actor>,
         kind: EventKind,
     ) -> Event {
-        let seq = self.lines.len() as u64 + 1;
-        let prev = if self.lines.is_empty() {
+        let seq = self.ends.len() as u64 + 1;
+        let prev = if self.ends.is_empty() {
             String::from(GENESIS_PREV)
         } else {
             self.last_hash.clone()
@@ -444,9 +446,11 @@ impl Record {
         to_hex(&Sha256::digest(line.as_bytes()), &mut hash);
         line.pop(); // the closing brace
         let _ = write!(line, ",\"hash\":\"{hash}\"}}");
-        self.lines.push(line.clone());
+        self.text.push_str(&line);
+        self.text.push('\n');
+        self.ends.push(self.text.len());
         self.ats.push(at);
-        self.last_hash = hash.clone();
+        self.last_hash.clone_from(&hash);
         Event {
             seq,
             at,
@@ -460,17 +464,24 @@ impl Record {
 
     /// Number of events.
     pub fn len(&self) -> usize {
-        self.lines.len()
+        self.ends.len()
     }
 
     /// Never true for a policy's record (it starts with `POLICY_CREATED`).
     pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
+        self.ends.is_empty()
+    }
+
+    /// The canonical line of the event at `index` (0-based; `seq - 1`), without its newline.
+    pub fn line(&self, index: usize) -> Option<&str> {
+        let end = *self.ends.get(index)?;
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        Some(&self.text[start..end - 1])
     }
 
     /// The canonical lines, in order.
     pub fn lines(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.lines.iter().map(String::as_str)
+        (0..self.ends.len()).map(|i| self.line(i).expect("index in range"))
     }
 
     /// The time of the last event (the clock a mutation may not go behind).
@@ -483,14 +494,14 @@ impl Record {
         self.ats.partition_point(|a| *a <= t)
     }
 
-    /// The record as JSON Lines text.
+    /// The record as JSON Lines text (each line ends with `\n`).
+    pub fn as_text(&self) -> &str {
+        &self.text
+    }
+
+    /// The record as JSON Lines text, owned.
     pub fn export(&self) -> String {
-        let mut out = String::with_capacity(self.lines.iter().map(|l| l.len() + 1).sum());
-        for l in &self.lines {
-            out.push_str(l);
-            out.push('\n');
-        }
-        out
+        self.text.clone()
     }
 
     /// The last event's hash (the head of the chain), to anchor a record elsewhere.

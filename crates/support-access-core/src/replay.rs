@@ -12,7 +12,6 @@
 
 use alloc::format;
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use serde_json::Value;
 
@@ -264,56 +263,98 @@ fn seq_of(index: usize) -> u64 {
     index as u64 + 1
 }
 
-/// Replays canonical lines into the policy they describe, or names the first bad `seq`.
-pub(crate) fn replay_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> Result<Policy, Error> {
-    let lines: Vec<&str> = lines.into_iter().collect();
-    let first = lines
-        .first()
-        .ok_or_else(|| Error::tampered(1, "the record is empty"))?;
-    let created = parse_event(first).map_err(|e| Error::tampered(1, format!("{e}")))?;
-    let EventKind::PolicyCreated {
-        org_id,
-        restrict_employee_access,
-        max_grant_duration_ms,
-    } = created.kind
-    else {
-        return Err(Error::tampered(1, "the first event must be POLICY_CREATED"));
-    };
-    let options = PolicyOptions {
-        org_id,
-        restrict_employee_access,
-        max_grant_duration_ms,
-    };
-    let mut p = Policy::new(options).map_err(|e| Error::tampered(1, format!("{e}")))?;
-    if p.record.lines().next() != Some(*first) {
-        return Err(Error::tampered(1, "content, order or hash does not match"));
+/// Verifies and replays a record one line at a time: the streaming form of [`replay`], for
+/// records read from a file or a socket. Feed lines in order (without their newline); the first
+/// error names the tampered `seq`, after which the replayer should be dropped.
+#[derive(Debug, Clone, Default)]
+pub struct Replayer {
+    policy: Option<Policy>,
+    /// Lines a fed operation wrote beyond the line that described it (the expiries its sweep
+    /// recorded are written before it, so this only holds ties of one `expireDue`).
+    pending: usize,
+    fed: usize,
+}
+
+impl Replayer {
+    /// A replayer expecting `POLICY_CREATED` first.
+    pub fn new() -> Replayer {
+        Replayer::default()
     }
-    while p.record.len() < lines.len() {
-        let i = p.record.len();
-        let e =
-            parse_event(lines[i]).map_err(|err| Error::tampered(seq_of(i), format!("{err}")))?;
-        redo(&mut p, &e).map_err(|err| {
-            Error::tampered(seq_of(i), format!("the operation is refused: {err}"))
-        })?;
-        for (k, written) in p.record.lines().enumerate().skip(i) {
-            match lines.get(k) {
-                Some(l) if *l == written => {}
-                Some(_) => {
-                    return Err(Error::tampered(
-                        seq_of(k),
-                        "content, order or hash does not match",
-                    ))
-                }
-                None => {
-                    return Err(Error::tampered(
-                        seq_of(k),
-                        "an event the operations imply is missing",
-                    ))
-                }
+
+    /// How many lines were accepted.
+    pub fn len(&self) -> usize {
+        self.fed
+    }
+
+    /// Whether no line was accepted yet.
+    pub fn is_empty(&self) -> bool {
+        self.fed == 0
+    }
+
+    /// Checks one more line and applies the operation it describes.
+    pub fn feed(&mut self, line: &str) -> Result<(), Error> {
+        let index = self.fed;
+        let seq = seq_of(index);
+        let Some(p) = self.policy.as_mut() else {
+            let created = parse_event(line).map_err(|e| Error::tampered(1, format!("{e}")))?;
+            let EventKind::PolicyCreated {
+                org_id,
+                restrict_employee_access,
+                max_grant_duration_ms,
+            } = created.kind
+            else {
+                return Err(Error::tampered(1, "the first event must be POLICY_CREATED"));
+            };
+            let options = PolicyOptions {
+                org_id,
+                restrict_employee_access,
+                max_grant_duration_ms,
+            };
+            let p = Policy::new(options).map_err(|e| Error::tampered(1, format!("{e}")))?;
+            if p.record.line(0) != Some(line) {
+                return Err(Error::tampered(1, "content, order or hash does not match"));
             }
+            self.policy = Some(p);
+            self.fed = 1;
+            return Ok(());
+        };
+        if self.pending == 0 {
+            let e = parse_event(line).map_err(|err| Error::tampered(seq, format!("{err}")))?;
+            redo(p, &e)
+                .map_err(|err| Error::tampered(seq, format!("the operation is refused: {err}")))?;
+            self.pending = p.record.len() - index;
+        }
+        if p.record.line(index) != Some(line) {
+            return Err(Error::tampered(
+                seq,
+                "content, order or hash does not match",
+            ));
+        }
+        self.pending -= 1;
+        self.fed += 1;
+        Ok(())
+    }
+
+    /// The rebuilt policy, once every line was fed.
+    pub fn finish(self) -> Result<Policy, Error> {
+        match self.policy {
+            None => Err(Error::tampered(1, "the record is empty")),
+            Some(_) if self.pending > 0 => Err(Error::tampered(
+                seq_of(self.fed),
+                "an event the operations imply is missing",
+            )),
+            Some(p) => Ok(p),
         }
     }
-    Ok(p)
+}
+
+/// Replays canonical lines into the policy they describe, or names the first bad `seq`.
+pub(crate) fn replay_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> Result<Policy, Error> {
+    let mut r = Replayer::new();
+    for line in lines {
+        r.feed(line)?;
+    }
+    r.finish()
 }
 
 fn split_lines(text: &str) -> impl Iterator<Item = &str> {
