@@ -42,7 +42,8 @@ const VALGRIND: &[&str] = &[
 pub fn run(ctx: &mut Ctx) {
     let cbindgen = ctx.ensure_cargo_tool("cbindgen", CBINDGEN, "cbindgen", &[]);
     let have_valgrind = ctx.ensure_apt("valgrind", &["valgrind"]);
-    let have_pkg_config = ctx.ensure_apt("pkg-config", &["pkg-config"]);
+    let have_pkg_config =
+        ctx.ensure_apt("pkg-config", &["pkg-config"]) && ctx.ensure_apt("make", &["make"]);
 
     let mut build = ctx.cmd("cargo");
     build.args(["build", "-p", "support-access-c", "--release"]);
@@ -117,7 +118,7 @@ pub fn run(ctx: &mut Ctx) {
 
     // The example, built and run exactly as docs/quickstart-c.md says.
     if !have_pkg_config {
-        ctx.record("c: example (pkg-config missing)", false);
+        ctx.record("c: example (pkg-config or make missing)", false);
         return;
     }
     for link in ["shared", "static"] {
