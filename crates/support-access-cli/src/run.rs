@@ -92,6 +92,10 @@ fn label(g: &Global, ui: &Ui) -> String {
         .unwrap_or_else(|| g.record.display().to_string())
 }
 
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 /// For `CLUSTER_NOT_FOUND`, a hint naming the clusters there are.
 fn known_clusters(f: Fail, p: &Policy) -> Fail {
     if f.code != "CLUSTER_NOT_FOUND" {
@@ -619,14 +623,14 @@ fn import_atlas(
         );
     } else {
         println!(
-            "Loaded {} clusters ({} new projects) and {} grants from Admin API JSON{}. {}",
-            summary.clusters,
-            summary.projects,
-            summary.grants,
+            "Loaded {} ({}) and {} from Admin API JSON{}. {}",
+            plural(summary.clusters, "cluster"),
+            plural(summary.projects, "new project"),
+            plural(summary.grants, "grant"),
             if summary.expired_grants_skipped > 0 {
                 format!(
-                    "; skipped {} grants that had already expired",
-                    summary.expired_grants_skipped
+                    "; skipped {} that had already expired",
+                    plural(summary.expired_grants_skipped, "grant")
                 )
             } else {
                 String::new()

@@ -257,9 +257,11 @@ pub fn event_summary(e: &Event) -> String {
             clusters,
         } => {
             let grants = clusters.iter().filter(|c| c.grant.is_some()).count();
+            let n = clusters.len();
             let mut s = format!(
-                "{} clusters, {grants} grants from Admin API JSON",
-                clusters.len()
+                "{n} cluster{}, {grants} grant{} from Admin API JSON",
+                if n == 1 { "" } else { "s" },
+                if grants == 1 { "" } else { "s" }
             );
             if let Some(r) = restrict_employee_access {
                 s.push_str(if *r {

@@ -816,7 +816,10 @@ fn import_atlas_loads_admin_api_json() {
         "--clusters",
         e2.path("c.json").to_str().unwrap(),
     ]));
-    assert!(text.contains("Loaded 2 clusters"), "{text}");
+    assert!(
+        text.contains("Loaded 2 clusters (2 new projects) and 1 grant "),
+        "{text}"
+    );
 }
 
 #[test]
