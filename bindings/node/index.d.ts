@@ -15,6 +15,8 @@ export declare class NativePolicy {
   constructor(optionsJson: string)
   /** Rebuilds the policy that wrote a JSON Lines record. */
   static replay(record: string): NativePolicy
+  /** Frees the policy now; later calls on it fail. */
+  free(): void
   /** The slot the hot-path functions take. */
   get slot(): number
   /** The SPEC §7 JSON command interface: the core's `apply`, byte for byte. */

@@ -133,9 +133,20 @@ class Policy {
     return new Policy(FROM_NATIVE, call(() => native.NativePolicy.replay(record)))
   }
 
-  /** Checks a JSON Lines record: `{events, lastHash}`, or throws RECORD_TAMPERED with `.seq`. */
+  /** Checks a JSON Lines record: how many events it holds, or throws RECORD_TAMPERED with `.seq`. */
   static verifyRecord(record) {
     return verifyRecord(record)
+  }
+
+  /** Same as the static `Policy.verifyRecord` (checks any record, not this policy's). */
+  verifyRecord(record) {
+    return verifyRecord(record)
+  }
+
+  /** Frees the native policy now (otherwise the garbage collector does); later calls throw. */
+  free() {
+    this.#n.free()
+    this.#slot = 0xffffffff // no such slot: the hot path then throws too
   }
 
   get orgId() {
@@ -167,7 +178,10 @@ class Policy {
 
   evaluateMany(requests) {
     if (!Array.isArray(requests)) {
-      throw new SupportAccessError('MALFORMED_INPUT', 'malformed input: `requests` must be an array')
+      if (requests === null || typeof requests !== 'object' || typeof requests[Symbol.iterator] !== 'function') {
+        throw new SupportAccessError('MALFORMED_INPUT', 'malformed input: `requests` must be an array (or iterable)')
+      }
+      requests = Array.from(requests)
     }
     const n = requests.length
     const names = []
@@ -176,19 +190,32 @@ class Policy {
     const res = new Uint8Array(n)
     const nows = new Float64Array(n)
     let defaultNow
+    // Batches usually repeat a cluster or a resource: remember the last of each.
+    let lastName
+    let lastK = -1
+    let lastRes
+    let lastR = -1
     for (let i = 0; i < n; i++) {
       const q = requests[i]
       if (q === null || typeof q !== 'object') {
         throw new SupportAccessError('MALFORMED_INPUT', `malformed input: request ${i} must be an object`)
       }
-      let k = byName.get(q.cluster)
-      if (k === undefined) {
-        k = names.length
-        names.push(q.cluster)
-        byName.set(q.cluster, k)
+      const name = q.cluster
+      if (lastK < 0 || name !== lastName) {
+        lastK = byName.get(name) ?? -1
+        if (lastK < 0) {
+          lastK = names.length
+          names.push(name)
+          byName.set(name, lastK)
+        }
+        lastName = name
       }
-      nameIdx[i] = k
-      res[i] = resourceIndex(q.resource)
+      nameIdx[i] = lastK
+      if (lastR < 0 || q.resource !== lastRes) {
+        lastR = resourceIndex(q.resource)
+        lastRes = q.resource
+      }
+      res[i] = lastR
       const t = q.now
       nows[i] = typeof t === 'number' ? t : t === undefined ? (defaultNow ??= Date.now()) : toMs(t, 'now')
     }
@@ -258,9 +285,10 @@ class Policy {
 
   // ----- log downloads -----
 
+  /** Starts a log download: its id, or throws ACCESS_DENIED with `.reason`. */
   beginLogDownload(cluster, resource, now) {
     const t = toMs(now, 'now')
-    return JSON.parse(call(() => this.#n.beginLogDownload(cluster, resource, t)))
+    return JSON.parse(call(() => this.#n.beginLogDownload(cluster, resource, t))).downloadId
   }
 
   continueLogDownload(downloadId, now) {
@@ -311,9 +339,9 @@ class Policy {
   }
 }
 
-/** Checks a JSON Lines record: `{events, lastHash}`, or throws RECORD_TAMPERED with `.seq`. */
+/** Checks a JSON Lines record: how many events it holds, or throws RECORD_TAMPERED with `.seq`. */
 function verifyRecord(record) {
-  return JSON.parse(call(() => native.verifyRecord(record)))
+  return JSON.parse(call(() => native.verifyRecord(record))).events
 }
 
 module.exports = {
@@ -326,4 +354,5 @@ module.exports = {
   RESOURCES: Object.freeze(RESOURCES.slice()),
   CLUSTER_KINDS: Object.freeze(native.clusterKinds()),
   coreVersion: native.coreVersion(),
+  VERSION: native.coreVersion(),
 }

@@ -14,5 +14,6 @@ export const {
   RESOURCES,
   CLUSTER_KINDS,
   coreVersion,
+  VERSION,
 } = lib
 export default lib

@@ -165,20 +165,6 @@ export type Event = EventBase &
 /** The type names of events. */
 export type EventType = Event['type']
 
-/** What `beginLogDownload` returns. */
-export interface LogDownload {
-  downloadId: string
-  event: Event
-}
-
-/** What `verifyRecord` returns. */
-export interface VerifiedRecord {
-  /** How many events the record holds. */
-  events: number
-  /** The last event's hash: the head of the chain. */
-  lastHash: string
-}
-
 /** What `loadAtlas` did. */
 export interface LoadSummary {
   /** Projects created for `groupId`s not seen before. */
@@ -248,8 +234,8 @@ export declare class Policy {
 
   /** Rebuilds the exact policy that wrote a JSON Lines record (RECORD_TAMPERED otherwise). */
   static replay(record: string): Policy
-  /** Checks a JSON Lines record (RECORD_TAMPERED with `seq` otherwise). */
-  static verifyRecord(record: string): VerifiedRecord
+  /** Checks a JSON Lines record: how many events it holds (RECORD_TAMPERED with `seq` otherwise). */
+  static verifyRecord(record: string): number
 
   readonly orgId: string
   readonly restrictEmployeeAccess: boolean
@@ -258,7 +244,7 @@ export declare class Policy {
   /** SPEC §4 at `now`; an unknown cluster throws CLUSTER_NOT_FOUND. Never mutates. */
   evaluate(cluster: string, resource: Resource, now?: Time): Decision
   /** SPEC §4 in batch: decisions in request order; unknown clusters are denied CLUSTER_NOT_FOUND. */
-  evaluateMany(requests: readonly EvaluateRequest[]): Decision[]
+  evaluateMany(requests: Iterable<EvaluateRequest>): Decision[]
   /** The decision the record implies for any (past) time. */
   evaluateAt(cluster: string, resource: Resource, at: Time): Decision
   /** Milliseconds left on the active grant, or null without one. */
@@ -275,8 +261,8 @@ export declare class Policy {
   /** Records EMPLOYEE_ACCESS_EXPIRED for every grant that ran out by `now`. */
   expireDue(now?: Time): Event[]
 
-  /** Starts a log download if allowed now (ACCESS_DENIED with `reason` otherwise). */
-  beginLogDownload(cluster: string, resource: LogResource, now?: Time): LogDownload
+  /** Starts a log download if allowed now: its id (ACCESS_DENIED with `reason` otherwise). */
+  beginLogDownload(cluster: string, resource: LogResource, now?: Time): string
   /** A download in progress stays allowed until finished. */
   continueLogDownload(downloadId: string, now?: Time): Decision
   finishLogDownload(downloadId: string, now?: Time): Event
@@ -285,6 +271,8 @@ export declare class Policy {
   exportRecord(): string
   /** The record's events, parsed. */
   events(): Event[]
+  /** Same as `Policy.verifyRecord` (checks any record, not only this policy's). */
+  verifyRecord(record: string): number
   /** Loads Admin API JSON: an org settings document and cluster descriptions. */
   loadAtlas(orgSettings: AtlasOrgSettings, clusters: readonly AtlasCluster[]): LoadSummary
   /** The state at `now` (org, projects, clusters with their active grant, downloads). */
@@ -293,10 +281,13 @@ export declare class Policy {
   /** The SPEC §7 JSON command interface; the result text is byte-identical in every binding.
    * Never throws for a bad command: errors come back as `{"error": {...}}`. */
   apply(command: string | object): string
+
+  /** Frees the native policy now (otherwise the garbage collector does); later calls throw. */
+  free(): void
 }
 
-/** Checks a JSON Lines record (RECORD_TAMPERED with `seq` otherwise). */
-export declare function verifyRecord(record: string): VerifiedRecord
+/** Checks a JSON Lines record: how many events it holds (RECORD_TAMPERED with `seq` otherwise). */
+export declare function verifyRecord(record: string): number
 
 export declare const ERROR_CODES: readonly ErrorCode[]
 export declare const REASONS: readonly Reason[]
@@ -305,3 +296,5 @@ export declare const RESOURCES: readonly Resource[]
 export declare const CLUSTER_KINDS: readonly ClusterKind[]
 /** The version of the Rust core inside. */
 export declare const coreVersion: string
+/** The version of the Rust core inside (same as `coreVersion`). */
+export declare const VERSION: string

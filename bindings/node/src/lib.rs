@@ -92,43 +92,43 @@ fn exp_ms(d: &Decision) -> f64 {
 }
 
 /// The SPEC reason strings, in the order of the packed reason index.
-#[napi]
+#[napi(catch_unwind)]
 pub fn reasons() -> Vec<&'static str> {
     Reason::ALL.iter().map(|r| r.as_str()).collect()
 }
 
 /// The SPEC grant type strings, in the order of the packed grant type index.
-#[napi]
+#[napi(catch_unwind)]
 pub fn grant_types() -> Vec<&'static str> {
     GrantType::ALL.iter().map(|g| g.as_str()).collect()
 }
 
 /// The SPEC resource strings, in the order `evaluate` takes them as numbers.
-#[napi]
+#[napi(catch_unwind)]
 pub fn resources() -> Vec<&'static str> {
     Resource::ALL.iter().map(|r| r.as_str()).collect()
 }
 
 /// The SPEC cluster kind strings.
-#[napi]
+#[napi(catch_unwind)]
 pub fn cluster_kinds() -> Vec<&'static str> {
     ClusterKind::ALL.iter().map(|k| k.as_str()).collect()
 }
 
 /// The SPEC error codes.
-#[napi]
+#[napi(catch_unwind)]
 pub fn error_codes() -> Vec<&'static str> {
     core_::ErrorCode::ALL.iter().map(|c| c.as_str()).collect()
 }
 
 /// The core's version.
-#[napi]
+#[napi(catch_unwind)]
 pub fn core_version() -> &'static str {
     core_::VERSION
 }
 
 /// Parses an RFC 3339 time to epoch milliseconds (`INVALID_TIMESTAMP` otherwise).
-#[napi]
+#[napi(catch_unwind)]
 pub fn parse_time(text: String) -> Result<f64> {
     Timestamp::parse_rfc3339(&text)
         .map(|t| t.millis() as f64)
@@ -136,19 +136,19 @@ pub fn parse_time(text: String) -> Result<f64> {
 }
 
 /// Formats epoch milliseconds as the core writes times (`2026-11-29T20:00:00.000Z`).
-#[napi]
+#[napi(catch_unwind)]
 pub fn format_time(ms: f64) -> Result<String> {
     Ok(ts(ms)?.to_string())
 }
 
 /// Checks a value as a resource string (`INVALID_ENUM_VALUE` otherwise); returns its index.
-#[napi]
+#[napi(catch_unwind)]
 pub fn resource_index(value: String) -> Result<u32> {
     Ok(resource_of(&value)? as u32)
 }
 
 /// Verifies a JSON Lines record: `{"events":N,"lastHash":"…"}` or `RECORD_TAMPERED`.
-#[napi]
+#[napi(catch_unwind)]
 pub fn verify_record(record: String) -> Result<String> {
     let p = Policy::replay(&record).map_err(js_err)?;
     Ok(format!(
@@ -198,6 +198,8 @@ fn with_policy<R>(slot: u32, f: impl FnOnce(&mut Policy) -> Result<R>) -> Result
 #[derive(Debug)]
 pub struct NativePolicy {
     slot: u32,
+    /// Set by `free()`: the slot may then hold another policy.
+    freed: Cell<bool>,
 }
 
 impl NativePolicy {
@@ -214,26 +216,41 @@ impl NativePolicy {
                     u32::try_from(s.policies.len() - 1).expect("fewer than 2^32 policies")
                 }
             };
-            NativePolicy { slot }
+            NativePolicy {
+                slot,
+                freed: Cell::new(false),
+            }
         })
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut Policy) -> Result<R>) -> Result<R> {
+        if self.freed.get() {
+            return Err(no_slot());
+        }
         with_policy(self.slot, f)
+    }
+
+    /// Empties this policy's slot for reuse (once).
+    fn release(&self) {
+        if self.freed.replace(true) {
+            return;
+        }
+        // At thread exit the registry may already be gone; then so is the policy.
+        let _ = SLOTS.try_with(|s| {
+            if let Ok(mut s) = s.try_borrow_mut() {
+                if let Some(p) = s.policies.get_mut(self.slot as usize) {
+                    if p.take().is_some() {
+                        s.free.push(self.slot);
+                    }
+                }
+            }
+        });
     }
 }
 
 impl Drop for NativePolicy {
     fn drop(&mut self) {
-        // At thread exit the registry may already be gone; then so is the policy.
-        let _ = SLOTS.try_with(|s| {
-            if let Ok(mut s) = s.try_borrow_mut() {
-                if let Some(p) = s.policies.get_mut(self.slot as usize) {
-                    *p = None;
-                    s.free.push(self.slot);
-                }
-            }
-        });
+        self.release();
     }
 }
 
@@ -391,7 +408,7 @@ pub fn register_hot_path(exports: Object<'_>, env: Env) -> napi::Result<()> {
 /// SPEC §4 in batch mode for the policy in `slot`. `names` are the distinct cluster names;
 /// request `i` asks about `names[name_idx[i]]`, resource index `res[i]`, at `nows[i]` (epoch
 /// ms). Writes packed decisions to `out_codes` and expirations (or -1) to `out_exp`.
-#[napi]
+#[napi(catch_unwind)]
 pub fn evaluate_many_slot(
     slot: u32,
     names: Vec<String>,
@@ -437,7 +454,7 @@ pub fn evaluate_many_slot(
 #[napi]
 impl NativePolicy {
     /// Creates a policy from its SPEC §7 options JSON.
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(options_json: String) -> Result<NativePolicy> {
         Policy::from_options_json(&options_json)
             .map(NativePolicy::wrap)
@@ -445,45 +462,51 @@ impl NativePolicy {
     }
 
     /// Rebuilds the policy that wrote a JSON Lines record.
-    #[napi(factory)]
+    #[napi(factory, catch_unwind)]
     pub fn replay(record: String) -> Result<NativePolicy> {
         Policy::replay(&record)
             .map(NativePolicy::wrap)
             .map_err(js_err)
     }
 
+    /// Frees the policy now; later calls on it fail.
+    #[napi(catch_unwind)]
+    pub fn free(&self) {
+        self.release();
+    }
+
     /// The slot the hot-path functions take.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn slot(&self) -> u32 {
         self.slot
     }
 
     /// The SPEC §7 JSON command interface: the core's `apply`, byte for byte.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn apply(&self, command: String) -> Result<String> {
         self.with(|p| Ok(core_::apply(p, &command)))
     }
 
     /// The organization.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn org_id(&self) -> Result<String> {
         self.with(|p| Ok(p.org_id().to_string()))
     }
 
     /// Whether the organization restricts support access.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn restrict_employee_access(&self) -> Result<bool> {
         self.with(|p| Ok(p.restrict_employee_access()))
     }
 
     /// The longest grant allowed in ms, or null for no bound.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn max_grant_duration_ms(&self) -> Result<Option<f64>> {
         self.with(|p| Ok(p.max_grant_duration_ms().map(|ms| ms as f64)))
     }
 
     /// SPEC §4 for any time, from the record alone: the decision as JSON.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn evaluate_at(&self, cluster: String, resource: String, at_ms: f64) -> Result<String> {
         let (r, at) = (resource_of(&resource)?, ts(at_ms)?);
         let d = self.with(|p| p.evaluate_at(&cluster, r, at).map_err(js_err))?;
@@ -491,7 +514,7 @@ impl NativePolicy {
     }
 
     /// Time left on the active grant in ms, or null.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn remaining(&self, cluster: String, now_ms: f64) -> Result<Option<f64>> {
         let now = ts(now_ms)?;
         let ms = self.with(|p| p.remaining(&cluster, now).map_err(js_err))?;
@@ -499,7 +522,7 @@ impl NativePolicy {
     }
 
     /// Sets `restrictEmployeeAccess`; returns the event's JSON.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_restriction(
         &self,
         actor_json: String,
@@ -511,7 +534,7 @@ impl NativePolicy {
     }
 
     /// Adds a project; returns the event's JSON.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn add_project(
         &self,
         actor_json: String,
@@ -523,7 +546,7 @@ impl NativePolicy {
     }
 
     /// Removes a project and its clusters; returns the event's JSON.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn remove_project(
         &self,
         actor_json: String,
@@ -535,7 +558,7 @@ impl NativePolicy {
     }
 
     /// Adds a cluster; returns the event's JSON.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn add_cluster(
         &self,
         actor_json: String,
@@ -556,14 +579,14 @@ impl NativePolicy {
     }
 
     /// Removes a cluster; returns the event's JSON.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn remove_cluster(&self, actor_json: String, name: String, now_ms: f64) -> Result<String> {
         let (a, now) = (actor(&actor_json)?, ts(now_ms)?);
         self.with(|p| event(p.remove_cluster(&a, &name, now)))
     }
 
     /// Grants (or re-grants) support access; returns the event's JSON.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn grant(
         &self,
         actor_json: String,
@@ -580,14 +603,14 @@ impl NativePolicy {
     }
 
     /// Revokes the active grant; returns the event's JSON.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn revoke(&self, actor_json: String, cluster: String, now_ms: f64) -> Result<String> {
         let (a, now) = (actor(&actor_json)?, ts(now_ms)?);
         self.with(|p| event(p.revoke(&a, &cluster, now)))
     }
 
     /// Records the expiry of every grant due by `now`; returns a JSON array of the events.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn expire_due(&self, now_ms: f64) -> Result<String> {
         let now = ts(now_ms)?;
         let events = self.with(|p| p.expire_due(now).map_err(js_err))?;
@@ -596,7 +619,7 @@ impl NativePolicy {
     }
 
     /// Starts a log download: `{"downloadId":…,"event":…}` JSON, or `ACCESS_DENIED`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn begin_log_download(
         &self,
         cluster: String,
@@ -613,7 +636,7 @@ impl NativePolicy {
     }
 
     /// The decision for a download in progress, as JSON.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn continue_log_download(&self, download_id: String, now_ms: f64) -> Result<String> {
         let now = ts(now_ms)?;
         let d = self.with(|p| p.continue_log_download(&download_id, now).map_err(js_err))?;
@@ -621,21 +644,21 @@ impl NativePolicy {
     }
 
     /// Finishes a download in progress; returns the event's JSON.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn finish_log_download(&self, download_id: String, now_ms: f64) -> Result<String> {
         let now = ts(now_ms)?;
         self.with(|p| event(p.finish_log_download(&download_id, now)))
     }
 
     /// The record as JSON Lines.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn export_record(&self) -> Result<String> {
         self.with(|p| Ok(p.export_record()))
     }
 
     /// Loads Admin API JSON (org settings object, array of cluster descriptions); returns the
     /// load summary as JSON.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn load_atlas(&self, org_settings_json: String, clusters_json: String) -> Result<String> {
         let settings = json(&org_settings_json, "orgSettings")?;
         let clusters = json(&clusters_json, "clusters")?;

@@ -391,10 +391,12 @@ test('section 3: log downloads survive a revoke; new ones are denied (ACCESS_DEN
   p.grant(OWNER, 'Cluster0', 'CLUSTER_DATABASE_LOGS', T0, T0_MS + HOUR)
   const denied = throwsCode(p, 'ACCESS_DENIED', () => p.beginLogDownload('Cluster0', 'AUDIT_LOGS', T0))
   assert.equal(denied.reason, 'NOT_COVERED_BY_GRANT')
-  const dl = p.beginLogDownload('Cluster0', 'DATABASE_LOGS', T0_MS + 1)
-  assert.match(dl.downloadId, /^dl-\d+$/)
-  assert.equal(dl.event.type, 'EMPLOYEE_DOWNLOADED_CLUSTER_LOGS')
-  assert.equal(dl.event.downloadId, dl.downloadId)
+  const downloadId = p.beginLogDownload('Cluster0', 'DATABASE_LOGS', T0_MS + 1)
+  assert.match(downloadId, /^dl-\d+$/)
+  const began = p.events().at(-1)
+  assert.equal(began.type, 'EMPLOYEE_DOWNLOADED_CLUSTER_LOGS')
+  assert.equal(began.downloadId, downloadId)
+  const dl = { downloadId }
   p.revoke(OWNER, 'Cluster0', T0_MS + 2)
   const again = throwsCode(p, 'ACCESS_DENIED', () => p.beginLogDownload('Cluster0', 'DATABASE_LOGS', T0_MS + 3))
   assert.equal(again.reason, 'GRANT_REVOKED')
@@ -444,14 +446,14 @@ test('evaluateAt answers for past times from the record alone', () => {
 test('section 5: the record verifies, replays, and continues byte for byte', () => {
   const p = setup()
   p.grant(OWNER, 'Cluster0', 'CLUSTER_INFRASTRUCTURE', T0, T0_MS + HOUR)
-  const dl = p.beginLogDownload('Cluster0', 'AUDIT_LOGS', T0_MS + 1)
+  const dl = { downloadId: p.beginLogDownload('Cluster0', 'AUDIT_LOGS', T0_MS + 1) }
   const record = p.exportRecord()
   assert.ok(record.endsWith('\n'))
   const lines = record.trimEnd().split('\n')
-  const v = verifyRecord(record)
-  assert.equal(v.events, lines.length)
-  assert.equal(v.lastHash, JSON.parse(lines[lines.length - 1]).hash)
-  assert.deepEqual(Policy.verifyRecord(record), v)
+  assert.equal(verifyRecord(record), lines.length)
+  assert.equal(Policy.verifyRecord(record), lines.length)
+  assert.equal(new Policy({ orgId: 'x' }).verifyRecord(record), lines.length)
+  assert.equal(JSON.parse(p.apply({ op: 'verifyRecord', record })).ok.lastHash, JSON.parse(lines.at(-1)).hash)
 
   const q = Policy.replay(record)
   assert.equal(q.exportRecord(), record)
@@ -564,4 +566,21 @@ test('many policies in one thread are independent and are freed', () => {
     assert.equal(p.orgId, `org-${i}`)
     assert.equal(p.evaluate('C0', 'INFRASTRUCTURE', T0).reason, i % 2 === 0 ? 'NO_GRANT' : 'ORG_UNRESTRICTED')
   })
+})
+
+test('evaluateMany takes any iterable; free() releases the policy and later calls throw', () => {
+  const p = setup()
+  const gen = function* () {
+    yield { cluster: 'Cluster0', resource: 'INFRASTRUCTURE', now: T0 }
+    yield { cluster: 'Plain0', resource: 'AUDIT_LOGS', now: T0 }
+  }
+  assert.deepEqual(p.evaluateMany(gen()).map((d) => d.reason), ['NO_GRANT', 'NO_GRANT'])
+  p.free()
+  throwsCode(null, 'MALFORMED_INPUT', () => p.evaluate('Cluster0', 'INFRASTRUCTURE', T0))
+  throwsCode(null, 'MALFORMED_INPUT', () => p.exportRecord())
+  p.free() // twice is fine
+  // Its slot is reused by the next policy, which the freed one cannot reach.
+  const q = setup()
+  throwsCode(null, 'MALFORMED_INPUT', () => p.evaluate('Cluster0', 'INFRASTRUCTURE', T0))
+  assert.equal(q.evaluate('Cluster0', 'INFRASTRUCTURE', T0).reason, 'NO_GRANT')
 })

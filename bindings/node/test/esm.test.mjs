@@ -21,7 +21,7 @@ test('ESM: evaluate, errors and verify', () => {
   p.addCluster(owner, 'p1', 'C0', {}, '2026-11-28T10:00:00Z')
   assert.equal(p.evaluate('C0', 'INFRASTRUCTURE', '2026-11-28T10:00:00Z').reason, 'NO_GRANT')
   assert.throws(() => p.evaluate('C1', 'INFRASTRUCTURE'), (e) => e instanceof SupportAccessError && e.code === 'CLUSTER_NOT_FOUND')
-  assert.equal(verifyRecord(p.exportRecord()).events, 3)
+  assert.equal(verifyRecord(p.exportRecord()), 3)
 })
 
 test('package.json exports map both entries', async () => {

@@ -35,9 +35,9 @@ const remaining: number | null = policy.remaining('Cluster0')
 const past: Decision = policy.evaluateAt('Cluster0', 'INFRASTRUCTURE', '2026-11-28T11:00:00Z')
 
 try {
-  const dl = policy.beginLogDownload('Cluster0', 'DATABASE_LOGS')
-  const c: Decision = policy.continueLogDownload(dl.downloadId)
-  policy.finishLogDownload(dl.downloadId)
+  const downloadId: string = policy.beginLogDownload('Cluster0', 'DATABASE_LOGS')
+  const c: Decision = policy.continueLogDownload(downloadId)
+  policy.finishLogDownload(downloadId)
   void c
 } catch (e) {
   if (e instanceof SupportAccessError) {
@@ -50,7 +50,7 @@ try {
 const expired: Event[] = policy.expireDue()
 const record: string = policy.exportRecord()
 const again: Policy = Policy.replay(record)
-const checked: number = verifyRecord(record).events + Policy.verifyRecord(record).events
+const checked: number = verifyRecord(record) + Policy.verifyRecord(record) + again.verifyRecord(record)
 const summary = again.loadAtlas({ restrictEmployeeAccess: false }, [
   { name: 'A0', groupId: 'g1', mongoDBEmployeeAccessGrant: { grantType: 'CLUSTER_INFRASTRUCTURE', expirationTime: '2026-11-28T20:00:00Z' } },
 ])
@@ -70,4 +70,5 @@ new Policy({ restrictEmployeeAccess: true })
 // @ts-expect-error: downloads are for logs only
 policy.beginLogDownload('Cluster0', 'INFRASTRUCTURE')
 
+again.free()
 void reason, left, many, remaining, past, expired, checked, loaded, out, clusterNames, bad
