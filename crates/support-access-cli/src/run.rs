@@ -281,8 +281,14 @@ fn mutate(g: &Global, ui: &Ui, cmd: &Command) -> Result<u8, Fail> {
     };
     store.commit()?;
 
-    let events = store.policy.events();
-    let new: Vec<&Event> = events[before..].iter().collect();
+    // Only the new lines are parsed: on a long record, `events()` would re-read all of it.
+    let new: Vec<Event> = store
+        .policy
+        .record()
+        .lines()
+        .skip(before)
+        .map(|l| support_access_core::replay::parse_event(l).expect("the core's own lines parse"))
+        .collect();
     if g.json {
         match (&main, cmd) {
             (Some(e), Command::Download(DownloadCmd::Begin { .. })) => {
