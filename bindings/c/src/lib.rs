@@ -345,7 +345,13 @@ thread_local! {
 fn set_last_error(message: &str) {
     // Messages never hold NUL bytes, but a message is not worth a failure if one ever does.
     let c = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
-    LAST_ERROR.with(|l| *l.borrow_mut() = Some(c));
+    // `try_with`: during thread teardown the slot may be gone; then there is no message, but
+    // never a panic (this runs outside catch_unwind).
+    let _ = LAST_ERROR.try_with(|l| {
+        if let Ok(mut slot) = l.try_borrow_mut() {
+            *slot = Some(c);
+        }
+    });
 }
 
 fn fail(f: Failure) -> sa_status {
@@ -596,7 +602,14 @@ pub extern "C" fn sa_cluster_kind_name(kind: RawClusterKind) -> *const c_char {
 /// Successful calls do not clear it, so read it only right after a call returned non-`SA_OK`.
 #[no_mangle]
 pub extern "C" fn sa_last_error_message() -> *const c_char {
-    catch_unwind(|| LAST_ERROR.with(|l| l.borrow().as_ref().map_or(ptr::null(), |c| c.as_ptr())))
+    LAST_ERROR
+        .try_with(|l| {
+            l.try_borrow()
+                .ok()
+                .and_then(|m| m.as_ref().map(|c| c.as_ptr()))
+        })
+        .ok()
+        .flatten()
         .unwrap_or(ptr::null())
 }
 
