@@ -72,11 +72,14 @@ export declare function coreVersion(): string
 export declare function errorCodes(): Array<string>
 
 /**
- * SPEC §4 in batch mode for the policy in `slot`. `names` are the distinct cluster names;
- * request `i` asks about `names[name_idx[i]]`, resource index `res[i]`, at `nows[i]` (epoch
- * ms). Writes packed decisions to `out_codes` and expirations (or -1) to `out_exp`.
+ * SPEC §4 in batch mode for the policy in `slot`, for `n` requests. The distinct cluster names
+ * come concatenated in `names` (UTF-16, as JS holds them), name `k` being the next
+ * `name_lens[k]` code units; request `i` asks about name `name_idx[i]`, resource index `res[i]`,
+ * at `nows[i]` (epoch ms). Writes packed decisions to `out_codes[..n]` and the active grants'
+ * expirations (or -1) to `out_exp[..n]`. The arrays may be longer than `n` (the wrapper reuses
+ * them from call to call).
  */
-export declare function evaluateManySlot(slot: number, names: Array<string>, nameIdx: Uint32Array, res: Uint8Array, nows: Float64Array, outCodes: Int32Array, outExp: Float64Array): void
+export declare function evaluateManySlot(slot: number, n: number, names: string, nameLens: Uint32Array, nameIdx: Uint32Array, res: Uint8Array, nows: Float64Array, outCodes: Int32Array, outExp: Float64Array): void
 
 /** Formats epoch milliseconds as the core writes times (`2026-11-29T20:00:00.000Z`). */
 export declare function formatTime(ms: number): string

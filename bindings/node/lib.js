@@ -105,6 +105,23 @@ function actorJson(actor) {
   return text === undefined ? '' : text
 }
 
+// evaluateMany's typed arrays, reused from call to call (grown as needed); every call fills
+// and reads them synchronously, and each thread has its own copy of this module.
+let batch = null
+function batchBuffers(n) {
+  if (batch === null || batch.nameIdx.length < n) {
+    const size = Math.max(n, 64)
+    batch = {
+      nameIdx: new Uint32Array(size),
+      res: new Uint8Array(size),
+      nows: new Float64Array(size),
+      codes: new Int32Array(size),
+      exps: new Float64Array(size),
+    }
+  }
+  return batch
+}
+
 const FROM_NATIVE = Symbol('fromNative')
 
 /** One organization's support-access policy and its tamper-evident record. */
@@ -184,11 +201,9 @@ class Policy {
       requests = Array.from(requests)
     }
     const n = requests.length
+    const b = batchBuffers(n)
     const names = []
     const byName = new Map()
-    const nameIdx = new Uint32Array(n)
-    const res = new Uint8Array(n)
-    const nows = new Float64Array(n)
     let defaultNow
     // Batches usually repeat a cluster or a resource: remember the last of each.
     let lastName
@@ -202,6 +217,9 @@ class Policy {
       }
       const name = q.cluster
       if (lastK < 0 || name !== lastName) {
+        if (typeof name !== 'string') {
+          throw new SupportAccessError('MALFORMED_INPUT', `malformed input: field \`cluster\` in request ${i} must be a string`)
+        }
         lastK = byName.get(name) ?? -1
         if (lastK < 0) {
           lastK = names.length
@@ -210,20 +228,24 @@ class Policy {
         }
         lastName = name
       }
-      nameIdx[i] = lastK
+      b.nameIdx[i] = lastK
       if (lastR < 0 || q.resource !== lastRes) {
         lastR = resourceIndex(q.resource)
         lastRes = q.resource
       }
-      res[i] = lastR
+      b.res[i] = lastR
       const t = q.now
-      nows[i] = typeof t === 'number' ? t : t === undefined ? (defaultNow ??= Date.now()) : toMs(t, 'now')
+      b.nows[i] = typeof t === 'number' ? t : t === undefined ? (defaultNow ??= Date.now()) : toMs(t, 'now')
     }
-    const codes = new Int32Array(n)
-    const exps = new Float64Array(n)
-    call(() => evaluateManySlot(this.#slot, names, nameIdx, res, nows, codes, exps))
+    const nameLens = new Uint32Array(names.length)
+    for (let k = 0; k < names.length; k++) nameLens[k] = names[k].length
+    try {
+      evaluateManySlot(this.#slot, n, names.join(''), nameLens, b.nameIdx, b.res, b.nows, b.codes, b.exps)
+    } catch (e) {
+      throw convert(e)
+    }
     const out = new Array(n)
-    for (let i = 0; i < n; i++) out[i] = decode(codes[i], exps[i], nows[i])
+    for (let i = 0; i < n; i++) out[i] = decode(b.codes[i], b.exps[i], b.nows[i])
     return out
   }
 

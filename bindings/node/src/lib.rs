@@ -22,7 +22,7 @@ use std::ptr;
 use core_::{ClusterKind, Decision, Error, GrantType, Policy, Reason, Resource, Timestamp};
 use napi::bindgen_prelude::JsObjectValue;
 use napi::bindgen_prelude::{
-    Env, Float64ArraySlice, FromNapiValue, Int32ArraySlice, Object, Unknown,
+    Env, Float64ArraySlice, FromNapiValue, Int32ArraySlice, Object, Unknown, Utf16String,
 };
 use napi::sys;
 use napi_derive::napi;
@@ -405,26 +405,54 @@ pub fn register_hot_path(exports: Object<'_>, env: Env) -> napi::Result<()> {
     Ok(())
 }
 
-/// SPEC §4 in batch mode for the policy in `slot`. `names` are the distinct cluster names;
-/// request `i` asks about `names[name_idx[i]]`, resource index `res[i]`, at `nows[i]` (epoch
-/// ms). Writes packed decisions to `out_codes` and expirations (or -1) to `out_exp`.
+/// SPEC §4 in batch mode for the policy in `slot`, for `n` requests. The distinct cluster names
+/// come concatenated in `names` (UTF-16, as JS holds them), name `k` being the next
+/// `name_lens[k]` code units; request `i` asks about name `name_idx[i]`, resource index `res[i]`,
+/// at `nows[i]` (epoch ms). Writes packed decisions to `out_codes[..n]` and the active grants'
+/// expirations (or -1) to `out_exp[..n]`. The arrays may be longer than `n` (the wrapper reuses
+/// them from call to call).
 #[napi(catch_unwind)]
+#[allow(clippy::too_many_arguments)]
 pub fn evaluate_many_slot(
     slot: u32,
-    names: Vec<String>,
+    n: u32,
+    names: Utf16String,
+    name_lens: &[u32],
     name_idx: &[u32],
     res: &[u8],
     nows: &[f64],
     mut out_codes: Int32ArraySlice<'_>,
     mut out_exp: Float64ArraySlice<'_>,
 ) -> Result<()> {
-    let n = name_idx.len();
-    if res.len() != n || nows.len() != n || out_codes.len() != n || out_exp.len() != n {
-        return Err(malformed("evaluateMany arrays differ in length"));
+    let n = n as usize;
+    if name_idx.len() < n
+        || res.len() < n
+        || nows.len() < n
+        || out_codes.len() < n
+        || out_exp.len() < n
+    {
+        return Err(malformed("evaluateMany arrays are shorter than the batch"));
+    }
+    let mut cluster_names = Vec::new();
+    let mut at = 0usize;
+    for &len in name_lens {
+        let end = at + len as usize;
+        let units = names
+            .get(at..end)
+            .ok_or_else(|| malformed("evaluateMany names do not add up"))?;
+        // A lone surrogate cannot be part of a valid name: lossy decoding keeps such a name
+        // unknown, which is all the batch says about unknown names.
+        let name = if units.iter().all(|&u| u < 0x80) {
+            units.iter().map(|&u| char::from(u as u8)).collect()
+        } else {
+            String::from_utf16_lossy(units)
+        };
+        cluster_names.push(name);
+        at = end;
     }
     let mut requests = Vec::with_capacity(n);
     for i in 0..n {
-        let cluster = names
+        let cluster = cluster_names
             .get(name_idx[i] as usize)
             .ok_or_else(|| malformed("name index out of range"))?;
         let resource = *Resource::ALL
@@ -441,8 +469,8 @@ pub fn evaluate_many_slot(
         p.evaluate_many(&requests, &mut out);
         Ok(())
     })?;
-    // SAFETY: the wrapper passes two fresh typed arrays that nothing else views during this
-    // synchronous call.
+    // SAFETY: the wrapper passes typed arrays that nothing else views during this synchronous
+    // call.
     let (out_codes, out_exp) = unsafe { (out_codes.as_mut(), out_exp.as_mut()) };
     for (i, d) in out.iter().enumerate() {
         out_codes[i] = pack(d);

@@ -584,3 +584,21 @@ test('evaluateMany takes any iterable; free() releases the policy and later call
   throwsCode(null, 'MALFORMED_INPUT', () => p.evaluate('Cluster0', 'INFRASTRUCTURE', T0))
   assert.equal(q.evaluate('Cluster0', 'INFRASTRUCTURE', T0).reason, 'NO_GRANT')
 })
+
+test('evaluateMany: odd names are unknown clusters, as through apply; non-strings are MALFORMED_INPUT', () => {
+  const p = setup()
+  p.grant(OWNER, 'Cluster0', 'CLUSTER_INFRASTRUCTURE', T0)
+  const names = ['Cluster0', 'ä', '', 'a\nb', 'Cluster0\n', 'x'.repeat(100), '\ud800', 'Plain0', 'Cluster0']
+  const requests = names.map((cluster, i) => ({ cluster, resource: RESOURCES[i % 5], now: T0_MS + i }))
+  const viaApply = JSON.parse(p.apply({ op: 'evaluateMany', requests: requests.filter((r) => r.cluster !== '\ud800') })).ok
+  const typed = p.evaluateMany(requests)
+  assert.deepEqual(typed.filter((_, i) => names[i] !== '\ud800'), viaApply)
+  assert.equal(typed[6].reason, 'CLUSTER_NOT_FOUND')
+  assert.equal(typed[0].grantType, 'CLUSTER_INFRASTRUCTURE')
+  assert.deepEqual(p.evaluateMany([]), [])
+  throwsCode(p, 'MALFORMED_INPUT', () => p.evaluateMany([{ cluster: 5, resource: 'INFRASTRUCTURE', now: T0 }]))
+  throwsCode(p, 'MALFORMED_INPUT', () => p.evaluateMany([null]))
+  // A large batch (grows the reused buffers) still matches apply.
+  const big = Array.from({ length: 5000 }, (_, i) => ({ cluster: i % 3 ? 'Cluster0' : 'Plain0', resource: RESOURCES[i % 5], now: T0_MS + i }))
+  assert.deepEqual(p.evaluateMany(big), JSON.parse(p.apply({ op: 'evaluateMany', requests: big })).ok)
+})
