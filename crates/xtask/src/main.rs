@@ -61,6 +61,7 @@ fn main() -> ExitCode {
         }
         Some("vectors") => vectors::generate(&mut ctx, args.iter().any(|a| a == "--bless")),
         Some("bench") => rust::bench(&mut ctx),
+        Some("web") => wasm::serve(&mut ctx),
         _ => {
             eprintln!("usage: cargo xtask test [--only {}] | vectors [--bless] | bench", step_names());
             ExitCode::from(2)

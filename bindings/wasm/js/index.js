@@ -1,0 +1,221 @@
+// support-access-wasm: the idiomatic ES module over the WebAssembly core.
+//
+// Every method turns its arguments into one SPEC §7 command, runs it in the core (`apply`) and
+// turns the result back: `{"ok": …}` is returned, `{"error": …}` is thrown as a
+// SupportAccessError whose `.code` is the SPEC code. No policy logic lives here.
+//
+// Loading: this module awaits the WebAssembly instance at import (top-level await), from
+// `../pkg/web/support_access_wasm_bg.wasm` next to it: fetched in browsers (and by bundlers
+// that understand `new URL(…, import.meta.url)`), read from disk in Node.
+import init, {
+  WasmPolicy,
+  replay as wasmReplay,
+  verifyRecord as wasmVerifyRecord,
+  coreVersion,
+} from '../pkg/web/support_access_wasm.js';
+
+const wasmUrl = new URL('../pkg/web/support_access_wasm_bg.wasm', import.meta.url);
+const inNode = typeof process !== 'undefined' && process.versions != null && process.versions.node != null
+  && wasmUrl.protocol === 'file:';
+if (inNode) {
+  const { readFile } = await import('node:fs/promises');
+  await init({ module_or_path: await readFile(wasmUrl) });
+} else {
+  await init({ module_or_path: wasmUrl });
+}
+
+/** The version of the Rust core inside the module. */
+export const VERSION = coreVersion();
+
+/** Every error code of SPEC §6, in SPEC order. */
+export const ERROR_CODES = Object.freeze([
+  'FORBIDDEN', 'INVALID_ENUM_VALUE', 'INVALID_TIMESTAMP', 'INVALID_CLUSTER_NAME', 'MALFORMED_INPUT',
+  'UNKNOWN_OP', 'PROJECT_NOT_FOUND', 'CLUSTER_NOT_FOUND', 'DUPLICATE_PROJECT', 'DUPLICATE_CLUSTER',
+  'UNSUPPORTED_CLUSTER_KIND', 'SYNC_NOT_ENABLED', 'EXPIRATION_NOT_IN_FUTURE', 'EXPIRATION_TOO_FAR',
+  'NO_ACTIVE_GRANT', 'CLOCK_WENT_BACKWARDS', 'ACCESS_DENIED', 'DOWNLOAD_NOT_FOUND', 'RECORD_TAMPERED',
+]);
+
+/** A failed operation: `.code` is the SPEC error code; `.seq` (RECORD_TAMPERED) and
+ * `.reason` (ACCESS_DENIED) are set when the core gives them. */
+export class SupportAccessError extends Error {
+  constructor(code, message, details = {}) {
+    super(message);
+    this.name = 'SupportAccessError';
+    this.code = code;
+    if (details.seq !== undefined) this.seq = details.seq;
+    if (details.reason !== undefined) this.reason = details.reason;
+  }
+}
+
+function fromErrorBody(body) {
+  return new SupportAccessError(body.code, body.message, body);
+}
+
+/** Parses a result JSON: returns `ok`, throws the error. */
+function unwrap(resultJson) {
+  const r = JSON.parse(resultJson);
+  if (r !== null && typeof r === 'object' && 'error' in r) throw fromErrorBody(r.error);
+  return r.ok;
+}
+
+/** Errors the core throws as error-result strings (constructor, replay) become SupportAccessErrors. */
+function rethrow(e) {
+  if (typeof e === 'string' && e.startsWith('{"error"')) throw fromErrorBody(JSON.parse(e).error);
+  throw e;
+}
+
+function toJson(value, what) {
+  try {
+    return JSON.stringify(value);
+  } catch (e) {
+    throw new SupportAccessError('MALFORMED_INPUT', `malformed input: ${what} cannot be written as JSON (${e.message})`);
+  }
+}
+
+/** A time for the core: Date → epoch ms, RFC 3339 string and epoch ms as given, absent → now. */
+function time(t) {
+  if (t === undefined || t === null) return Date.now();
+  if (t instanceof Date) {
+    const ms = t.getTime();
+    return Number.isNaN(ms) ? 'Invalid Date' : ms;
+  }
+  return t;
+}
+
+/** Like `time`, but absent stays absent (optional fields such as `expirationTime`). */
+function optTime(t) {
+  return t === undefined || t === null ? undefined : time(t);
+}
+
+const FROM_INNER = Symbol('support-access inner policy');
+
+/** One organization's support-access policy and its hash-chained record, in WebAssembly. */
+export class Policy {
+  #inner;
+
+  /**
+   * @param {{orgId: string, restrictEmployeeAccess?: boolean, maxGrantDurationMs?: number | null}} options
+   */
+  constructor(options, inner) {
+    if (options === FROM_INNER) {
+      this.#inner = inner;
+      return;
+    }
+    try {
+      this.#inner = new WasmPolicy(toJson(options, 'policy options'));
+    } catch (e) {
+      rethrow(e);
+    }
+  }
+
+  #run(command) {
+    return unwrap(this.#inner.apply(toJson(command, 'command')));
+  }
+
+  /** Runs one SPEC §7 command (JSON text) and returns the result JSON text. Never throws. */
+  apply(commandJson) {
+    return this.#inner.apply(String(commandJson));
+  }
+
+  setRestriction(actor, restrictEmployeeAccess, now) {
+    return this.#run({ op: 'setRestriction', actor, restrictEmployeeAccess, now: time(now) });
+  }
+
+  addProject(actor, projectId, now) {
+    return this.#run({ op: 'addProject', actor, projectId, now: time(now) });
+  }
+
+  removeProject(actor, projectId, now) {
+    return this.#run({ op: 'removeProject', actor, projectId, now: time(now) });
+  }
+
+  addCluster(actor, projectId, name, options = {}, now) {
+    const { kind, appServicesSyncEnabled } = options ?? {};
+    return this.#run({ op: 'addCluster', actor, projectId, name, kind, appServicesSyncEnabled, now: time(now) });
+  }
+
+  removeCluster(actor, name, now) {
+    return this.#run({ op: 'removeCluster', actor, name, now: time(now) });
+  }
+
+  grant(actor, cluster, grantType, now, expirationTime) {
+    return this.#run({ op: 'grant', actor, cluster, grantType, now: time(now), expirationTime: optTime(expirationTime) });
+  }
+
+  revoke(actor, cluster, now) {
+    return this.#run({ op: 'revoke', actor, cluster, now: time(now) });
+  }
+
+  expireDue(now) {
+    return this.#run({ op: 'expireDue', now: time(now) });
+  }
+
+  evaluate(cluster, resource, now) {
+    return this.#run({ op: 'evaluate', cluster, resource, now: time(now) });
+  }
+
+  evaluateMany(requests) {
+    const list = Array.from(requests ?? [], (r) => ({ cluster: r?.cluster, resource: r?.resource, now: time(r?.now) }));
+    return this.#run({ op: 'evaluateMany', requests: list });
+  }
+
+  evaluateAt(cluster, resource, at) {
+    return this.#run({ op: 'evaluateAt', cluster, resource, at: time(at) });
+  }
+
+  remaining(cluster, now) {
+    return this.#run({ op: 'remaining', cluster, now: time(now) }).remainingMs;
+  }
+
+  beginLogDownload(cluster, resource, now) {
+    return this.#run({ op: 'beginLogDownload', cluster, resource, now: time(now) }).downloadId;
+  }
+
+  continueLogDownload(downloadId, now) {
+    return this.#run({ op: 'continueLogDownload', downloadId, now: time(now) });
+  }
+
+  finishLogDownload(downloadId, now) {
+    return this.#run({ op: 'finishLogDownload', downloadId, now: time(now) });
+  }
+
+  exportRecord() {
+    return this.#inner.exportRecord();
+  }
+
+  loadAtlas(orgSettings, clusters) {
+    return this.#run({ op: 'loadAtlas', orgSettings, clusters });
+  }
+
+  /** Extra (not in SPEC §7): the org, projects, clusters with their active grant, downloads. */
+  describe(now) {
+    return this.#run({ op: 'describe', now: time(now) });
+  }
+
+  /** Checks a record; the number of events, or throws RECORD_TAMPERED with `.seq`. */
+  verifyRecord(text) {
+    return Policy.verifyRecord(text);
+  }
+
+  /** Rebuilds a policy from its record (JSON Lines). */
+  static replay(text) {
+    try {
+      return new Policy(FROM_INNER, wasmReplay(String(text)));
+    } catch (e) {
+      return rethrow(e);
+    }
+  }
+
+  /** Checks a record; the number of events, or throws RECORD_TAMPERED with `.seq`. */
+  static verifyRecord(text) {
+    return unwrap(wasmVerifyRecord(String(text))).events;
+  }
+
+  /** Frees the WebAssembly memory now (otherwise the garbage collector does it). */
+  free() {
+    this.#inner?.free();
+    this.#inner = undefined;
+  }
+}
+
+export default Policy;

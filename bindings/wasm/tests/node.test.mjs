@@ -1,0 +1,173 @@
+// The browser package (the `--target web` build, loaded in Node): every conformance vector
+// through `Policy#apply`, byte for byte, and the typed surface over it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+
+import { Policy, SupportAccessError, ERROR_CODES, VERSION } from '../js/index.js';
+import { parseVectors, runVector } from './vectors.mjs';
+
+const vectorsPath = new URL('../../../tests/vectors/vectors.txt', import.meta.url);
+const vectors = parseVectors(readFileSync(vectorsPath, 'utf8'));
+
+test('vectors.txt holds vectors', () => {
+  assert.ok(vectors.length > 0);
+});
+
+for (const v of vectors) {
+  test(`vector ${v.name}`, () => {
+    const { failures } = runVector(v, (options) => new Policy(JSON.parse(options)));
+    assert.deepEqual(failures, []);
+  });
+}
+
+const owner = { id: 'alice', roles: [{ role: 'ORG_OWNER' }] };
+const reader = { id: 'rita', roles: [{ role: 'PROJECT_READ_ONLY', projectId: 'p1' }] };
+const T0 = '2026-11-28T10:00:00Z';
+
+function setup(restrict = true) {
+  const p = new Policy({ orgId: 'org-1', restrictEmployeeAccess: restrict });
+  p.addProject(owner, 'p1', T0);
+  p.addCluster(owner, 'p1', 'Cluster0', {}, T0);
+  p.addCluster(owner, 'p1', 'Synced', { appServicesSyncEnabled: true }, T0);
+  return p;
+}
+
+test('typed API: grant, evaluate, remaining, revoke', () => {
+  const p = setup();
+  assert.equal(p.evaluate('Cluster0', 'DATABASE_LOGS', T0).reason, 'NO_GRANT');
+  const ev = p.grant(owner, 'Cluster0', 'CLUSTER_DATABASE_LOGS', T0);
+  assert.equal(ev.type, 'EMPLOYEE_ACCESS_GRANTED');
+  assert.equal(ev.expirationTime, '2026-11-29T10:00:00.000Z');
+  const d = p.evaluate('Cluster0', 'DATABASE_LOGS', new Date('2026-11-28T12:00:00Z'));
+  assert.deepEqual(d, {
+    allowed: true, reason: 'GRANT_ACTIVE', grantType: 'CLUSTER_DATABASE_LOGS',
+    expirationTime: '2026-11-29T10:00:00.000Z', remainingMs: 22 * 3600 * 1000,
+  });
+  assert.equal(p.remaining('Cluster0', Date.parse('2026-11-28T12:00:00Z')), 22 * 3600 * 1000);
+  assert.equal(p.evaluate('Cluster0', 'AUDIT_LOGS', '2026-11-28T12:00:00Z').reason, 'NOT_COVERED_BY_GRANT');
+  p.revoke(owner, 'Cluster0', '2026-11-28T13:00:00Z');
+  assert.equal(p.evaluate('Cluster0', 'DATABASE_LOGS', '2026-11-28T13:00:00Z').reason, 'GRANT_REVOKED');
+  assert.equal(p.remaining('Cluster0', '2026-11-28T13:00:00Z'), null);
+  // The past, from the record alone.
+  assert.equal(p.evaluateAt('Cluster0', 'DATABASE_LOGS', '2026-11-28T12:30:00Z').allowed, true);
+});
+
+test('now defaults to Date.now()', () => {
+  const p = new Policy({ orgId: 'org-1', restrictEmployeeAccess: true });
+  p.addProject(owner, 'p1');
+  p.addCluster(owner, 'p1', 'C1');
+  const ev = p.grant(owner, 'C1', 'CLUSTER_INFRASTRUCTURE');
+  const left = p.remaining('C1');
+  assert.ok(left > 24 * 3600 * 1000 - 60_000 && left <= 24 * 3600 * 1000, `remaining ${left}`);
+  assert.ok(Math.abs(Date.parse(ev.at) - Date.now()) < 60_000);
+  assert.equal(p.evaluate('C1', 'INFRASTRUCTURE').allowed, true);
+});
+
+test('errors are SupportAccessError with the SPEC code', () => {
+  const p = setup();
+  const cases = [
+    [() => p.grant(reader, 'Cluster0', 'CLUSTER_INFRASTRUCTURE', T0), 'FORBIDDEN'],
+    [() => p.grant(owner, 'Cluster0', 'NOPE', T0), 'INVALID_ENUM_VALUE'],
+    [() => p.evaluate('Cluster0', 'DATABASE_LOGS', 'yesterday'), 'INVALID_TIMESTAMP'],
+    [() => p.evaluate('Cluster0', 'DATABASE_LOGS', new Date(NaN)), 'INVALID_TIMESTAMP'],
+    [() => p.evaluate('bad name!', 'DATABASE_LOGS', T0), 'INVALID_CLUSTER_NAME'],
+    [() => p.evaluate('Missing', 'DATABASE_LOGS', T0), 'CLUSTER_NOT_FOUND'],
+    [() => p.grant(owner, 'Cluster0', 'CLUSTER_INFRASTRUCTURE_AND_APP_SERVICES_SYNC_DATA', T0), 'SYNC_NOT_ENABLED'],
+    [() => p.revoke(owner, 'Cluster0', T0), 'NO_ACTIVE_GRANT'],
+    [() => p.addProject(owner, 'p1', T0), 'DUPLICATE_PROJECT'],
+    [() => p.addProject(owner, 'p2', '2026-11-27T00:00:00Z'), 'CLOCK_WENT_BACKWARDS'],
+    [() => p.grant(owner, 'Cluster0', 'CLUSTER_INFRASTRUCTURE', T0, T0), 'EXPIRATION_NOT_IN_FUTURE'],
+    [() => p.grant(owner, 'Cluster0', 'CLUSTER_INFRASTRUCTURE', T0, '2026-12-28T10:00:00Z'), 'EXPIRATION_TOO_FAR'],
+    [() => p.continueLogDownload('dl-9', T0), 'DOWNLOAD_NOT_FOUND'],
+    [() => new Policy({ orgId: 'o', extra: 1 }), 'MALFORMED_INPUT'],
+    [() => new Policy({ orgId: 'o', big: 1n }), 'MALFORMED_INPUT'],
+  ];
+  for (const [f, code] of cases) {
+    assert.throws(f, (e) => {
+      assert.ok(e instanceof SupportAccessError, `${e}`);
+      assert.ok(e instanceof Error);
+      assert.equal(e.name, 'SupportAccessError');
+      assert.equal(e.code, code, e.message);
+      assert.ok(ERROR_CODES.includes(e.code));
+      return true;
+    });
+  }
+  // A failed call changes nothing.
+  assert.equal(Policy.verifyRecord(p.exportRecord()), 4);
+});
+
+test('log downloads: ACCESS_DENIED carries the reason; in-progress downloads survive a revoke', () => {
+  const p = setup();
+  assert.throws(() => p.beginLogDownload('Cluster0', 'DATABASE_LOGS', T0), (e) => {
+    assert.equal(e.code, 'ACCESS_DENIED');
+    assert.equal(e.reason, 'NO_GRANT');
+    return true;
+  });
+  p.grant(owner, 'Cluster0', 'CLUSTER_INFRASTRUCTURE', T0);
+  const id = p.beginLogDownload('Cluster0', 'AUDIT_LOGS', '2026-11-28T10:05:00Z');
+  assert.equal(typeof id, 'string');
+  p.revoke(owner, 'Cluster0', '2026-11-28T10:06:00Z');
+  assert.equal(p.continueLogDownload(id, '2026-11-28T10:07:00Z').allowed, true);
+  assert.equal(p.finishLogDownload(id, '2026-11-28T10:08:00Z').type, 'EMPLOYEE_LOG_DOWNLOAD_FINISHED');
+  assert.throws(() => p.beginLogDownload('Cluster0', 'AUDIT_LOGS', '2026-11-28T10:09:00Z'), { code: 'ACCESS_DENIED' });
+});
+
+test('evaluateMany, expireDue, describe, loadAtlas', () => {
+  const p = setup();
+  p.grant(owner, 'Synced', 'CLUSTER_INFRASTRUCTURE_AND_APP_SERVICES_SYNC_DATA', T0, '2026-11-28T11:00:00Z');
+  const ds = p.evaluateMany([
+    { cluster: 'Synced', resource: 'SYNC_DATA', now: T0 },
+    { cluster: 'Missing', resource: 'INFRASTRUCTURE', now: T0 },
+    { cluster: 'Cluster0', resource: 'DATABASE_DATA', now: new Date(T0) },
+  ]);
+  assert.deepEqual(ds.map((d) => d.reason), ['GRANT_ACTIVE', 'CLUSTER_NOT_FOUND', 'DATABASE_DATA_NEVER_ACCESSIBLE']);
+  const expired = p.expireDue('2026-11-28T12:00:00Z');
+  assert.equal(expired.length, 1);
+  assert.equal(expired[0].type, 'EMPLOYEE_ACCESS_EXPIRED');
+  assert.equal(expired[0].at, '2026-11-28T11:00:00.000Z');
+  const desc = p.describe('2026-11-28T12:00:00Z');
+  assert.deepEqual(desc.clusters.map((c) => c.name), ['Cluster0', 'Synced']);
+  const q = new Policy({ orgId: 'org-2' });
+  const s = q.loadAtlas({ restrictEmployeeAccess: true }, [
+    { name: 'A0', groupId: 'g1', mongoDBEmployeeAccessGrant: { grantType: 'CLUSTER_INFRASTRUCTURE', expirationTime: '2999-01-01T00:00:00Z' } },
+    { name: 'A1', groupId: 'g1' },
+  ]);
+  assert.equal(s.clusters, 2);
+  assert.equal(s.grants, 1);
+});
+
+test('record: replay rebuilds, continuing gives the same bytes; tampering is found with its seq', () => {
+  const p = setup();
+  p.grant(owner, 'Cluster0', 'CLUSTER_INFRASTRUCTURE', T0);
+  const text = p.exportRecord();
+  const again = Policy.replay(text);
+  assert.equal(again.exportRecord(), text);
+  const next = '2026-11-28T11:00:00Z';
+  assert.deepEqual(again.revoke(owner, 'Cluster0', next), p.revoke(owner, 'Cluster0', next));
+  assert.equal(again.exportRecord(), p.exportRecord());
+  assert.equal(Policy.verifyRecord(text), 5);
+  assert.equal(p.verifyRecord(text), 5);
+  const lines = text.trimEnd().split('\n');
+  lines[2] = lines[2].replace('Cluster0', 'Cluster9');
+  const bad = lines.join('\n') + '\n';
+  for (const f of [() => Policy.verifyRecord(bad), () => Policy.replay(bad)]) {
+    assert.throws(f, (e) => {
+      assert.ok(e instanceof SupportAccessError);
+      assert.equal(e.code, 'RECORD_TAMPERED');
+      assert.equal(e.seq, 3);
+      return true;
+    });
+  }
+});
+
+test('apply never throws and matches the typed call', () => {
+  const p = setup();
+  assert.equal(p.apply('{"op":"nope"}').startsWith('{"error":{"code":"UNKNOWN_OP"'), true);
+  assert.equal(p.apply('not json').startsWith('{"error":{"code":"MALFORMED_INPUT"'), true);
+  assert.equal(p.apply(''), p.apply(''));
+  const r = JSON.parse(p.apply('{"op":"evaluate","cluster":"Cluster0","resource":"INFRASTRUCTURE","now":"2026-11-28T10:00:00Z"}'));
+  assert.deepEqual(r.ok, p.evaluate('Cluster0', 'INFRASTRUCTURE', T0));
+  assert.match(VERSION, /^\d+\.\d+\.\d+/);
+  p.free();
+});
