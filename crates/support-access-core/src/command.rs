@@ -315,9 +315,10 @@ fn run(p: &mut Policy, text: &str) -> Result<String, Error> {
             })
         }
         "loadAtlas" => {
-            let f = fields(&["orgSettings", "clusters"])?;
+            let f = fields(&["orgSettings", "clusters", "now"])?;
             let (settings, clusters) = (f.req("orgSettings")?, f.array("clusters")?);
-            ok(p.load_atlas(settings, clusters)?)
+            let now = f.opt_time("now")?;
+            ok(p.load_atlas_at(settings, clusters, now)?)
         }
         "describe" => {
             let f = fields(&["now"])?;

@@ -713,27 +713,41 @@ impl Policy {
 
     /// Loads Admin API JSON: an org settings document (`restrictEmployeeAccess`) and cluster
     /// descriptions (`name`, `groupId`, optional `mongoDBEmployeeAccessGrant`). Projects are
-    /// created for unseen `groupId`s; grants that expired by the record's time are skipped.
-    /// Recorded as one `ATLAS_LOADED` event at the record's current time.
+    /// created for unseen `groupId`s. Recorded as one `ATLAS_LOADED` event at the record's current
+    /// time; grants that expired by then are skipped. See [`Policy::load_atlas_at`] to stamp the
+    /// load with the time the documents were fetched.
     pub fn load_atlas(
         &mut self,
         org_settings: &serde_json::Value,
         clusters: &[serde_json::Value],
     ) -> Result<LoadSummary, Error> {
-        let (restrict, loaded, skipped) =
-            crate::wire::parse_atlas(org_settings, clusters, self.record.last_at())?;
-        let mut summary = self.apply_atlas(restrict, loaded)?;
+        self.load_atlas_at(org_settings, clusters, None)
+    }
+
+    /// [`Policy::load_atlas`] as of `now`: a mutation like any other (it may not go behind the
+    /// record's clock and first records the expiries due), stamped `now`, skipping grants that
+    /// expired by `now`.
+    pub fn load_atlas_at(
+        &mut self,
+        org_settings: &serde_json::Value,
+        clusters: &[serde_json::Value],
+        now: Option<Timestamp>,
+    ) -> Result<LoadSummary, Error> {
+        let at = now.unwrap_or(self.record.last_at());
+        let (restrict, loaded, skipped) = crate::wire::parse_atlas(org_settings, clusters, at)?;
+        let mut summary = self.apply_atlas(restrict, loaded, at)?;
         summary.expired_grants_skipped = skipped;
         Ok(summary)
     }
 
-    /// Applies a normalized Atlas load (shared by `load_atlas` and replay).
+    /// Applies a normalized Atlas load at `at` (shared by `load_atlas_at` and replay).
     pub(crate) fn apply_atlas(
         &mut self,
         restrict: Option<bool>,
         clusters: Vec<LoadedCluster>,
+        at: Timestamp,
     ) -> Result<LoadSummary, Error> {
-        let at = self.record.last_at();
+        self.check_clock(at)?;
         let mut seen = BTreeSet::new();
         for c in &clusters {
             if self.by_name.contains_key(&c.cluster) || !seen.insert(c.cluster.as_str()) {
@@ -769,6 +783,7 @@ impl Policy {
             grants: 0,
             expired_grants_skipped: 0,
         };
+        self.sweep(at);
         if let Some(r) = restrict {
             self.restrict = r;
         }

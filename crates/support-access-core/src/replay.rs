@@ -16,103 +16,162 @@ use alloc::string::String;
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::model::{ClusterKind, GrantType, Resource};
+use alloc::borrow::Cow;
+use alloc::vec::Vec;
+
+use crate::model::{Actor, ClusterKind, GrantType, Resource, Role, RoleName, Timestamp};
 use crate::policy::{Policy, PolicyOptions};
 use crate::record::{AtlasGrant, Event, EventKind, LoadedCluster, ReplacedGrant};
-use crate::wire::{parse_actor, parse_time, Fields};
+use crate::wire::{parse_time, Fields};
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawRole<'a> {
+    #[serde(borrow)]
+    role: Cow<'a, str>,
+    #[serde(borrow, default)]
+    project_id: Option<Cow<'a, str>>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawActor<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    roles: Vec<RawRole<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawReplaced<'a> {
+    #[serde(borrow)]
+    grant_type: Cow<'a, str>,
+    #[serde(borrow)]
+    expiration_time: Cow<'a, str>,
+    #[serde(borrow)]
+    granted_at: Cow<'a, str>,
+}
+
+/// Every field any event type has; which ones an event needs depends on its `type`. Typed and
+/// borrowed rather than a `serde_json::Value`, because replaying a long record parses every line.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawEvent<'a> {
+    seq: u64,
+    #[serde(borrow)]
+    at: Cow<'a, str>,
+    #[serde(borrow)]
+    actor: Option<RawActor<'a>>,
+    #[serde(rename = "type", borrow)]
+    ty: Cow<'a, str>,
+    #[serde(borrow, default)]
+    org_id: Option<Cow<'a, str>>,
+    #[serde(default)]
+    restrict_employee_access: Option<bool>,
+    #[serde(default)]
+    max_grant_duration_ms: Option<i64>,
+    #[serde(borrow, default)]
+    project_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    clusters_removed: Option<Vec<Cow<'a, str>>>,
+    #[serde(borrow, default)]
+    cluster: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default)]
+    app_services_sync_enabled: Option<bool>,
+    #[serde(borrow, default)]
+    grant_type: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    expiration_time: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    replaced: Option<RawReplaced<'a>>,
+    #[serde(borrow, default)]
+    resource: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    download_id: Option<Cow<'a, str>>,
+    #[serde(default)]
+    clusters: Option<Value>,
+    #[serde(borrow)]
+    prev: Cow<'a, str>,
+    #[serde(borrow)]
+    hash: Cow<'a, str>,
+}
+
+fn need<T>(v: Option<T>, field: &str) -> Result<T, Error> {
+    v.ok_or_else(|| Error::malformed(format!("missing field `{field}` in event")))
+}
+
+fn text(v: Option<Cow<'_, str>>, field: &str) -> Result<String, Error> {
+    need(v, field).map(Cow::into_owned)
+}
 
 /// Reads one canonical line into an [`Event`] (structure only; replay checks the rest).
 pub fn parse_event(line: &str) -> Result<Event, Error> {
-    let v = crate::wire::parse_json(line)?;
-    let f = Fields::new(
-        &v,
-        "event",
-        &[
-            "seq",
-            "at",
-            "actor",
-            "type",
-            "orgId",
-            "restrictEmployeeAccess",
-            "maxGrantDurationMs",
-            "projectId",
-            "clustersRemoved",
-            "cluster",
-            "kind",
-            "appServicesSyncEnabled",
-            "grantType",
-            "expirationTime",
-            "replaced",
-            "resource",
-            "downloadId",
-            "clusters",
-            "prev",
-            "hash",
-        ],
-    )?;
-    let seq = f
-        .req("seq")?
-        .as_u64()
-        .ok_or_else(|| Error::malformed("`seq` must be a positive integer"))?;
-    let at = f.time("at")?;
-    let actor = f.opt("actor").map(parse_actor).transpose()?;
-    let s = |k: &str| f.str(k).map(String::from);
-    let kind = match f.str("type")? {
+    let raw: RawEvent<'_> = serde_json::from_str(line).map_err(|e| crate::wire::json_error(&e))?;
+    let at = Timestamp::parse_rfc3339(&raw.at)?;
+    let actor = match raw.actor {
+        None => None,
+        Some(a) => {
+            let roles = a
+                .roles
+                .iter()
+                .map(|r| Role::new(RoleName::parse(&r.role)?, r.project_id.as_deref()))
+                .collect::<Result<Vec<_>, _>>()?;
+            Some(Actor::new(&a.id, roles)?)
+        }
+    };
+    let time = |v: Option<Cow<'_, str>>, field: &str| Timestamp::parse_rfc3339(&need(v, field)?);
+    let grant_type = |v: Option<Cow<'_, str>>| GrantType::parse(&need(v, "grantType")?);
+    let kind = match &*raw.ty {
         "POLICY_CREATED" => EventKind::PolicyCreated {
-            org_id: s("orgId")?,
-            restrict_employee_access: f.bool("restrictEmployeeAccess")?,
-            max_grant_duration_ms: f.opt("maxGrantDurationMs").and_then(Value::as_i64),
+            org_id: text(raw.org_id, "orgId")?,
+            restrict_employee_access: need(raw.restrict_employee_access, "restrictEmployeeAccess")?,
+            max_grant_duration_ms: raw.max_grant_duration_ms,
         },
         "ORG_EMPLOYEE_ACCESS_RESTRICTED" => EventKind::OrgEmployeeAccessRestricted,
         "ORG_EMPLOYEE_ACCESS_UNRESTRICTED" => EventKind::OrgEmployeeAccessUnrestricted,
         "PROJECT_ADDED" => EventKind::ProjectAdded {
-            project_id: s("projectId")?,
+            project_id: text(raw.project_id, "projectId")?,
         },
         "PROJECT_REMOVED" => EventKind::ProjectRemoved {
-            project_id: s("projectId")?,
-            clusters_removed: f
-                .array("clustersRemoved")?
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .map(String::from)
-                        .ok_or_else(|| Error::malformed("cluster names are strings"))
-                })
-                .collect::<Result<_, _>>()?,
+            project_id: text(raw.project_id, "projectId")?,
+            clusters_removed: need(raw.clusters_removed, "clustersRemoved")?
+                .into_iter()
+                .map(Cow::into_owned)
+                .collect(),
         },
         "CLUSTER_ADDED" => EventKind::ClusterAdded {
-            cluster: s("cluster")?,
-            project_id: s("projectId")?,
-            kind: f.enum_("kind", ClusterKind::parse)?,
-            app_services_sync_enabled: f.bool("appServicesSyncEnabled")?,
+            cluster: text(raw.cluster, "cluster")?,
+            project_id: text(raw.project_id, "projectId")?,
+            kind: ClusterKind::parse(&need(raw.kind, "kind")?)?,
+            app_services_sync_enabled: need(
+                raw.app_services_sync_enabled,
+                "appServicesSyncEnabled",
+            )?,
         },
         "CLUSTER_REMOVED" => EventKind::ClusterRemoved {
-            cluster: s("cluster")?,
-            project_id: s("projectId")?,
+            cluster: text(raw.cluster, "cluster")?,
+            project_id: text(raw.project_id, "projectId")?,
         },
         "EMPLOYEE_ACCESS_GRANTED" => EventKind::EmployeeAccessGranted {
-            cluster: s("cluster")?,
-            grant_type: f.enum_("grantType", GrantType::parse)?,
-            expiration_time: f.time("expirationTime")?,
-            replaced: f
-                .opt("replaced")
-                .map(|r| {
-                    let rf =
-                        Fields::new(r, "replaced", &["grantType", "expirationTime", "grantedAt"])?;
-                    Ok::<_, Error>(ReplacedGrant {
-                        grant_type: rf.enum_("grantType", GrantType::parse)?,
-                        expiration_time: rf.time("expirationTime")?,
-                        granted_at: rf.time("grantedAt")?,
-                    })
-                })
-                .transpose()?,
+            cluster: text(raw.cluster, "cluster")?,
+            grant_type: grant_type(raw.grant_type)?,
+            expiration_time: time(raw.expiration_time, "expirationTime")?,
+            replaced: match raw.replaced {
+                None => None,
+                Some(r) => Some(ReplacedGrant {
+                    grant_type: GrantType::parse(&r.grant_type)?,
+                    expiration_time: Timestamp::parse_rfc3339(&r.expiration_time)?,
+                    granted_at: Timestamp::parse_rfc3339(&r.granted_at)?,
+                }),
+            },
         },
         t @ ("EMPLOYEE_ACCESS_REVOKED" | "EMPLOYEE_ACCESS_EXPIRED") => {
-            let (cluster, grant_type, expiration_time) = (
-                s("cluster")?,
-                f.enum_("grantType", GrantType::parse)?,
-                f.time("expirationTime")?,
-            );
+            let cluster = text(raw.cluster, "cluster")?;
+            let grant_type = grant_type(raw.grant_type)?;
+            let expiration_time = time(raw.expiration_time, "expirationTime")?;
             if t == "EMPLOYEE_ACCESS_REVOKED" {
                 EventKind::EmployeeAccessRevoked {
                     cluster,
@@ -128,31 +187,33 @@ pub fn parse_event(line: &str) -> Result<Event, Error> {
             }
         }
         "EMPLOYEE_DOWNLOADED_CLUSTER_LOGS" => EventKind::EmployeeDownloadedClusterLogs {
-            cluster: s("cluster")?,
-            resource: f.enum_("resource", Resource::parse)?,
-            download_id: s("downloadId")?,
+            cluster: text(raw.cluster, "cluster")?,
+            resource: Resource::parse(&need(raw.resource, "resource")?)?,
+            download_id: text(raw.download_id, "downloadId")?,
         },
         "EMPLOYEE_LOG_DOWNLOAD_FINISHED" => EventKind::EmployeeLogDownloadFinished {
-            cluster: s("cluster")?,
-            download_id: s("downloadId")?,
+            cluster: text(raw.cluster, "cluster")?,
+            download_id: text(raw.download_id, "downloadId")?,
         },
         "ATLAS_LOADED" => EventKind::AtlasLoaded {
-            restrict_employee_access: f.opt_bool("restrictEmployeeAccess")?,
-            clusters: f
-                .array("clusters")?
-                .iter()
-                .map(parse_loaded_cluster)
-                .collect::<Result<_, _>>()?,
+            restrict_employee_access: raw.restrict_employee_access,
+            clusters: match need(raw.clusters, "clusters")? {
+                Value::Array(a) => a
+                    .iter()
+                    .map(parse_loaded_cluster)
+                    .collect::<Result<_, _>>()?,
+                _ => return Err(Error::malformed("`clusters` must be an array")),
+            },
         },
         other => return Err(Error::invalid_enum("event type", other)),
     };
     Ok(Event::from_parts(
-        seq,
+        raw.seq,
         at,
         actor,
         kind,
-        s("prev")?,
-        s("hash")?,
+        raw.prev.into_owned(),
+        raw.hash.into_owned(),
         String::from(line),
     ))
 }
@@ -253,7 +314,7 @@ fn redo(p: &mut Policy, e: &Event) -> Result<(), Error> {
             restrict_employee_access,
             clusters,
         } => p
-            .apply_atlas(*restrict_employee_access, clusters.clone())
+            .apply_atlas(*restrict_employee_access, clusters.clone(), at)
             .map(drop)?,
     }
     Ok(())

@@ -42,14 +42,20 @@ pub fn check_id<'a>(field: &str, id: &'a str) -> Result<&'a str, Error> {
 
 /// Parses JSON text, naming the position of a syntax error.
 pub(crate) fn parse_json(text: &str) -> Result<Value, Error> {
-    serde_json::from_str(text).map_err(|e| {
-        Error::malformed(format!(
+    serde_json::from_str(text).map_err(|e| json_error(&e))
+}
+
+/// A serde_json error as `MALFORMED_INPUT`, naming its position.
+pub(crate) fn json_error(e: &serde_json::Error) -> Error {
+    match e.classify() {
+        serde_json::error::Category::Data => Error::malformed(format!("{e}")),
+        _ => Error::malformed(format!(
             "invalid JSON at line {} column {}: {}",
             e.line(),
             e.column(),
-            json_error_kind(&e)
-        ))
-    })
+            json_error_kind(e)
+        )),
+    }
 }
 
 fn json_error_kind(e: &serde_json::Error) -> &'static str {
