@@ -6,11 +6,13 @@
 //!   cargo xtask vectors [--bless]          regenerate tests/vectors/vectors.txt (and, with
 //!                                          --bless, rewrite each vector's `expect` from the core)
 //!   cargo xtask web                        serve the browser demo (examples/web)
+//!   cargo xtask fuzz [--secs N]            run every fuzz target for N seconds (default 60)
 //!   cargo xtask bench                      run the benchmarks whose figures go in docs/benchmarks.md
 
 mod c;
 mod cli;
 mod ctx;
+mod fuzz;
 mod node;
 mod python;
 mod rust;
@@ -22,7 +24,10 @@ use std::process::ExitCode;
 use ctx::Ctx;
 
 /// Every test step, in the order `cargo xtask test` runs them.
-const STEPS: &[(&str, fn(&mut Ctx))] = &[
+/// A test step: its name (for `--only`) and what it runs.
+type Step = (&'static str, fn(&mut Ctx));
+
+const STEPS: &[Step] = &[
     ("fmt", rust::fmt),
     ("clippy", rust::clippy),
     ("rust", rust::tests),
@@ -33,6 +38,7 @@ const STEPS: &[(&str, fn(&mut Ctx))] = &[
     ("python", python::run),
     ("node", node::run),
     ("wasm", wasm::run),
+    ("fuzz", fuzz::smoke),
 ];
 
 fn main() -> ExitCode {
@@ -61,9 +67,13 @@ fn main() -> ExitCode {
         }
         Some("vectors") => vectors::generate(&mut ctx, args.iter().any(|a| a == "--bless")),
         Some("bench") => rust::bench(&mut ctx),
+        Some("fuzz") => fuzz::command(&mut ctx, &args),
         Some("web") => wasm::serve(&mut ctx),
         _ => {
-            eprintln!("usage: cargo xtask test [--only {}] | vectors [--bless] | bench", step_names());
+            eprintln!(
+                "usage: cargo xtask test [--only {}] | vectors [--bless] | bench",
+                step_names()
+            );
             ExitCode::from(2)
         }
     }
