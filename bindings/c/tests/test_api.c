@@ -301,7 +301,38 @@ static void test_flow(void) {
     CHECK(events == 9, "cut record: %llu", (unsigned long long)events);
     free(cut);
     EXPECT(sa_verify_record("\xff", &events, &seq), SA_MALFORMED_INPUT);
+    /* replaying a tampered record builds nothing */
+    tampered = strdup(rec);
+    at = strstr(tampered, "\"hash\":\"");
+    if (at) at[8] = at[8] == '0' ? '1' : '0';
+    q = (sa_policy *)0x1;
+    EXPECT(sa_policy_from_record(tampered, &q), SA_RECORD_TAMPERED);
+    CHECK(q == NULL, "no policy from a tampered record");
+    free(tampered);
     sa_string_free(rec);
+    sa_policy_free(p);
+}
+
+static void test_expire_due(void) {
+    sa_policy *p = new_policy("{\"orgId\":\"org-1\",\"restrictEmployeeAccess\":true}");
+    EXPECT(sa_add_project(p, OWNER, "p1", T0), SA_OK);
+    EXPECT(sa_add_cluster(p, OWNER, "p1", "A", SA_CLUSTER_KIND_DEDICATED, false, T0), SA_OK);
+    EXPECT(sa_add_cluster(p, OWNER, "p1", "B", SA_CLUSTER_KIND_DEDICATED, false, T0), SA_OK);
+    EXPECT(sa_grant(p, OWNER, "A", SA_GRANT_TYPE_CLUSTER_INFRASTRUCTURE, T0, true, T0 + HOUR, NULL), SA_OK);
+    EXPECT(sa_grant(p, OWNER, "B", SA_GRANT_TYPE_CLUSTER_INFRASTRUCTURE, T0, true, T0 + 2 * HOUR, NULL), SA_OK);
+    size_t n = 99;
+    EXPECT(sa_expire_due(p, T0 + HOUR - 1, &n), SA_OK);
+    CHECK(n == 0, "nothing due yet: %zu", n);
+    EXPECT(sa_expire_due(p, T0 + 3 * HOUR, &n), SA_OK);
+    CHECK(n == 2, "both grants expired: %zu", n);
+    EXPECT(sa_expire_due(p, T0 + 3 * HOUR, &n), SA_OK);
+    CHECK(n == 0, "recorded once: %zu", n);
+    char *rec = export_record(p);
+    CHECK(contains(rec, "EMPLOYEE_ACCESS_EXPIRED"), "expiry events in the record");
+    sa_string_free(rec);
+    sa_decision d;
+    EXPECT(sa_evaluate(p, "A", SA_RESOURCE_INFRASTRUCTURE, T0 + 3 * HOUR, &d), SA_OK);
+    CHECK(!d.allowed && d.reason == SA_REASON_GRANT_EXPIRED, "expired");
     sa_policy_free(p);
 }
 
@@ -471,6 +502,7 @@ int main(void) {
     test_names();
     test_policy_new_errors();
     test_flow();
+    test_expire_due();
     test_null_arguments();
     test_apply_input();
     test_threads();
