@@ -278,6 +278,9 @@ class Policy {
 
   addCluster(actor, projectId, name, options, now) {
     const o = options ?? {}
+    if (typeof o !== 'object') {
+      throw new SupportAccessError('MALFORMED_INPUT', 'malformed input: addCluster options must be an object `{kind?, appServicesSyncEnabled?}`')
+    }
     const t = toMs(now, 'now')
     return JSON.parse(
       call(() => this.#n.addCluster(actorJson(actor), projectId, name, o.kind ?? null, o.appServicesSyncEnabled ?? null, t)),

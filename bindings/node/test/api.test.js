@@ -254,6 +254,9 @@ test('INVALID_CLUSTER_NAME and MALFORMED_INPUT', () => {
   throwsCode(p, 'MALFORMED_INPUT', () => p.addProject(OWNER, '', T0))
   throwsCode(p, 'MALFORMED_INPUT', () => p.addProject(OWNER, 42, T0))
   throwsCode(p, 'MALFORMED_INPUT', () => p.evaluateMany('nope'))
+  throwsCode(p, 'MALFORMED_INPUT', () => p.addCluster(OWNER, 'p1', 'C8', 'FLEX', T0))
+  throwsCode(p, 'MALFORMED_INPUT', () => p.addCluster(OWNER, 'p1', 'C8', { appServicesSyncEnabled: 'yes' }, T0))
+  throwsCode(p, 'MALFORMED_INPUT', () => p.setRestriction(OWNER, 'yes', T0))
   throwsCode(p, 'MALFORMED_INPUT', () => p.loadAtlas({}, 'nope'))
 })
 
