@@ -55,9 +55,12 @@ def main() -> None:
     now = parse_now(args.now)
     policy = Policy(args.org_id)
     settings = json.loads(args.org_settings.read_text(encoding="utf-8"))
-    summary = policy.load_atlas(settings, load_clusters(args.clusters))
+    summary = policy.load_atlas(settings, load_clusters(args.clusters), now)
     print(f"organization {policy.org_id}: restrictEmployeeAccess={policy.restrict_employee_access}")
-    print(f"loaded {summary.clusters} clusters in {summary.projects} projects, {summary.grants} grants")
+    print(
+        f"loaded {summary.clusters} clusters in {summary.projects} projects, {summary.grants} grants "
+        f"in force ({summary.expired_grants_skipped} already expired)"
+    )
     print(f"as of {now.isoformat()}\n")
 
     for cluster in policy.clusters(now):

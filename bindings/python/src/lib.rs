@@ -18,7 +18,7 @@ use hashbrown::HashMap;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyDict, PyInt, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString, PyTuple};
 use support_access_core as sa;
 
 // ---------------------------------------------------------------------------------------------
@@ -1358,12 +1358,12 @@ impl Policy {
     /// Evaluates a batch of `(cluster, resource)` or `(cluster, resource, now)` requests, in
     /// order; 2-tuples use `now`. Unknown clusters are denied `CLUSTER_NOT_FOUND`, not raised.
     #[pyo3(signature = (requests, now = None))]
-    fn evaluate_many(
+    fn evaluate_many<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         requests: &Bound<'_, PyAny>,
         now: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Vec<Decision>> {
+    ) -> PyResult<Bound<'py, PyList>> {
         let default_now = time_arg(py, now)?;
         let c = cache(py)?;
         // Keep every item alive for the call so string pointers stay unique keys.
@@ -1393,7 +1393,7 @@ impl Policy {
                     "evaluate_many takes (cluster, resource) or (cluster, resource, now) tuples, got a {n}-tuple"
                 )));
             }
-            let cluster = tuple.get_item(0)?;
+            let cluster = tuple.get_borrowed_item(0)?;
             let key = cluster.as_ptr() as usize;
             let idx = match last_name
                 .filter(|(k, _)| *k == key)
@@ -1407,7 +1407,7 @@ impl Policy {
                             type_name(&cluster)
                         ))
                     })?;
-                    let name = text(s)?;
+                    let name = text(&s)?;
                     let i = match by_text.get(name.as_ref()) {
                         Some(i) => *i,
                         None => {
@@ -1423,19 +1423,20 @@ impl Policy {
             last_name = Some((key, idx));
             let resource = enum_arg(
                 py,
-                &tuple.get_item(1)?,
+                &*tuple.get_borrowed_item(1)?,
                 &c.resources,
                 sa::Resource::ALL,
                 "Resource",
                 sa::Resource::parse,
             )?;
             let t = if n == 3 {
-                let obj = tuple.get_item(2)?;
+                let obj = tuple.get_borrowed_item(2)?;
+                let obj = &*obj;
                 let key = obj.as_ptr() as usize;
                 match last_time {
                     Some((k, t)) if k == key => t,
                     _ => {
-                        let t = time_arg(py, Some(&obj))?;
+                        let t = time_arg(py, Some(obj))?;
                         last_time = Some((key, t));
                         t
                     }
@@ -1471,7 +1472,30 @@ impl Policy {
             run(&self.lock(py))
         };
         drop(items);
-        Ok(out.into_iter().map(|inner| Decision { inner }).collect())
+        // Decisions are immutable values: equal ones share one Python object, which saves an
+        // allocation per request (batches repeat a handful of distinct answers).
+        let mut interned: HashMap<sa::Decision, Bound<'py, Decision>> = HashMap::new();
+        let mut last: Option<(sa::Decision, Bound<'py, Decision>)> = None;
+        let mut objs = Vec::with_capacity(out.len());
+        for d in out {
+            let obj = match &last {
+                Some((ld, o)) if *ld == d => o.clone(),
+                _ => {
+                    let o = match interned.get(&d) {
+                        Some(o) => o.clone(),
+                        None => {
+                            let o = Bound::new(py, Decision { inner: d })?;
+                            interned.insert(d, o.clone());
+                            o
+                        }
+                    };
+                    last = Some((d, o.clone()));
+                    o
+                }
+            };
+            objs.push(obj);
+        }
+        PyList::new(py, objs)
     }
 
     /// The decision the record implies for `cluster` and `resource` at a past (or any) time.
@@ -1592,13 +1616,17 @@ impl Policy {
     }
 
     /// Loads Admin API JSON (as Python objects): an org settings document and a list of cluster
-    /// descriptions (`name`, `groupId`, optional `mongoDBEmployeeAccessGrant`).
+    /// descriptions (`name`, `groupId`, optional `mongoDBEmployeeAccessGrant`), as of `now`
+    /// (grants expired by then are skipped; the load is recorded at `now`).
+    #[pyo3(signature = (org_settings, clusters, now = None))]
     fn load_atlas(
         &self,
         py: Python<'_>,
         org_settings: &Bound<'_, PyAny>,
         clusters: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<LoadSummary> {
+        let now = time_arg(py, now)?;
         let settings = to_json_value(py, org_settings, "org_settings")?;
         let list = match to_json_value(py, clusters, "clusters")? {
             serde_json::Value::Array(a) => a,
@@ -1608,7 +1636,7 @@ impl Policy {
                 ))
             }
         };
-        let s = self.with(py, |p| p.load_atlas(&settings, &list))?;
+        let s = self.with(py, |p| p.load_atlas_at(&settings, &list, Some(now)))?;
         Ok(LoadSummary {
             projects: s.projects,
             clusters: s.clusters,

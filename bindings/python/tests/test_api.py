@@ -423,8 +423,8 @@ def test_sync_grant_needs_sync_when_loaded() -> None:
     p = Policy("o", restrict_employee_access=True)
     grant = {"grantType": "CLUSTER_INFRASTRUCTURE_AND_APP_SERVICES_SYNC_DATA", "expirationTime": T0}
     with pytest.raises(sa.SyncNotEnabled):
-        p.load_atlas({}, [{"name": "C", "groupId": "g", "appServicesSyncEnabled": False, "mongoDBEmployeeAccessGrant": grant}])
-    p.load_atlas({}, [{"name": "C", "groupId": "g", "mongoDBEmployeeAccessGrant": grant}])
+        p.load_atlas({}, [{"name": "C", "groupId": "g", "appServicesSyncEnabled": False, "mongoDBEmployeeAccessGrant": grant}], at(-1))
+    p.load_atlas({}, [{"name": "C", "groupId": "g", "mongoDBEmployeeAccessGrant": grant}], at(-1))
     assert p.evaluate("C", Resource.SYNC_DATA, at(-1)).reason is Reason.GRANT_ACTIVE
 
 
@@ -602,20 +602,29 @@ ATLAS_CLUSTERS: List[Dict[str, Any]] = [
 
 def test_load_atlas() -> None:
     p = Policy("org-1")
-    s = p.load_atlas({"restrictEmployeeAccess": True, "links": []}, ATLAS_CLUSTERS)
+    s = p.load_atlas({"restrictEmployeeAccess": True, "links": []}, ATLAS_CLUSTERS, T0)
     assert (s.projects, s.clusters, s.grants, s.expired_grants_skipped) == (2, 3, 1, 0)
     assert "clusters=3" in repr(s)
     assert p.restrict_employee_access is True
     assert p.projects == ["5f1a", "6a2b"]
     assert p.evaluate("Cluster0", LOGS, T0).reason is Reason.GRANT_ACTIVE
     assert p.evaluate("Analytics", LOGS, T0).reason is Reason.NO_GRANT
-    assert p.record[-1].type == "ATLAS_LOADED"
+    assert p.record[-1].type == "ATLAS_LOADED" and p.record[-1].at == DT0
     assert Policy.replay(p.export_record()) == p
     # Loading again is a duplicate; the failed load changes nothing.
     before = p.export_record()
     with pytest.raises(sa.DuplicateCluster):
-        p.load_atlas({}, ATLAS_CLUSTERS)
+        p.load_atlas({}, ATLAS_CLUSTERS, T0)
+    with pytest.raises(sa.ClockWentBackwards):
+        p.load_atlas({}, [{"name": "Other", "groupId": "g"}], at(-1))
     assert p.export_record() == before
+
+
+def test_load_atlas_skips_expired_grants() -> None:
+    p = Policy("org-1", restrict_employee_access=True)
+    s = p.load_atlas({}, ATLAS_CLUSTERS, at(25))
+    assert (s.grants, s.expired_grants_skipped) == (0, 1)
+    assert p.evaluate("Cluster0", LOGS, at(25)).reason is Reason.NO_GRANT
 
 
 def test_load_atlas_errors() -> None:
