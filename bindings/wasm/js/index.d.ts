@@ -1,19 +1,36 @@
-// Types of support-access-wasm (js/index.js): the same TypeScript surface as the Node package.
+// The public TypeScript surface of support-access for JavaScript runtimes, written by hand.
+// The native Node package (`support-access`) implements it; it is written so that a WebAssembly
+// build can implement the very same surface and share this file. It depends on nothing
+// Node-specific.
+//
+// Conventions:
+// - Times (`Time`) are a `Date`, an RFC 3339 string (`2026-11-29T20:00:00Z`, offsets allowed,
+//   at most millisecond precision) or epoch milliseconds. Every `now` may be omitted: it then
+//   defaults to `Date.now()`.
+// - Results are plain objects, equal to the `ok` payload of the same command through `apply`
+//   (times in results are RFC 3339 UTC strings with milliseconds, absent values are `null`).
+// - Every failure throws a `SupportAccessError` whose `code` is the SPEC code; a failed call
+//   leaves the policy and its record exactly as they were.
 
-/** A time: a `Date`, an RFC 3339 UTC string, or epoch milliseconds. Omitted `now` = `Date.now()`. */
-export type Time = Date | string | number;
+/** A time: a `Date`, an RFC 3339 string or epoch milliseconds (UTC, millisecond precision). */
+export type Time = Date | string | number
 
+/** What a grant lets support staff reach (Atlas `grantType`). */
 export type GrantType =
   | 'CLUSTER_INFRASTRUCTURE'
   | 'CLUSTER_DATABASE_LOGS'
-  | 'CLUSTER_INFRASTRUCTURE_AND_APP_SERVICES_SYNC_DATA';
+  | 'CLUSTER_INFRASTRUCTURE_AND_APP_SERVICES_SYNC_DATA'
 
-export type Resource = 'INFRASTRUCTURE' | 'DATABASE_LOGS' | 'AUDIT_LOGS' | 'SYNC_DATA' | 'DATABASE_DATA';
+/** What support staff ask to reach. */
+export type Resource = 'INFRASTRUCTURE' | 'DATABASE_LOGS' | 'AUDIT_LOGS' | 'SYNC_DATA' | 'DATABASE_DATA'
 
-export type LogResource = 'DATABASE_LOGS' | 'AUDIT_LOGS';
+/** A log resource, for downloads. */
+export type LogResource = 'DATABASE_LOGS' | 'AUDIT_LOGS'
 
-export type ClusterKind = 'DEDICATED' | 'FLEX' | 'SERVERLESS';
+/** The kind of a cluster; only dedicated clusters take grants. */
+export type ClusterKind = 'DEDICATED' | 'FLEX' | 'SERVERLESS'
 
+/** Why a decision came out as it did (SPEC §4, one per rule). */
 export type Reason =
   | 'CLUSTER_NOT_FOUND'
   | 'DATABASE_DATA_NEVER_ACCESSIBLE'
@@ -23,8 +40,9 @@ export type Reason =
   | 'NOT_COVERED_BY_GRANT'
   | 'GRANT_EXPIRED'
   | 'GRANT_REVOKED'
-  | 'NO_GRANT';
+  | 'NO_GRANT'
 
+/** The stable error codes of SPEC §6. */
 export type ErrorCode =
   | 'FORBIDDEN'
   | 'INVALID_ENUM_VALUE'
@@ -44,174 +62,239 @@ export type ErrorCode =
   | 'CLOCK_WENT_BACKWARDS'
   | 'ACCESS_DENIED'
   | 'DOWNLOAD_NOT_FOUND'
-  | 'RECORD_TAMPERED';
+  | 'RECORD_TAMPERED'
 
-export type EventType =
-  | 'POLICY_CREATED'
-  | 'ORG_EMPLOYEE_ACCESS_RESTRICTED'
-  | 'ORG_EMPLOYEE_ACCESS_UNRESTRICTED'
-  | 'PROJECT_ADDED'
-  | 'PROJECT_REMOVED'
-  | 'CLUSTER_ADDED'
-  | 'CLUSTER_REMOVED'
-  | 'EMPLOYEE_ACCESS_GRANTED'
-  | 'EMPLOYEE_ACCESS_REVOKED'
-  | 'EMPLOYEE_ACCESS_EXPIRED'
-  | 'EMPLOYEE_DOWNLOADED_CLUSTER_LOGS'
-  | 'EMPLOYEE_LOG_DOWNLOAD_FINISHED'
-  | 'ATLAS_LOADED';
-
+/** A role an actor holds (SPEC §1). Project roles name their project. */
 export type Role =
   | { role: 'ORG_OWNER' }
-  | { role: 'PROJECT_OWNER' | 'PROJECT_SUPPORT_ACCESS_MANAGER' | 'PROJECT_READ_ONLY'; projectId: string };
+  | { role: 'PROJECT_OWNER' | 'PROJECT_SUPPORT_ACCESS_MANAGER' | 'PROJECT_READ_ONLY'; projectId: string }
 
-/** The person or API key asking for a change (the host authenticates it). */
+/** The person or API key asking for a change; the host authenticates it. */
 export interface Actor {
-  id: string;
-  roles: Role[];
+  id: string
+  roles: Role[]
 }
 
+/** Options of a new policy (SPEC §7). */
 export interface PolicyOptions {
-  orgId: string;
-  /** Start with support access blocked (default false). */
-  restrictEmployeeAccess?: boolean;
-  /** Longest grant, in ms (default 24 h); `null` lifts the bound. */
-  maxGrantDurationMs?: number | null;
+  orgId: string
+  /** Start with support access blocked. Default false. */
+  restrictEmployeeAccess?: boolean
+  /** Longest grant in ms; `null` lifts the bound. Default 24 h. */
+  maxGrantDurationMs?: number | null
 }
 
-/** The answer to "may support reach this now, and why?" (SPEC §4). */
+/** The answer to one question (SPEC §4). The grant fields are set exactly when the cluster
+ * holds an active grant at the time asked about, whatever the verdict. */
 export interface Decision {
-  allowed: boolean;
-  reason: Reason;
-  /** Set exactly when the cluster holds an active grant at the time asked about. */
-  grantType: GrantType | null;
+  allowed: boolean
+  reason: Reason
+  grantType: GrantType | null
   /** RFC 3339 UTC with milliseconds. */
-  expirationTime: string | null;
-  remainingMs: number | null;
+  expirationTime: string | null
+  remainingMs: number | null
 }
 
-/** One event of the hash-chained record (SPEC §5); the other fields depend on `type`. */
-export interface Event {
-  seq: number;
-  /** RFC 3339 UTC with milliseconds. */
-  at: string;
-  actor: Actor | null;
-  type: EventType;
-  prev: string;
-  hash: string;
-  [field: string]: unknown;
-}
-
+/** One question for `evaluateMany`. */
 export interface EvaluateRequest {
-  cluster: string;
-  resource: Resource;
-  now?: Time;
+  cluster: string
+  resource: Resource
+  /** Default: `Date.now()` when the batch is evaluated. */
+  now?: Time
 }
 
-export interface ClusterOptions {
-  kind?: ClusterKind;
-  appServicesSyncEnabled?: boolean;
+/** A grant that a re-grant replaced. */
+export interface ReplacedGrant {
+  grantType: GrantType
+  expirationTime: string
+  grantedAt: string
 }
+
+/** A grant as the Admin API writes it (`mongoDBEmployeeAccessGrant`). */
+export interface AtlasGrant {
+  grantType: GrantType
+  expirationTime: string
+}
+
+/** A cluster of an Atlas load, normalized. */
+export interface LoadedCluster {
+  cluster: string
+  projectId: string
+  kind: ClusterKind
+  appServicesSyncEnabled: boolean
+  grant: AtlasGrant | null
+}
+
+/** Fields every recorded event has. */
+export interface EventBase {
+  /** Position in the record, from 1. */
+  seq: number
+  /** RFC 3339 UTC with milliseconds. */
+  at: string
+  /** Who caused it; null for events no person caused (expiry, downloads, loads, creation). */
+  actor: Actor | null
+  /** The previous event's hash (64 zeros for the first). */
+  prev: string
+  /** Lowercase hex SHA-256 chaining this event to the one before. */
+  hash: string
+}
+
+/** One recorded event (SPEC §5), as it appears in the exported record. */
+export type Event = EventBase &
+  (
+    | { type: 'POLICY_CREATED'; orgId: string; restrictEmployeeAccess: boolean; maxGrantDurationMs: number | null }
+    | { type: 'ORG_EMPLOYEE_ACCESS_RESTRICTED' }
+    | { type: 'ORG_EMPLOYEE_ACCESS_UNRESTRICTED' }
+    | { type: 'PROJECT_ADDED'; projectId: string }
+    | { type: 'PROJECT_REMOVED'; projectId: string; clustersRemoved: string[] }
+    | { type: 'CLUSTER_ADDED'; cluster: string; projectId: string; kind: ClusterKind; appServicesSyncEnabled: boolean }
+    | { type: 'CLUSTER_REMOVED'; cluster: string; projectId: string }
+    | {
+        type: 'EMPLOYEE_ACCESS_GRANTED'
+        cluster: string
+        grantType: GrantType
+        expirationTime: string
+        replaced: ReplacedGrant | null
+      }
+    | { type: 'EMPLOYEE_ACCESS_REVOKED' | 'EMPLOYEE_ACCESS_EXPIRED'; cluster: string; grantType: GrantType; expirationTime: string }
+    | { type: 'EMPLOYEE_DOWNLOADED_CLUSTER_LOGS'; cluster: string; resource: LogResource; downloadId: string }
+    | { type: 'EMPLOYEE_LOG_DOWNLOAD_FINISHED'; cluster: string; downloadId: string }
+    | { type: 'ATLAS_LOADED'; restrictEmployeeAccess: boolean | null; clusters: LoadedCluster[] }
+  )
+
+/** The type names of events. */
+export type EventType = Event['type']
 
 /** What `loadAtlas` did. */
 export interface LoadSummary {
-  projects: number;
-  clusters: number;
-  grants: number;
-  expiredGrantsSkipped: number;
+  /** Projects created for `groupId`s not seen before. */
+  projects: number
+  clusters: number
+  /** Grants loaded (still in force). */
+  grants: number
+  /** Grants skipped because they had already expired. */
+  expiredGrantsSkipped: number
 }
 
-/** Admin API grant form (`mongoDBEmployeeAccessGrant`). */
-export interface AtlasGrant {
-  grantType: GrantType;
-  expirationTime: string;
+/** Admin API org settings document (other fields are ignored). */
+export interface AtlasOrgSettings {
+  restrictEmployeeAccess?: boolean
+  [field: string]: unknown
 }
 
-/** An Admin API cluster description, as `loadAtlas` reads it. */
+/** Admin API cluster description (other fields are ignored). */
 export interface AtlasCluster {
-  name: string;
-  groupId: string;
-  mongoDBEmployeeAccessGrant?: AtlasGrant | null;
-  [field: string]: unknown;
+  name: string
+  groupId: string
+  clusterType?: string
+  appServicesSyncEnabled?: boolean
+  mongoDBEmployeeAccessGrant?: { grantType: GrantType; expirationTime: Time; [field: string]: unknown }
+  [field: string]: unknown
 }
 
-/** `describe` (extra, for UIs): the state at a time. */
+/** Options of `addCluster`. */
+export interface ClusterOptions {
+  /** Default `DEDICATED`. */
+  kind?: ClusterKind
+  /** Default false. */
+  appServicesSyncEnabled?: boolean
+}
+
+/** `describe`: the state at a time, as the UI shows it. */
 export interface Description {
-  orgId: string;
-  restrictEmployeeAccess: boolean;
-  maxGrantDurationMs: number | null;
-  projects: string[];
-  clusters: {
-    name: string;
-    projectId: string;
-    kind: ClusterKind;
-    appServicesSyncEnabled: boolean;
-    mongoDBEmployeeAccessGrant: AtlasGrant | null;
-  }[];
-  downloadsInProgress: string[];
+  orgId: string
+  restrictEmployeeAccess: boolean
+  maxGrantDurationMs: number | null
+  projects: string[]
+  clusters: Array<{
+    name: string
+    projectId: string
+    kind: ClusterKind
+    appServicesSyncEnabled: boolean
+    mongoDBEmployeeAccessGrant: AtlasGrant | null
+  }>
+  downloadsInProgress: string[]
 }
 
-/** Every failed operation throws this; `code` is the SPEC error code. */
-export class SupportAccessError extends Error {
-  readonly name: 'SupportAccessError';
-  readonly code: ErrorCode;
-  /** RECORD_TAMPERED: the first event that is wrong. */
-  readonly seq?: number;
-  /** ACCESS_DENIED: why evaluation denied it. */
-  readonly reason?: Reason;
+/** Every error this package throws. */
+export declare class SupportAccessError extends Error {
+  constructor(code: ErrorCode, message: string, extra?: { seq?: number; reason?: Reason })
+  readonly name: 'SupportAccessError'
+  /** The SPEC error code. */
+  readonly code: ErrorCode
+  /** For RECORD_TAMPERED: the first bad event's `seq`. */
+  readonly seq?: number
+  /** For ACCESS_DENIED: why access was denied. */
+  readonly reason?: Reason
 }
 
-/** The version of the Rust core inside the module. */
-export const VERSION: string;
-/** Every SPEC error code, in SPEC order. */
-export const ERROR_CODES: readonly ErrorCode[];
+/** One organization's support-access policy and its tamper-evident record. */
+export declare class Policy {
+  constructor(options: PolicyOptions)
 
-/** One organization's support-access policy and its hash-chained record. */
-export class Policy {
-  constructor(options: PolicyOptions);
+  /** Rebuilds the exact policy that wrote a JSON Lines record (RECORD_TAMPERED otherwise). */
+  static replay(record: string): Policy
+  /** Checks a JSON Lines record: how many events it holds (RECORD_TAMPERED with `seq` otherwise). */
+  static verifyRecord(record: string): number
 
-  /** Rebuilds a policy from its record (JSON Lines); throws RECORD_TAMPERED with `seq`. */
-  static replay(record: string): Policy;
-  /** Checks a record: the number of events, or throws RECORD_TAMPERED with `seq`. */
-  static verifyRecord(record: string): number;
+  readonly orgId: string
+  readonly restrictEmployeeAccess: boolean
+  readonly maxGrantDurationMs: number | null
 
-  /** The SPEC §7 JSON command interface: result JSON text, identical bytes in every binding. Never throws. */
-  apply(commandJson: string): string;
-
-  setRestriction(actor: Actor, restrictEmployeeAccess: boolean, now?: Time): Event;
-  addProject(actor: Actor, projectId: string, now?: Time): Event;
-  removeProject(actor: Actor, projectId: string, now?: Time): Event;
-  addCluster(actor: Actor, projectId: string, name: string, options?: ClusterOptions, now?: Time): Event;
-  removeCluster(actor: Actor, name: string, now?: Time): Event;
-  /** Grants (or re-grants, replacing the active grant) until `expirationTime` (default now + 24 h). */
-  grant(actor: Actor, cluster: string, grantType: GrantType, now?: Time, expirationTime?: Time): Event;
-  revoke(actor: Actor, cluster: string, now?: Time): Event;
-  /** Records EMPLOYEE_ACCESS_EXPIRED for every grant that ran out by `now`. */
-  expireDue(now?: Time): Event[];
-
-  evaluate(cluster: string, resource: Resource, now?: Time): Decision;
-  /** Unknown clusters are denied CLUSTER_NOT_FOUND here, not thrown. */
-  evaluateMany(requests: Iterable<EvaluateRequest>): Decision[];
+  /** SPEC §4 at `now`; an unknown cluster throws CLUSTER_NOT_FOUND. Never mutates. */
+  evaluate(cluster: string, resource: Resource, now?: Time): Decision
+  /** SPEC §4 in batch: decisions in request order; unknown clusters are denied CLUSTER_NOT_FOUND. */
+  evaluateMany(requests: Iterable<EvaluateRequest>): Decision[]
   /** The decision the record implies for any (past) time. */
-  evaluateAt(cluster: string, resource: Resource, at: Time): Decision;
-  /** Time left on the active grant, in ms, or null. */
-  remaining(cluster: string, now?: Time): number | null;
+  evaluateAt(cluster: string, resource: Resource, at: Time): Decision
+  /** Milliseconds left on the active grant, or null without one. */
+  remaining(cluster: string, now?: Time): number | null
 
-  /** The download id, or throws ACCESS_DENIED with `reason`. */
-  beginLogDownload(cluster: string, resource: LogResource, now?: Time): string;
-  continueLogDownload(downloadId: string, now?: Time): Decision;
-  finishLogDownload(downloadId: string, now?: Time): Event;
+  setRestriction(actor: Actor, restrictEmployeeAccess: boolean, now?: Time): Event
+  addProject(actor: Actor, projectId: string, now?: Time): Event
+  removeProject(actor: Actor, projectId: string, now?: Time): Event
+  addCluster(actor: Actor, projectId: string, name: string, options?: ClusterOptions, now?: Time): Event
+  removeCluster(actor: Actor, name: string, now?: Time): Event
+  /** Grants (or re-grants, replacing the active grant) until `expirationTime` (default now + 24 h). */
+  grant(actor: Actor, cluster: string, grantType: GrantType, now?: Time, expirationTime?: Time | null): Event
+  revoke(actor: Actor, cluster: string, now?: Time): Event
+  /** Records EMPLOYEE_ACCESS_EXPIRED for every grant that ran out by `now`. */
+  expireDue(now?: Time): Event[]
+
+  /** Starts a log download if allowed now: its id (ACCESS_DENIED with `reason` otherwise). */
+  beginLogDownload(cluster: string, resource: LogResource, now?: Time): string
+  /** A download in progress stays allowed until finished. */
+  continueLogDownload(downloadId: string, now?: Time): Decision
+  finishLogDownload(downloadId: string, now?: Time): Event
 
   /** The record as JSON Lines. */
-  exportRecord(): string;
-  /** Checks a record: the number of events, or throws RECORD_TAMPERED with `seq`. */
-  verifyRecord(record: string): number;
-  loadAtlas(orgSettings: { restrictEmployeeAccess?: boolean; [field: string]: unknown }, clusters: AtlasCluster[]): LoadSummary;
-  /** Extra (not in SPEC §7): the state at `now`, for status tables. */
-  describe(now?: Time): Description;
+  exportRecord(): string
+  /** The record's events, parsed. */
+  events(): Event[]
+  /** Same as `Policy.verifyRecord` (checks any record, not only this policy's). */
+  verifyRecord(record: string): number
+  /** Loads Admin API JSON: an org settings document and cluster descriptions. */
+  loadAtlas(orgSettings: AtlasOrgSettings, clusters: readonly AtlasCluster[]): LoadSummary
+  /** The state at `now` (org, projects, clusters with their active grant, downloads). */
+  describe(now?: Time): Description
 
-  /** Frees the WebAssembly memory now (otherwise the garbage collector does it). */
-  free(): void;
+  /** The SPEC §7 JSON command interface; the result text is byte-identical in every binding.
+   * Never throws for a bad command: errors come back as `{"error": {...}}`. */
+  apply(command: string | object): string
+
+  /** Frees the native policy now (otherwise the garbage collector does); later calls throw. */
+  free(): void
 }
 
-export default Policy;
+/** Checks a JSON Lines record: how many events it holds (RECORD_TAMPERED with `seq` otherwise). */
+export declare function verifyRecord(record: string): number
+
+export declare const ERROR_CODES: readonly ErrorCode[]
+export declare const REASONS: readonly Reason[]
+export declare const GRANT_TYPES: readonly GrantType[]
+export declare const RESOURCES: readonly Resource[]
+export declare const CLUSTER_KINDS: readonly ClusterKind[]
+/** The version of the Rust core inside. */
+export declare const coreVersion: string
+/** The version of the Rust core inside (same as `coreVersion`). */
+export declare const VERSION: string

@@ -26,6 +26,7 @@ if (inNode) {
 
 /** The version of the Rust core inside the module. */
 export const VERSION = coreVersion();
+export { VERSION as coreVersion };
 
 /** Every error code of SPEC §6, in SPEC order. */
 export const ERROR_CODES = Object.freeze([
@@ -34,6 +35,17 @@ export const ERROR_CODES = Object.freeze([
   'UNSUPPORTED_CLUSTER_KIND', 'SYNC_NOT_ENABLED', 'EXPIRATION_NOT_IN_FUTURE', 'EXPIRATION_TOO_FAR',
   'NO_ACTIVE_GRANT', 'CLOCK_WENT_BACKWARDS', 'ACCESS_DENIED', 'DOWNLOAD_NOT_FOUND', 'RECORD_TAMPERED',
 ]);
+
+/** The SPEC strings (same lists, same order, as the core's). */
+export const REASONS = Object.freeze([
+  'CLUSTER_NOT_FOUND', 'DATABASE_DATA_NEVER_ACCESSIBLE', 'SYNC_DATA_REQUIRES_GRANT', 'ORG_UNRESTRICTED',
+  'GRANT_ACTIVE', 'NOT_COVERED_BY_GRANT', 'GRANT_EXPIRED', 'GRANT_REVOKED', 'NO_GRANT',
+]);
+export const GRANT_TYPES = Object.freeze([
+  'CLUSTER_INFRASTRUCTURE', 'CLUSTER_DATABASE_LOGS', 'CLUSTER_INFRASTRUCTURE_AND_APP_SERVICES_SYNC_DATA',
+]);
+export const RESOURCES = Object.freeze(['INFRASTRUCTURE', 'DATABASE_LOGS', 'AUDIT_LOGS', 'SYNC_DATA', 'DATABASE_DATA']);
+export const CLUSTER_KINDS = Object.freeze(['DEDICATED', 'FLEX', 'SERVERLESS']);
 
 /** A failed operation: `.code` is the SPEC error code; `.seq` (RECORD_TAMPERED) and
  * `.reason` (ACCESS_DENIED) are set when the core gives them. */
@@ -72,19 +84,24 @@ function toJson(value, what) {
   }
 }
 
-/** A time for the core: Date → epoch ms, RFC 3339 string and epoch ms as given, absent → now. */
-function time(t) {
-  if (t === undefined || t === null) return Date.now();
+/** A time for the core: Date → epoch ms, RFC 3339 string and epoch ms as given (the core
+ * checks them), absent → `Date.now()`. */
+function time(t, field = 'now') {
+  if (t === undefined) return Date.now();
+  if (typeof t === 'number' || typeof t === 'string') return t;
   if (t instanceof Date) {
     const ms = t.getTime();
     return Number.isNaN(ms) ? 'Invalid Date' : ms;
   }
-  return t;
+  throw new SupportAccessError(
+    'INVALID_TIMESTAMP',
+    `invalid timestamp for \`${field}\`: expected a Date, an RFC 3339 string or epoch milliseconds, not ${t === null ? 'null' : typeof t}`,
+  );
 }
 
-/** Like `time`, but absent stays absent (optional fields such as `expirationTime`). */
-function optTime(t) {
-  return t === undefined || t === null ? undefined : time(t);
+/** Like `time`, but absent (undefined or null) stays absent: optional `expirationTime`. */
+function optTime(t, field) {
+  return t === undefined || t === null ? undefined : time(t, field);
 }
 
 const FROM_INNER = Symbol('support-access inner policy');
@@ -112,9 +129,30 @@ export class Policy {
     return unwrap(this.#inner.apply(toJson(command, 'command')));
   }
 
-  /** Runs one SPEC §7 command (JSON text) and returns the result JSON text. Never throws. */
-  apply(commandJson) {
-    return this.#inner.apply(String(commandJson));
+  /** Runs one SPEC §7 command (JSON text, or an object to be written as JSON) and returns the
+   * result JSON text: identical bytes in every binding. Errors are results, not exceptions. */
+  apply(command) {
+    let text = command;
+    if (typeof text !== 'string') {
+      text = toJson(command, 'command');
+      if (text === undefined) text = '';
+    }
+    return this.#inner.apply(text);
+  }
+
+  /** The organization. */
+  get orgId() {
+    return this.#inner.orgId;
+  }
+
+  /** Whether support access is blocked (Atlas `restrictEmployeeAccess`). */
+  get restrictEmployeeAccess() {
+    return this.#inner.restrictEmployeeAccess;
+  }
+
+  /** The longest grant allowed, in ms, or null for no bound. */
+  get maxGrantDurationMs() {
+    return this.#inner.maxGrantDurationMs ?? null;
   }
 
   setRestriction(actor, restrictEmployeeAccess, now) {
@@ -139,7 +177,7 @@ export class Policy {
   }
 
   grant(actor, cluster, grantType, now, expirationTime) {
-    return this.#run({ op: 'grant', actor, cluster, grantType, now: time(now), expirationTime: optTime(expirationTime) });
+    return this.#run({ op: 'grant', actor, cluster, grantType, now: time(now), expirationTime: optTime(expirationTime, 'expirationTime') });
   }
 
   revoke(actor, cluster, now) {
@@ -160,7 +198,7 @@ export class Policy {
   }
 
   evaluateAt(cluster, resource, at) {
-    return this.#run({ op: 'evaluateAt', cluster, resource, at: time(at) });
+    return this.#run({ op: 'evaluateAt', cluster, resource, at: time(at, 'at') });
   }
 
   remaining(cluster, now) {
@@ -181,6 +219,11 @@ export class Policy {
 
   exportRecord() {
     return this.#inner.exportRecord();
+  }
+
+  /** The record's events, parsed. */
+  events() {
+    return this.exportRecord().split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l));
   }
 
   loadAtlas(orgSettings, clusters) {
@@ -218,4 +261,8 @@ export class Policy {
   }
 }
 
-export default Policy;
+/** Checks a JSON Lines record: how many events it holds, or throws RECORD_TAMPERED with `.seq`. */
+export function verifyRecord(record) {
+  return Policy.verifyRecord(record);
+}
+

@@ -48,6 +48,24 @@ impl WasmPolicy {
         apply(&mut self.inner, command_json)
     }
 
+    /// The organization.
+    #[wasm_bindgen(getter, js_name = orgId)]
+    pub fn org_id(&self) -> String {
+        String::from(self.inner.org_id())
+    }
+
+    /// Whether support access is blocked (Atlas `restrictEmployeeAccess`).
+    #[wasm_bindgen(getter, js_name = restrictEmployeeAccess)]
+    pub fn restrict_employee_access(&self) -> bool {
+        self.inner.restrict_employee_access()
+    }
+
+    /// The longest grant allowed, in ms (`undefined`: no bound).
+    #[wasm_bindgen(getter, js_name = maxGrantDurationMs)]
+    pub fn max_grant_duration_ms(&self) -> Option<f64> {
+        self.inner.max_grant_duration_ms().map(|ms| ms as f64)
+    }
+
     /// The record as JSON Lines (same text as the `exportRecord` command's `record`).
     #[wasm_bindgen(js_name = exportRecord)]
     pub fn export_record(&self) -> String {

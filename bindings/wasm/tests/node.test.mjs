@@ -2,12 +2,14 @@
 // through `Policy#apply`, byte for byte, and the typed surface over it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 
+import * as pkg from '../js/index.js';
 import { Policy, SupportAccessError, ERROR_CODES, VERSION } from '../js/index.js';
 import { parseVectors, runVector } from './vectors.mjs';
 
 const vectorsPath = new URL('../../../tests/vectors/vectors.txt', import.meta.url);
+const nodeTypes = new URL('../../node/types.d.ts', import.meta.url);
 const vectors = parseVectors(readFileSync(vectorsPath, 'utf8'));
 
 test('vectors.txt holds vectors', () => {
@@ -170,4 +172,31 @@ test('apply never throws and matches the typed call', () => {
   assert.deepEqual(r.ok, p.evaluate('Cluster0', 'INFRASTRUCTURE', T0));
   assert.match(VERSION, /^\d+\.\d+\.\d+/);
   p.free();
+});
+
+test('the same surface as the Node package: exports, getters, events(), apply(object)', () => {
+  const exported = Object.keys(pkg).sort();
+  assert.deepEqual(exported, ['CLUSTER_KINDS', 'ERROR_CODES', 'GRANT_TYPES', 'Policy', 'REASONS', 'RESOURCES',
+    'SupportAccessError', 'VERSION', 'coreVersion', 'verifyRecord']);
+  assert.equal(pkg.coreVersion, VERSION);
+  assert.equal(ERROR_CODES.length, 19);
+  const p = new Policy({ orgId: 'org-9', restrictEmployeeAccess: true, maxGrantDurationMs: null });
+  assert.equal(p.orgId, 'org-9');
+  assert.equal(p.restrictEmployeeAccess, true);
+  assert.equal(p.maxGrantDurationMs, null);
+  assert.equal(new Policy({ orgId: 'o' }).maxGrantDurationMs, 86400000);
+  p.setRestriction(owner, false, T0);
+  assert.equal(p.restrictEmployeeAccess, false);
+  assert.deepEqual(p.events().map((e) => e.type), ['POLICY_CREATED', 'ORG_EMPLOYEE_ACCESS_UNRESTRICTED']);
+  assert.equal(p.apply({ op: 'exportRecord' }), p.apply('{"op":"exportRecord"}'));
+  assert.equal(JSON.parse(p.apply(undefined)).error.code, 'MALFORMED_INPUT');
+  assert.equal(pkg.verifyRecord(p.exportRecord()), 2);
+  for (const bad of [null, true, {}]) {
+    assert.throws(() => p.evaluate('C', 'INFRASTRUCTURE', bad), { code: 'INVALID_TIMESTAMP' });
+  }
+});
+
+test('index.d.ts is the Node package\'s types.d.ts (one TypeScript surface)', () => {
+  assert.ok(existsSync(nodeTypes), 'bindings/node/types.d.ts');
+  assert.equal(readFileSync(new URL('../js/index.d.ts', import.meta.url), 'utf8'), readFileSync(nodeTypes, 'utf8'));
 });
