@@ -56,10 +56,10 @@ export declare class NativePolicy {
   /** The record as JSON Lines. */
   exportRecord(): string
   /**
-   * Loads Admin API JSON (org settings object, array of cluster descriptions); returns the
-   * load summary as JSON.
+   * Loads Admin API JSON (org settings object, array of cluster descriptions) as of `now_ms`
+   * (default: the record's current time); returns the load summary as JSON.
    */
-  loadAtlas(orgSettingsJson: string, clustersJson: string): string
+  loadAtlas(orgSettingsJson: string, clustersJson: string, nowMs?: number | undefined | null): string
 }
 
 /** The SPEC cluster kind strings. */

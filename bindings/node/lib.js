@@ -339,10 +339,13 @@ class Policy {
       .map((l) => JSON.parse(l))
   }
 
-  loadAtlas(orgSettings, clusters) {
+  /** Loads Admin API JSON. With `now` it is a mutation like any other, stamped `now`; without,
+   * it is stamped with the record's current time (the core's default). */
+  loadAtlas(orgSettings, clusters, now) {
+    const t = now === undefined ? null : toMs(now, 'now')
     const s = JSON.stringify(orgSettings)
     const c = JSON.stringify(clusters)
-    return JSON.parse(call(() => this.#n.loadAtlas(s === undefined ? '' : s, c === undefined ? '' : c)))
+    return JSON.parse(call(() => this.#n.loadAtlas(s === undefined ? '' : s, c === undefined ? '' : c, t)))
   }
 
   /** The org, projects, clusters (with their active grant) and downloads in progress at `now`. */

@@ -605,3 +605,19 @@ test('evaluateMany: odd names are unknown clusters, as through apply; non-string
   const big = Array.from({ length: 5000 }, (_, i) => ({ cluster: i % 3 ? 'Cluster0' : 'Plain0', resource: RESOURCES[i % 5], now: T0_MS + i }))
   assert.deepEqual(p.evaluateMany(big), JSON.parse(p.apply({ op: 'evaluateMany', requests: big })).ok)
 })
+
+test('loadAtlas with now: stamped now, skips grants expired by now, clock checked; matches apply', () => {
+  const docs = [
+    { name: 'A0', groupId: 'g1', mongoDBEmployeeAccessGrant: { grantType: 'CLUSTER_DATABASE_LOGS', expirationTime: '2026-11-28T20:00:00Z' } },
+    { name: 'B0', groupId: 'g1', mongoDBEmployeeAccessGrant: { grantType: 'CLUSTER_INFRASTRUCTURE', expirationTime: '2026-11-28T12:00:00Z' } },
+  ]
+  const p = new Policy({ orgId: 'org-1', restrictEmployeeAccess: true })
+  const q = new Policy({ orgId: 'org-1', restrictEmployeeAccess: true })
+  const summary = p.loadAtlas({}, docs, '2026-11-28T13:00:00Z')
+  assert.deepEqual(summary, JSON.parse(q.apply({ op: 'loadAtlas', orgSettings: {}, clusters: docs, now: '2026-11-28T13:00:00Z' })).ok)
+  assert.equal(summary.expiredGrantsSkipped, 1)
+  assert.equal(p.exportRecord(), q.exportRecord())
+  assert.equal(p.events().at(-1).at, '2026-11-28T13:00:00.000Z')
+  throwsCode(p, 'CLOCK_WENT_BACKWARDS', () => p.loadAtlas({}, [{ name: 'C0', groupId: 'g1' }], T0))
+  throwsCode(p, 'INVALID_TIMESTAMP', () => p.loadAtlas({}, [{ name: 'C0', groupId: 'g1' }], 'later'))
+})
