@@ -63,6 +63,18 @@ pub fn run(ctx: &mut Ctx) {
     }
     let pc_dir = write_pc(ctx, &release);
 
+    // Test a private copy of the libraries: target/ is shared with concurrent builds, which may
+    // replace target/release/libsupport_access.so while the tests run.
+    let lib = scratch.join("lib");
+    let copied = std::fs::create_dir_all(&lib).is_ok()
+        && ["libsupport_access.so", "libsupport_access.a"]
+            .iter()
+            .all(|f| std::fs::copy(release.join(f), lib.join(f)).is_ok());
+    if !copied {
+        ctx.record("c: copy the built libraries into .cache/c/lib", false);
+        return;
+    }
+
     // The C tests, against the shared and the static library, under valgrind.
     let dir = ctx.root.join("bindings/c");
     let vectors = ctx.root.join("tests/vectors/vectors.txt");
@@ -76,17 +88,17 @@ pub fn run(ctx: &mut Ctx) {
                 .arg(dir.join(format!("tests/{test}.c")));
             cc.arg("-o").arg(&exe);
             if link == "shared" {
-                cc.arg("-L").arg(&release).arg("-lsupport_access");
-                cc.arg(format!("-Wl,-rpath,{}", release.display()));
+                cc.arg("-L").arg(&lib).arg("-lsupport_access");
+                cc.arg(format!("-Wl,-rpath,{}", lib.display()));
                 cc.arg("-lpthread");
             } else {
-                cc.arg(release.join("libsupport_access.a"))
+                cc.arg(lib.join("libsupport_access.a"))
                     .args(NATIVE_STATIC_LIBS);
             }
             if !ctx.setup(&format!("c: compile {test} ({link})"), &mut cc) {
                 continue;
             }
-            let mut ldd = linked_as(ctx, &exe, link);
+            let mut ldd = linked_as(ctx, &exe, link, &lib);
             ctx.check(
                 &format!("c: {test} ({link}) links the {link} library"),
                 &mut ldd,
@@ -99,6 +111,7 @@ pub fn run(ctx: &mut Ctx) {
                 continue;
             }
             let mut v = ctx.cmd("valgrind");
+            v.env_remove("LD_LIBRARY_PATH");
             v.args(VALGRIND)
                 .arg(format!(
                     "--suppressions={}",
@@ -133,6 +146,7 @@ pub fn run(ctx: &mut Ctx) {
         make.env("PKG_CONFIG_PATH", &pc_dir);
         if ctx.setup(&format!("c: make -C examples/c LINK={link}"), &mut make) {
             let mut run = ctx.cmd(ctx.root.join("examples/c/countdown"));
+            run.env_remove("LD_LIBRARY_PATH");
             let name = format!("c: examples/c countdown ({link}) runs to the end of its grant");
             let (ok, out) = ctx.capture(&mut run);
             ctx.record(
@@ -197,14 +211,20 @@ fn write_pc(ctx: &mut Ctx, release: &Path) -> PathBuf {
     dir
 }
 
-/// A command that succeeds when `exe` depends on libsupport_access.so exactly when `link` is
-/// "shared" (read from the ELF dynamic section by `ldd`).
-fn linked_as(ctx: &Ctx, exe: &Path, link: &str) -> std::process::Command {
+/// A command that succeeds when `exe` loads libsupport_access.so from `lib` (shared) or does
+/// not load it at all (static), as `ldd` resolves it without `LD_LIBRARY_PATH`.
+fn linked_as(ctx: &Ctx, exe: &Path, link: &str, lib: &Path) -> std::process::Command {
     let mut c = ctx.cmd("sh");
-    let not = if link == "shared" { "" } else { "! " };
-    c.arg("-c").arg(format!(
-        "{not}ldd '{}' | grep -q libsupport_access.so",
-        exe.display()
-    ));
+    c.env_remove("LD_LIBRARY_PATH");
+    let script = if link == "shared" {
+        format!(
+            "ldd '{}' | grep -qF 'libsupport_access.so => {}/libsupport_access.so'",
+            exe.display(),
+            lib.display()
+        )
+    } else {
+        format!("! ldd '{}' | grep -q libsupport_access.so", exe.display())
+    };
+    c.arg("-c").arg(script);
     c
 }
