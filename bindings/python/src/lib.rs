@@ -1366,17 +1366,14 @@ impl Policy {
     ) -> PyResult<Bound<'py, PyList>> {
         let default_now = time_arg(py, now)?;
         let c = cache(py)?;
-        // Keep every item alive for the call so string pointers stay unique keys.
-        let mut items: Vec<Bound<'_, PyAny>> = Vec::new();
         let mut names: Vec<String> = Vec::new();
-        let mut by_ptr: HashMap<usize, usize> = HashMap::new();
         let mut by_text: HashMap<String, usize> = HashMap::new();
         let mut reqs: Vec<(usize, sa::Resource, sa::Timestamp)> = Vec::new();
-        // Batches usually repeat the same name and time objects: skip their lookups.
-        let mut last_name: Option<(usize, usize)> = None;
-        let mut last_time: Option<(usize, sa::Timestamp)> = None;
+        // Batches usually repeat the same name and time objects: compare pointers first. The
+        // objects are held, so a freed object's address can never be mistaken for it.
+        let mut last_name: Option<(Bound<'_, PyAny>, usize)> = None;
+        let mut last_time: Option<(Bound<'_, PyAny>, sa::Timestamp)> = None;
         if let Ok(n) = requests.len() {
-            items.reserve(n);
             reqs.reserve(n);
         }
         for item in requests.try_iter()? {
@@ -1394,13 +1391,9 @@ impl Policy {
                 )));
             }
             let cluster = tuple.get_borrowed_item(0)?;
-            let key = cluster.as_ptr() as usize;
-            let idx = match last_name
-                .filter(|(k, _)| *k == key)
-                .or_else(|| by_ptr.get(&key).map(|i| (key, *i)))
-            {
-                Some((_, i)) => i,
-                None => {
+            let idx = match &last_name {
+                Some((obj, i)) if obj.is(&*cluster) => *i,
+                _ => {
                     let s = cluster.cast::<PyString>().map_err(|_| {
                         PyTypeError::new_err(format!(
                             "a cluster name must be a str, got {}",
@@ -1416,11 +1409,10 @@ impl Policy {
                             names.len() - 1
                         }
                     };
-                    by_ptr.insert(key, i);
+                    last_name = Some((cluster.to_owned(), i));
                     i
                 }
             };
-            last_name = Some((key, idx));
             let resource = enum_arg(
                 py,
                 &*tuple.get_borrowed_item(1)?,
@@ -1431,13 +1423,11 @@ impl Policy {
             )?;
             let t = if n == 3 {
                 let obj = tuple.get_borrowed_item(2)?;
-                let obj = &*obj;
-                let key = obj.as_ptr() as usize;
-                match last_time {
-                    Some((k, t)) if k == key => t,
+                match &last_time {
+                    Some((o, t)) if o.is(&*obj) => *t,
                     _ => {
-                        let t = time_arg(py, Some(obj))?;
-                        last_time = Some((key, t));
+                        let t = time_arg(py, Some(&obj))?;
+                        last_time = Some((obj.to_owned(), t));
                         t
                     }
                 }
@@ -1445,7 +1435,6 @@ impl Policy {
                 default_now
             };
             reqs.push((idx, resource, t));
-            items.push(item);
         }
         // The core's batch semantics (SPEC §4 rule 1 in batch mode: an unknown cluster is a deny),
         // with each distinct name resolved once instead of once per request.
@@ -1471,7 +1460,6 @@ impl Policy {
         } else {
             run(&self.lock(py))
         };
-        drop(items);
         // Decisions are immutable values: equal ones share one Python object, which saves an
         // allocation per request (batches repeat a handful of distinct answers).
         let mut interned: HashMap<sa::Decision, Bound<'py, Decision>> = HashMap::new();

@@ -351,6 +351,19 @@ def test_clock_went_backwards(granted: Policy) -> None:
         granted.evaluate_at("Cluster0", LOGS, at(-1))  # it did not exist yet
 
 
+def test_typed_check_order_matches_json(policy: Policy) -> None:
+    """Two bad arguments: the typed API names the same one as `apply` (the cluster first)."""
+    with pytest.raises(sa.InvalidClusterName):
+        policy.evaluate("bad name", "NOPE", "never")
+    assert json.loads(policy.apply('{"op":"evaluate","cluster":"bad name","resource":"NOPE","now":"never"}'))[
+        "error"
+    ]["code"] == "INVALID_CLUSTER_NAME"
+    with pytest.raises(sa.InvalidClusterName):
+        policy.revoke(OWNER, "bad name", "never")
+    with pytest.raises(sa.InvalidEnumValue):
+        policy.evaluate("Cluster0", "NOPE", "never")
+
+
 def test_check_order(policy: Policy) -> None:
     # well-formed input first, then clock, then existence, then role, then state.
     nobody = Actor("nobody")
@@ -460,6 +473,13 @@ def test_evaluate_many(granted: Policy) -> None:
     assert granted.evaluate_many([]) == []
     big = granted.evaluate_many([("Cluster0", LOGS, at(i % 30)) for i in range(5000)])
     assert [d.allowed for d in big] == [i % 30 < 24 for i in range(5000)]
+    # Any iterable works, also one whose names are fresh objects freed as it goes.
+    gen = ((name + "", LOGS, at(1)) for name in ["Cluster0", "Sync0", "Nope"] * 100)
+    assert [d.reason for d in granted.evaluate_many(gen)] == [
+        Reason.GRANT_ACTIVE,
+        Reason.NO_GRANT,
+        Reason.CLUSTER_NOT_FOUND,
+    ] * 100
     with pytest.raises(TypeError):
         granted.evaluate_many([("Cluster0",)])  # type: ignore[list-item]
     with pytest.raises(TypeError):
