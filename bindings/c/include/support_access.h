@@ -373,8 +373,10 @@ const char *sa_cluster_kind_name(sa_cluster_kind kind);
 const char *sa_last_error_message(void);
 
 /**
- * Frees a string this library returned (`sa_apply`, `sa_export_record`…). NULL is allowed and
- * does nothing. Never pass a string that did not come from this library, nor free one twice.
+ * Frees a string the library handed over through a `char **out_…` parameter (`sa_apply`,
+ * `sa_export_record`). NULL is allowed and does nothing. Never pass anything else (in particular
+ * not the `const char *` of `sa_last_error_message`, `sa_version` or a `*_name` function, which
+ * the library keeps), and never free a string twice.
  *
  * # Safety
  * `s` is NULL or a pointer returned by this library and not yet freed.

@@ -173,7 +173,7 @@ pub type RawClusterKind = u32;
 /// An `sa_reason` value as read from C.
 pub type RawReason = u32;
 
-/// The GrantType as the C enum value.
+/// Each core grant type with its C enum value.
 const GRANT_TYPES: [(GrantType, sa_grant_type); 3] = [
     (
         GrantType::ClusterInfrastructure,
@@ -613,8 +613,10 @@ pub extern "C" fn sa_last_error_message() -> *const c_char {
         .unwrap_or(ptr::null())
 }
 
-/// Frees a string this library returned (`sa_apply`, `sa_export_record`…). NULL is allowed and
-/// does nothing. Never pass a string that did not come from this library, nor free one twice.
+/// Frees a string the library handed over through a `char **out_…` parameter (`sa_apply`,
+/// `sa_export_record`). NULL is allowed and does nothing. Never pass anything else (in particular
+/// not the `const char *` of `sa_last_error_message`, `sa_version` or a `*_name` function, which
+/// the library keeps), and never free a string twice.
 ///
 /// # Safety
 /// `s` is NULL or a pointer returned by this library and not yet freed.
