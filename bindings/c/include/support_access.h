@@ -429,6 +429,18 @@ void sa_policy_free(struct sa_policy *policy);
 sa_status sa_apply(struct sa_policy *policy, const char *command_json, char **out_json);
 
 /**
+ * `sa_apply` for a command given as `len` bytes at `command` (no NUL terminator needed; a NUL
+ * byte inside is just an invalid JSON character): for callers holding a byte slice (Go, Rust,
+ * buffers read from a socket). Same result, status and ownership rules as `sa_apply`.
+ * `command` must not be NULL (`SA_NULL_ARGUMENT`), even when `len` is 0.
+ *
+ * # Safety
+ * `policy` is NULL or a live handle used by no other thread during the call; `command` is NULL
+ * or valid for reads of `len` bytes; `out_json` is NULL or valid for a write.
+ */
+sa_status sa_apply_n(struct sa_policy *policy, const uint8_t *command, size_t len, char **out_json);
+
+/**
  * Sets the organization's `restrictEmployeeAccess` (`ORG_OWNER` only; recorded even when
  * unchanged). `restrict_employee_access` true blocks support unless a cluster grants access.
  *

@@ -727,15 +727,50 @@ pub unsafe extern "C" fn sa_apply(
     out_json: *mut *mut c_char,
 ) -> sa_status {
     clear_out_string(out_json);
+    if command_json.is_null() {
+        return apply_into(policy, None, "command_json", out_json);
+    }
+    // SAFETY: non-NULL and NUL-terminated per this function's contract.
+    let bytes = unsafe { CStr::from_ptr(command_json) }.to_bytes();
+    apply_into(policy, Some(bytes), "command_json", out_json)
+}
+
+/// `sa_apply` for a command given as `len` bytes at `command` (no NUL terminator needed; a NUL
+/// byte inside is just an invalid JSON character): for callers holding a byte slice (Go, Rust,
+/// buffers read from a socket). Same result, status and ownership rules as `sa_apply`.
+/// `command` must not be NULL (`SA_NULL_ARGUMENT`), even when `len` is 0.
+///
+/// # Safety
+/// `policy` is NULL or a live handle used by no other thread during the call; `command` is NULL
+/// or valid for reads of `len` bytes; `out_json` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sa_apply_n(
+    policy: *mut sa_policy,
+    command: *const u8,
+    len: usize,
+    out_json: *mut *mut c_char,
+) -> sa_status {
+    clear_out_string(out_json);
+    if command.is_null() {
+        return apply_into(policy, None, "command", out_json);
+    }
+    // SAFETY: non-NULL and valid for `len` bytes per this function's contract.
+    let bytes = unsafe { std::slice::from_raw_parts(command, len) };
+    apply_into(policy, Some(bytes), "command", out_json)
+}
+
+/// The body of `sa_apply` / `sa_apply_n`.
+fn apply_into(
+    policy: *mut sa_policy,
+    command: Option<&[u8]>,
+    command_arg: &'static str,
+    out_json: *mut *mut c_char,
+) -> sa_status {
     let mut error: Option<(ErrorCode, String)> = None;
     let status = guard_mut(policy, |p| {
-        // SAFETY: per this function's contract.
+        // SAFETY: NULL or valid for a write, per the callers' contracts.
         let out = unsafe { out(out_json, "out_json") }?;
-        if command_json.is_null() {
-            return Err(Failure::Null("command_json"));
-        }
-        // SAFETY: non-NULL and NUL-terminated per the contract; apply_bytes checks UTF-8.
-        let bytes = unsafe { CStr::from_ptr(command_json) }.to_bytes();
+        let bytes = command.ok_or(Failure::Null(command_arg))?;
         let result = support_access_core::apply_bytes(p, bytes);
         error = error_of_result(&result);
         *out = to_c_string(result)?;

@@ -460,6 +460,30 @@ static void test_apply_input(void) {
     EXPECT(sa_apply(p, "", &json), SA_MALFORMED_INPUT);
     sa_string_free(json);
 
+    /* sa_apply_n: explicit length, no terminator needed, NUL bytes are just bad JSON */
+    const char buf[] = "{\"op\":\"exportRecord\"}XXXX"; /* 21 bytes of command, then junk */
+    EXPECT(sa_apply_n(p, (const uint8_t *)buf, 21, &json), SA_OK);
+    CHECK(json && strncmp(json, "{\"ok\":{\"record\":", 16) == 0, "apply_n with a length: %s", json);
+    char *via_apply = NULL;
+    EXPECT(sa_apply(p, "{\"op\":\"exportRecord\"}", &via_apply), SA_OK);
+    CHECK(streq(json, via_apply), "apply_n and apply give the same bytes");
+    sa_string_free(via_apply);
+    sa_string_free(json);
+    const char with_nul[] = "{\"op\":\"exportRecord\"}\0x";
+    EXPECT(sa_apply_n(p, (const uint8_t *)with_nul, sizeof with_nul - 1, &json), SA_MALFORMED_INPUT);
+    CHECK(contains(json, "MALFORMED_INPUT"), "embedded NUL: %s", json);
+    sa_string_free(json);
+    EXPECT(sa_apply_n(p, (const uint8_t *)"\xff\xfe", 2, &json), SA_MALFORMED_INPUT);
+    CHECK(contains(json, "not UTF-8"), "apply_n invalid UTF-8: %s", json);
+    sa_string_free(json);
+    EXPECT(sa_apply_n(p, (const uint8_t *)buf, 0, &json), SA_MALFORMED_INPUT);
+    sa_string_free(json);
+    json = (char *)0x1;
+    EXPECT(sa_apply_n(p, NULL, 0, &json), SA_NULL_ARGUMENT);
+    CHECK(json == NULL, "apply_n: out NULL on NULL command");
+    EXPECT(sa_apply_n(NULL, (const uint8_t *)buf, 21, &json), SA_NULL_ARGUMENT);
+    EXPECT(sa_apply_n(p, (const uint8_t *)buf, 21, NULL), SA_NULL_ARGUMENT);
+
     char *after = export_record(p);
     CHECK(streq(before, after), "record unchanged");
     sa_string_free(after);
