@@ -273,8 +273,10 @@ export declare class Policy {
   events(): Event[]
   /** Same as `Policy.verifyRecord` (checks any record, not only this policy's). */
   verifyRecord(record: string): number
-  /** Loads Admin API JSON: an org settings document and cluster descriptions. */
-  loadAtlas(orgSettings: AtlasOrgSettings, clusters: readonly AtlasCluster[]): LoadSummary
+  /** Loads Admin API JSON: an org settings document and cluster descriptions. With `now`, a
+   * mutation like any other (clock checked, due expiries recorded first, stamped `now`, grants
+   * expired by `now` skipped); without, stamped with the record's current time. */
+  loadAtlas(orgSettings: AtlasOrgSettings, clusters: readonly AtlasCluster[], now?: Time): LoadSummary
   /** The state at `now` (org, projects, clusters with their active grant, downloads). */
   describe(now?: Time): Description
 

@@ -20,8 +20,13 @@
 extern crate alloc;
 
 use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::Cell;
 
-use support_access_core::{apply, error_json, new_policy_json, Policy};
+use support_access_core::{
+    apply, error_json, new_policy_json, ClusterKind, Decision, ErrorCode, GrantType, Policy,
+    Reason, Resource, Timestamp,
+};
 use wasm_bindgen::prelude::*;
 
 /// One organization's policy and its record, held in WebAssembly memory.
@@ -29,6 +34,28 @@ use wasm_bindgen::prelude::*;
 #[derive(Debug)]
 pub struct WasmPolicy {
     inner: Policy,
+    /// The last decision of [`WasmPolicy::evaluate_fast`], for its grant fields.
+    last: Cell<Option<Decision>>,
+}
+
+impl WasmPolicy {
+    fn wrap(inner: Policy) -> WasmPolicy {
+        WasmPolicy {
+            inner,
+            last: Cell::new(None),
+        }
+    }
+}
+
+/// A decision packed in an `i32`: bit 0 `allowed`, bits 1–4 the reason's index in
+/// [`Reason::ALL`], bits 5–6 the grant type's index in [`GrantType::ALL`] plus one (0: none).
+fn pack(d: &Decision) -> i32 {
+    let reason = Reason::ALL.iter().position(|r| *r == d.reason).unwrap_or(0) as i32;
+    let grant = d
+        .grant_type
+        .and_then(|g| GrantType::ALL.iter().position(|x| *x == g))
+        .map_or(0, |i| i as i32 + 1);
+    i32::from(d.allowed) | (reason << 1) | (grant << 5)
 }
 
 #[wasm_bindgen]
@@ -38,7 +65,7 @@ impl WasmPolicy {
     #[wasm_bindgen(constructor)]
     pub fn new(options_json: &str) -> Result<WasmPolicy, JsValue> {
         new_policy_json(options_json)
-            .map(|inner| WasmPolicy { inner })
+            .map(WasmPolicy::wrap)
             .map_err(|e| JsValue::from_str(&e))
     }
 
@@ -46,6 +73,52 @@ impl WasmPolicy {
     /// Never throws.
     pub fn apply(&mut self, command_json: &str) -> String {
         apply(&mut self.inner, command_json)
+    }
+
+    /// The hot path under `Policy#evaluate` for an epoch-ms time and a resource given by its
+    /// index in [`Resource::ALL`]: the core's typed `evaluate`, the decision [`pack`]ed, its
+    /// grant fields in `lastExpirationMs` / `lastRemainingMs`. `-1` when the call is an error of any kind: the wrapper then asks
+    /// again through `apply`, which names the exact error (so both paths fail identically).
+    #[wasm_bindgen(js_name = evaluateFast)]
+    pub fn evaluate_fast(&self, cluster: &str, resource: u32, now_ms: f64) -> i32 {
+        let Some(&resource) = Resource::ALL.get(resource as usize) else {
+            return -1;
+        };
+        // Integral epoch ms only (NaN, infinities and fractions fail the round trip).
+        let ms = now_ms as i64;
+        if ms as f64 != now_ms {
+            return -1;
+        }
+        let Ok(now) = Timestamp::from_millis(ms) else {
+            return -1;
+        };
+        match self.inner.evaluate(cluster, resource, now) {
+            Ok(d) => {
+                self.last.set(Some(d));
+                pack(&d)
+            }
+            Err(_) => -1,
+        }
+    }
+
+    /// `expirationTime` of the last [`WasmPolicy::evaluate_fast`] decision, in epoch ms
+    /// (`NaN`: none). Always within 1970–9999, where `Date#toISOString` writes exactly the
+    /// core's RFC 3339 form.
+    #[wasm_bindgen(getter, js_name = lastExpirationMs)]
+    pub fn last_expiration_ms(&self) -> f64 {
+        self.last
+            .get()
+            .and_then(|d| d.expiration_time)
+            .map_or(f64::NAN, |t| t.millis() as f64)
+    }
+
+    /// `remainingMs` of the last [`WasmPolicy::evaluate_fast`] decision (`NaN`: none).
+    #[wasm_bindgen(getter, js_name = lastRemainingMs)]
+    pub fn last_remaining_ms(&self) -> f64 {
+        self.last
+            .get()
+            .and_then(|d| d.remaining_ms)
+            .map_or(f64::NAN, |ms| ms as f64)
     }
 
     /// The organization.
@@ -78,7 +151,7 @@ impl WasmPolicy {
 #[wasm_bindgen]
 pub fn replay(record: &str) -> Result<WasmPolicy, JsValue> {
     support_access_core::replay::replay(record)
-        .map(|inner| WasmPolicy { inner })
+        .map(WasmPolicy::wrap)
         .map_err(|e| JsValue::from_str(&error_json(&e)))
 }
 
@@ -96,6 +169,21 @@ pub fn verify_record(record: &str) -> String {
         }
         Err(e) => e,
     }
+}
+
+/// The SPEC strings, in the core's order: `[reasons, grantTypes, resources, clusterKinds, errorCodes]`.
+#[wasm_bindgen(js_name = specStrings)]
+pub fn spec_strings() -> Vec<String> {
+    fn join(items: impl Iterator<Item = &'static str>) -> String {
+        items.collect::<Vec<_>>().join(",")
+    }
+    alloc::vec![
+        join(Reason::ALL.iter().map(|r| r.as_str())),
+        join(GrantType::ALL.iter().map(|g| g.as_str())),
+        join(Resource::ALL.iter().map(|r| r.as_str())),
+        join(ClusterKind::ALL.iter().map(|k| k.as_str())),
+        join(ErrorCode::ALL.iter().map(|c| c.as_str())),
+    ]
 }
 
 /// The core's version (the crate version of `support-access-core`).
@@ -151,10 +239,55 @@ mod tests {
     }
 
     #[test]
+    fn evaluate_fast_packs_the_core_decision() {
+        let mut p = WasmPolicy::wrap(
+            new_policy_json(r#"{"orgId":"o","restrictEmployeeAccess":true}"#).unwrap(),
+        );
+        let owner = r#"{"id":"a","roles":[{"role":"ORG_OWNER"}]}"#;
+        for cmd in [
+            alloc::format!(r#"{{"op":"addProject","actor":{owner},"projectId":"p","now":0}}"#),
+            alloc::format!(
+                r#"{{"op":"addCluster","actor":{owner},"projectId":"p","name":"C","now":0}}"#
+            ),
+            alloc::format!(
+                r#"{{"op":"grant","actor":{owner},"cluster":"C","grantType":"CLUSTER_DATABASE_LOGS","now":0}}"#
+            ),
+        ] {
+            assert!(p.apply(&cmd).starts_with(r#"{"ok""#));
+        }
+        let logs = Resource::ALL
+            .iter()
+            .position(|r| *r == Resource::DatabaseLogs)
+            .unwrap() as u32;
+        let packed = p.evaluate_fast("C", logs, 1000.0);
+        assert_eq!(packed & 1, 1);
+        assert_eq!(
+            Reason::ALL[((packed >> 1) & 15) as usize],
+            Reason::GrantActive
+        );
+        assert_eq!(
+            GrantType::ALL[((packed >> 5) - 1) as usize],
+            GrantType::ClusterDatabaseLogs
+        );
+        assert_eq!(p.last_remaining_ms(), 86_399_000.0);
+        assert_eq!(p.last_expiration_ms(), 86_400_000.0);
+        for (c, r, t) in [
+            ("X", 1, 0.0),
+            ("C", 5, 0.0),
+            ("C", 1, 0.5),
+            ("C", 1, -1.0),
+            ("C", 1, f64::NAN),
+            ("C", 1, f64::INFINITY),
+            ("bad name", 3, 0.0),
+        ] {
+            assert_eq!(p.evaluate_fast(c, r, t), -1, "{c} {r} {t}");
+        }
+        assert_eq!(spec_strings().len(), 5);
+    }
+
+    #[test]
     fn apply_and_verify() {
-        let mut p = WasmPolicy {
-            inner: new_policy_json(r#"{"orgId":"o"}"#).unwrap(),
-        };
+        let mut p = WasmPolicy::wrap(new_policy_json(r#"{"orgId":"o"}"#).unwrap());
         let r = p.apply(r#"{"op":"exportRecord"}"#);
         assert!(r.starts_with(r#"{"ok":{"record":"#));
         let v = verify_record(&p.export_record());

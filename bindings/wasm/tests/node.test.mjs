@@ -200,3 +200,48 @@ test('index.d.ts is the Node package\'s types.d.ts (one TypeScript surface)', ()
   assert.ok(existsSync(nodeTypes), 'bindings/node/types.d.ts');
   assert.equal(readFileSync(new URL('../js/index.d.ts', import.meta.url), 'utf8'), readFileSync(nodeTypes, 'utf8'));
 });
+
+test('evaluate (packed hot path) agrees with the JSON command for every case, errors included', () => {
+  const p = setup();
+  p.grant(owner, 'Synced', 'CLUSTER_INFRASTRUCTURE_AND_APP_SERVICES_SYNC_DATA', T0, '2026-11-28T11:00:00Z');
+  p.grant(owner, 'Cluster0', 'CLUSTER_DATABASE_LOGS', '2026-11-28T10:30:00Z');
+  p.revoke(owner, 'Cluster0', '2026-11-28T10:45:00Z');
+  p.grant(owner, 'Cluster0', 'CLUSTER_INFRASTRUCTURE', '2026-11-28T10:50:00Z', '2026-11-28T10:55:00Z');
+  const clusters = ['Cluster0', 'Synced', 'Missing', 'bad name!', ''];
+  const resources = ['INFRASTRUCTURE', 'DATABASE_LOGS', 'AUDIT_LOGS', 'SYNC_DATA', 'DATABASE_DATA', 'NOPE'];
+  const times = [0, Date.parse(T0), Date.parse('2026-11-28T10:52:00Z'), Date.parse('2026-11-28T10:55:00Z'),
+    Date.parse('2026-11-28T10:59:59.999Z'), Date.parse('2026-11-28T11:00:00Z'), 253402300799999, 253402300800000,
+    -1, 1.5, Number.NaN, new Date('2026-11-28T10:52:00Z'), '2026-11-28T10:52:00Z', 'nope'];
+  let n = 0;
+  for (const c of clusters) {
+    for (const r of resources) {
+      for (const t of times) {
+        const now = t instanceof Date ? t.getTime() : t;
+        const expected = JSON.parse(p.apply(JSON.stringify({ op: 'evaluate', cluster: c, resource: r, now })));
+        let got;
+        try {
+          got = { ok: p.evaluate(c, r, t) };
+        } catch (e) {
+          assert.ok(e instanceof SupportAccessError);
+          got = { error: { code: e.code, message: e.message } };
+        }
+        assert.deepEqual(got, expected, `${c} ${r} ${String(t)}`);
+        n++;
+      }
+    }
+  }
+  assert.equal(n, clusters.length * resources.length * times.length);
+});
+
+test('loadAtlas with now: a mutation stamped now', () => {
+  const q = new Policy({ orgId: 'org-3', restrictEmployeeAccess: true });
+  const now = new Date('2026-11-28T10:00:00Z');
+  const s = q.loadAtlas({ restrictEmployeeAccess: true }, [
+    { name: 'A0', groupId: 'g1', mongoDBEmployeeAccessGrant: { grantType: 'CLUSTER_INFRASTRUCTURE', expirationTime: '2026-11-28T12:00:00Z' } },
+  ], now);
+  assert.equal(s.grants, 1);
+  const last = q.events().at(-1);
+  assert.equal(last.type, 'ATLAS_LOADED');
+  assert.equal(last.at, '2026-11-28T10:00:00.000Z');
+  assert.equal(q.remaining('A0', now), 2 * 3600 * 1000);
+});
