@@ -245,3 +245,19 @@ test('loadAtlas with now: a mutation stamped now', () => {
   assert.equal(last.at, '2026-11-28T10:00:00.000Z');
   assert.equal(q.remaining('A0', now), 2 * 3600 * 1000);
 });
+
+test('every member index.d.ts declares is implemented', () => {
+  const dts = readFileSync(new URL('../js/index.d.ts', import.meta.url), 'utf8');
+  const body = dts.slice(dts.indexOf('export declare class Policy'));
+  const cls = body.slice(0, body.indexOf('\n}'));
+  const members = [...cls.matchAll(/^ {2}(static |readonly )?([A-Za-z]+)[(:]/gm)].map((m) => [m[1]?.trim(), m[2]]);
+  assert.ok(members.length > 25, `found ${members.length} members`);
+  const p = new Policy({ orgId: 'o' });
+  for (const [kind, name] of members) {
+    if (kind === 'static') assert.equal(typeof Policy[name], 'function', `static ${name}`);
+    else if (kind === 'readonly') assert.notEqual(p[name], undefined, `getter ${name}`);
+    else assert.equal(typeof p[name], 'function', `method ${name}`);
+  }
+  const exportsDeclared = [...dts.matchAll(/^export declare (?:const|function|class) ([A-Za-z_]+)/gm)].map((m) => m[1]).sort();
+  assert.deepEqual(exportsDeclared, Object.keys(pkg).sort());
+});
