@@ -14,6 +14,7 @@ const GRANTS: [&str; 3] = [
     "CLUSTER_DATABASE_LOGS",
     "CLUSTER_INFRASTRUCTURE_AND_APP_SERVICES_SYNC_DATA",
 ];
+const KINDS: [&str; 3] = ["DEDICATED", "FLEX", "SERVERLESS"];
 const ROLES: [&str; 4] = ["ORG_OWNER", "PROJECT_OWNER", "PROJECT_SUPPORT_ACCESS_MANAGER", "PROJECT_READ_ONLY"];
 
 #[derive(Debug, Arbitrary)]
@@ -51,7 +52,7 @@ fuzz_target!(|input: (bool, Vec<(Op, u16)>)| {
             Op::AddProject(a, pr) => json!({"op": "addProject", "actor": actor(*a), "projectId": format!("p{}", pr % 2), "now": n}),
             Op::RemoveProject(a, pr) => json!({"op": "removeProject", "actor": actor(*a), "projectId": format!("p{}", pr % 2), "now": n}),
             Op::AddCluster(a, pr, c, sync, k) => json!({"op": "addCluster", "actor": actor(*a), "projectId": format!("p{}", pr % 2),
-                "name": CLUSTERS[*c as usize % 3], "appServicesSyncEnabled": sync, "kind": ["DEDICATED", "FLEX", "SERVERLESS"][*k as usize % 3], "now": n}),
+                "name": CLUSTERS[*c as usize % 3], "appServicesSyncEnabled": sync, "kind": KINDS[*k as usize % 3], "now": n}),
             Op::RemoveCluster(a, c) => json!({"op": "removeCluster", "actor": actor(*a), "name": CLUSTERS[*c as usize % 3], "now": n}),
             Op::Grant(a, c, g, exp) => {
                 let mut v = json!({"op": "grant", "actor": actor(*a), "cluster": CLUSTERS[*c as usize % 3], "grantType": GRANTS[*g as usize % 3], "now": n});
