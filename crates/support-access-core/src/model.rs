@@ -256,18 +256,26 @@ impl Timestamp {
     pub const EPOCH: Timestamp = Timestamp(0);
 
     /// From epoch milliseconds; out of range is `INVALID_TIMESTAMP`.
+    #[inline]
     pub fn from_millis(ms: i64) -> Result<Timestamp, Error> {
         if (0..=Self::MAX_MS).contains(&ms) {
             Ok(Timestamp(ms))
         } else {
-            Err(Error::InvalidTimestamp {
-                value: alloc::format!("{ms}"),
-                detail: "epoch milliseconds must be between 0 and 253402300799999",
-            })
+            Err(Self::out_of_range(ms))
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn out_of_range(ms: i64) -> Error {
+        Error::InvalidTimestamp {
+            value: alloc::format!("{ms}"),
+            detail: "epoch milliseconds must be between 0 and 253402300799999",
         }
     }
 
     /// Epoch milliseconds.
+    #[inline]
     pub const fn millis(self) -> i64 {
         self.0
     }

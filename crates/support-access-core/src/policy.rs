@@ -264,9 +264,7 @@ impl Policy {
     ) -> Result<Decision, Error> {
         match self.cluster_by_id(id) {
             Some(c) => Ok(decide(self.restrict, c.view(), resource, now)),
-            None => Err(Error::ClusterNotFound {
-                name: format!("#{}", id.0),
-            }),
+            None => Err(id_not_found(id)),
         }
     }
 
@@ -818,6 +816,8 @@ impl Policy {
     }
 }
 
+#[cold]
+#[inline(never)]
 fn not_found(cluster: &str) -> Error {
     match check_cluster_name(cluster) {
         Ok(_) => Error::cluster_not_found(cluster),
@@ -825,6 +825,15 @@ fn not_found(cluster: &str) -> Error {
     }
 }
 
+#[cold]
+#[inline(never)]
+fn id_not_found(id: ClusterId) -> Error {
+    Error::ClusterNotFound {
+        name: format!("#{}", id.0),
+    }
+}
+
+#[cold]
 fn download_not_found(id: &str) -> Error {
     Error::DownloadNotFound {
         download_id: crate::error::clip(id),
