@@ -79,6 +79,7 @@ test('grant → live countdown → support allowed', async () => {
   await tid('menu-grant').click();
   await page.locator('#grant-options input[value="CLUSTER_DATABASE_LOGS"]').check();
   await tid('grant-duration').selectOption('3600000');
+  await page.screenshot({ path: join(OUT, 'demo-grant-dialog.png') });
   await tid('grant-submit').click();
   const countdown = tid('countdown-Cluster0');
   await countdown.waitFor();
