@@ -253,6 +253,11 @@ pub fn run(ctx: &mut Ctx) {
     let mut c = node_test(ctx, "bindings/wasm/tests/node.test.mjs");
     ctx.run_counted("wasm: ESM package in Node", &mut c, count_node);
 
+    // The TypeScript surface, as a user sees it (string-literal unions, SupportAccessError…).
+    let mut c = ctx.cmd(ctx.root.join("bindings/wasm/node_modules/.bin/tsc"));
+    c.args(["-p", "bindings/wasm/tests/types"]);
+    ctx.check("wasm: tsc over js/index.d.ts", &mut c);
+
     // (b) The plugin under two hosts that are not wasm-bindgen, with identical bytes.
     let out = ctx.cache().join("test-output");
     std::fs::create_dir_all(&out).ok();
