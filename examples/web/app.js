@@ -70,7 +70,9 @@ function load() {
   if (stored) {
     try {
       const p = Policy.replay(stored);
-      toast(`Replayed the saved record: ${Policy.verifyRecord(stored)} events, chain intact.`);
+      const n = Policy.verifyRecord(stored);
+      document.body.dataset.replayed = String(n);
+      toast(`Replayed the saved record: ${n} events, chain intact.`);
       return p;
     } catch (e) {
       localStorage.setItem(`${STORE_KEY}.rejected`, stored);
