@@ -76,6 +76,7 @@ function load() {
       return p;
     } catch (e) {
       localStorage.setItem(`${STORE_KEY}.rejected`, stored);
+      document.body.dataset.rejected = e instanceof SupportAccessError ? `${e.code}${e.seq ? ` ${e.seq}` : ''}` : 'error';
       toast(`The saved record was rejected (${describeError(e)}); starting a fresh demo.`, 'bad');
     }
   }

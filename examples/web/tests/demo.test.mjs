@@ -157,6 +157,22 @@ test('the owner unblocks support: infrastructure allowed by the org setting, syn
   assert.deepEqual([g.allowed, g.reason], ['true', 'GRANT_ACTIVE']);
 });
 
+test('a tampered saved record is rejected on reload (RECORD_TAMPERED with its seq) and the demo starts fresh', async () => {
+  await page.evaluate(() => {
+    const key = 'support-access-demo/record';
+    const lines = localStorage.getItem(key).trimEnd().split('\n');
+    const e = JSON.parse(lines[7]); // seq 8: the first grant
+    e.grantType = 'CLUSTER_INFRASTRUCTURE';
+    lines[7] = JSON.stringify(e);
+    localStorage.setItem(key, `${lines.join('\n')}\n`);
+  });
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.equal(await page.locator('body').getAttribute('data-rejected'), 'RECORD_TAMPERED 8');
+  assert.match(await page.locator('#toast').innerText(), /rejected/);
+  assert.equal(await page.locator('#events li').count(), 7, 'a fresh seeded organization');
+});
+
 test('no errors on the page', () => {
   assert.deepEqual(pageErrors, []);
 });
