@@ -2,7 +2,9 @@
 //
 // Every method turns its arguments into one SPEC §7 command, runs it in the core (`apply`) and
 // turns the result back: `{"ok": …}` is returned, `{"error": …}` is thrown as a
-// SupportAccessError whose `.code` is the SPEC code. No policy logic lives here.
+// SupportAccessError whose `.code` is the SPEC code. `evaluate` with an epoch-ms/Date time
+// takes a hot path instead: the core's typed evaluate, its decision packed in an integer (any
+// error falls back to the command, so both paths fail alike). No policy logic lives here.
 //
 // Loading: this module awaits the WebAssembly instance at import (top-level await), from
 // `../pkg/web/support_access_wasm_bg.wasm` next to it: fetched in browsers (and by bundlers
