@@ -16,6 +16,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use hashbrown::HashMap;
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString, PyTuple};
@@ -38,6 +39,8 @@ struct Cache {
     ms_to_duration: Py<PyAny>,
     json_loads: Py<PyAny>,
     json_dumps: Py<PyAny>,
+    datetime_type: Py<PyAny>,
+    utc: Py<PyAny>,
 }
 
 static CACHE: PyOnceLock<Cache> = PyOnceLock::new();
@@ -66,6 +69,7 @@ fn cache(py: Python<'_>) -> PyResult<&'static Cache> {
         let errors = py.import("support_access._errors")?;
         let convert = py.import("support_access._convert")?;
         let json = py.import("json")?;
+        let datetime = py.import("datetime")?;
         Ok::<_, PyErr>(Cache {
             grant_types: members(
                 &enums,
@@ -95,6 +99,8 @@ fn cache(py: Python<'_>) -> PyResult<&'static Cache> {
             ms_to_duration: convert.getattr("ms_to_duration")?.unbind(),
             json_loads: json.getattr("loads")?.unbind(),
             json_dumps: json.getattr("dumps")?.unbind(),
+            datetime_type: datetime.getattr("datetime")?.unbind(),
+            utc: datetime.getattr("timezone")?.getattr("utc")?.unbind(),
         })
     })
 }
@@ -320,12 +326,50 @@ fn time_arg(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>) -> PyResult<sa::Time
     if let Ok(s) = obj.cast::<PyString>() {
         return sa::Timestamp::parse_rfc3339(&text(s)?).or_py(py);
     }
+    if let Some(ms) = utc_datetime_ms(py, obj)? {
+        return sa::Timestamp::from_millis(ms).or_py(py);
+    }
     let ms = cache(py)?.to_ms.call1(py, (obj,))?;
     let ms = ms.bind(py);
     match ms.extract::<i64>() {
         Ok(ms) => sa::Timestamp::from_millis(ms).or_py(py),
         Err(_) => Err(bad_millis(py, ms.to_string())),
     }
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The fast path for the commonest aware time, an exact `datetime` with `tzinfo=timezone.utc`
+/// (e.g. `datetime.now(timezone.utc)`): its fields, without a round trip through Python code.
+/// Anything else (other zones, subclasses, naive) returns `None` for the general conversion.
+fn utc_datetime_ms(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
+    let c = cache(py)?;
+    if !obj.get_type().is(c.datetime_type.bind(py))
+        || !obj.getattr(intern!(py, "tzinfo"))?.is(c.utc.bind(py))
+    {
+        return Ok(None);
+    }
+    let field = |name: &Bound<'_, PyString>| -> PyResult<i64> { obj.getattr(name)?.extract() };
+    let days = days_from_civil(
+        field(intern!(py, "year"))?,
+        field(intern!(py, "month"))?,
+        field(intern!(py, "day"))?,
+    );
+    let ms = days * 86_400_000
+        + field(intern!(py, "hour"))? * 3_600_000
+        + field(intern!(py, "minute"))? * 60_000
+        + field(intern!(py, "second"))? * 1000
+        + field(intern!(py, "microsecond"))? / 1000;
+    Ok(Some(ms))
 }
 
 fn req_time_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<sa::Timestamp> {

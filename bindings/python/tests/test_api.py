@@ -692,6 +692,10 @@ def test_apply_matches_typed(policy: Policy) -> None:
 # ----- times -----
 
 
+class _UtcSubclass(datetime):
+    pass
+
+
 @pytest.mark.parametrize(
     "now",
     [
@@ -702,6 +706,8 @@ def test_apply_matches_typed(policy: Policy) -> None:
         DT0 + timedelta(hours=1),
         datetime(2026, 11, 28, 6, tzinfo=timezone(timedelta(hours=-5))),
         DT0 + timedelta(hours=1, microseconds=999),  # sub-millisecond digits are floored
+        datetime(2026, 11, 28, 11, 0, 0, 999, tzinfo=timezone(timedelta(0))),  # UTC, not timezone.utc
+        _UtcSubclass(2026, 11, 28, 11, tzinfo=timezone.utc),
     ],
 )
 def test_time_forms(granted: Policy, now: Any) -> None:
@@ -722,7 +728,19 @@ def test_wrong_time_types(granted: Policy, now: Any) -> None:
         granted.evaluate("Cluster0", LOGS, now)
 
 
-@pytest.mark.parametrize("now", [-1, 253402300800000, 10**30, "yesterday", "2026-11-28", "2026-11-28T11:00:00.0001Z"])
+@pytest.mark.parametrize(
+    "now",
+    [
+        -1,
+        253402300800000,
+        10**30,
+        "yesterday",
+        "2026-11-28",
+        "2026-11-28T11:00:00.0001Z",
+        datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+        datetime(1969, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=1))),
+    ],
+)
 def test_invalid_times(granted: Policy, now: Any) -> None:
     with pytest.raises(sa.InvalidTimestamp):
         granted.evaluate("Cluster0", LOGS, now)
