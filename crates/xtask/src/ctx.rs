@@ -1,7 +1,7 @@
 //! Shared plumbing for xtask steps: running commands, counting results, installing tools.
 #![allow(dead_code)] // a toolkit: each front end's step uses part of it
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 
 /// Counts of one run, and where things live.
