@@ -6,12 +6,21 @@ use libfuzzer_sys::fuzz_target;
 use support_access_core::{verify, ErrorCode, Policy};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     match Policy::replay(text) {
         Ok(p) => {
             let exported = p.export_record();
-            let normalized = if text.ends_with('\n') { text.to_string() } else { format!("{text}\n") };
-            assert_eq!(exported, normalized, "an accepted record must be exactly what the core writes");
+            let normalized = if text.ends_with('\n') {
+                text.to_string()
+            } else {
+                format!("{text}\n")
+            };
+            assert_eq!(
+                exported, normalized,
+                "an accepted record must be exactly what the core writes"
+            );
             assert_eq!(verify(text).unwrap(), p.record().len() as u64);
         }
         Err(e) => assert_eq!(e.code(), ErrorCode::RecordTampered),

@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use support_access_core::Timestamp;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(s) = std::str::from_utf8(data) else { return };
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(t) = Timestamp::parse_rfc3339(s) {
         let canonical = t.to_string();
         assert_eq!(Timestamp::parse_rfc3339(&canonical).unwrap(), t);

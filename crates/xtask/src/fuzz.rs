@@ -10,7 +10,13 @@ use std::process::ExitCode;
 
 use crate::ctx::Ctx;
 
-pub const TARGETS: &[&str] = &["apply_bytes", "apply_sequence", "record", "atlas", "timestamp"];
+pub const TARGETS: &[&str] = &[
+    "apply_bytes",
+    "apply_sequence",
+    "record",
+    "atlas",
+    "timestamp",
+];
 const SMOKE_SECS: u64 = 20;
 
 /// Seeds each target's corpus from tests/vectors/vectors.txt (idempotent: files named by content).
@@ -28,7 +34,9 @@ fn seed(ctx: &Ctx) -> std::io::Result<()> {
         Ok(())
     };
     for line in vectors.lines() {
-        let Some((kind, rest)) = line.split_once(' ') else { continue };
+        let Some((kind, rest)) = line.split_once(' ') else {
+            continue;
+        };
         match kind {
             "command" => {
                 put("apply_bytes", rest)?;
@@ -60,12 +68,16 @@ fn seed(ctx: &Ctx) -> std::io::Result<()> {
 }
 
 fn fnv(data: &[u8]) -> u64 {
-    data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3))
+    data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// Builds and runs every target for `secs` seconds; each target that finds nothing is a pass.
 pub fn run_all(ctx: &mut Ctx, secs: u64) {
-    let Some(cargo_fuzz) = ctx.ensure_cargo_tool("cargo-fuzz", "0.12.0", "cargo-fuzz", &[]) else { return };
+    let Some(cargo_fuzz) = ctx.ensure_cargo_tool("cargo-fuzz", "0.12.0", "cargo-fuzz", &[]) else {
+        return;
+    };
     if let Err(e) = seed(ctx) {
         ctx.record(&format!("seed fuzz corpora: {e}"), false);
         return;
@@ -78,12 +90,27 @@ pub fn run_all(ctx: &mut Ctx, secs: u64) {
             .env("RUSTC_BOOTSTRAP", "1")
             .args(["run", target, "--"])
             .arg(format!("-max_total_time={secs}"))
-            .args(["-rss_limit_mb=4096", "-max_len=65536", "-print_final_stats=1"])
+            .args([
+                "-rss_limit_mb=4096",
+                "-max_len=65536",
+                "-print_final_stats=1",
+            ])
             .arg(Path::new("corpus").join(target));
         let (ok, out) = ctx.capture(&mut c);
         let runs = stat(&out, "stat::number_of_executed_units:");
-        let cov = out.lines().rev().find_map(|l| l.split("cov: ").nth(1)?.split_whitespace().next()?.parse::<u64>().ok());
-        report.push_str(&format!("{target}: {} executions, coverage {} edges\n", runs.unwrap_or(0), cov.unwrap_or(0)));
+        let cov = out.lines().rev().find_map(|l| {
+            l.split("cov: ")
+                .nth(1)?
+                .split_whitespace()
+                .next()?
+                .parse::<u64>()
+                .ok()
+        });
+        report.push_str(&format!(
+            "{target}: {} executions, coverage {} edges\n",
+            runs.unwrap_or(0),
+            cov.unwrap_or(0)
+        ));
         ctx.record(&format!("fuzz {target} for {secs}s"), ok && runs.is_some());
     }
     println!("\nfuzz summary ({secs}s per target):\n{report}");
@@ -91,7 +118,9 @@ pub fn run_all(ctx: &mut Ctx, secs: u64) {
 }
 
 fn stat(out: &str, key: &str) -> Option<u64> {
-    out.lines().rev().find_map(|l| l.strip_prefix(key).and_then(|r| r.trim().parse().ok()))
+    out.lines()
+        .rev()
+        .find_map(|l| l.strip_prefix(key).and_then(|r| r.trim().parse().ok()))
 }
 
 /// The test step: a short smoke run of every target.
