@@ -1,4 +1,4 @@
-// Rough figures for docs/bench-wasm.md: module sizes, load time, and evaluate throughput of the
+// Rough figures for docs/benchmarks.md: module sizes, load time, and evaluate throughput of the
 // browser package (in Node's V8) and of the plugin module. `node bindings/wasm/bench.mjs`
 // after `cargo xtask test --only wasm` (which builds both).
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-//! The Rust figure for docs/bench-c.md: the same loop as bindings/c/bench/bench_evaluate.c,
+//! The Rust figure for docs/benchmarks.md: the same loop as bindings/c/bench/bench_evaluate.c,
 //! calling the core directly (`Policy::evaluate_id` / `Policy::evaluate`), interleaved with the
 //! same loop through this crate's C ABI functions (`sa_evaluate_id` / `sa_evaluate`), so that the
 //! ratio holds even on a loaded machine.

@@ -14,7 +14,7 @@
 //! Nothing here panics on any input: the core's `apply` never does, and the other entry points
 //! only pass strings through. That is what lets the module be `no_std` on wasm32 with a panic
 //! handler that just traps: no panic machinery, no formatting of panic messages, and a module
-//! about 30 KiB smaller (see docs/bench-wasm.md).
+//! about 30 KiB smaller (see docs/benchmarks.md).
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
 extern crate alloc;
