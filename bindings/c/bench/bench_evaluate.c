@@ -1,6 +1,6 @@
 /*
  * Micro-benchmark: nanoseconds per sa_evaluate_id (cluster id) and per sa_evaluate (by name)
- * through the C ABI. Not part of the tests; run by hand (docs/bench-c.md), and compare with the
+ * through the C ABI. Not part of the tests; run by hand (docs/benchmarks.md), and compare with the
  * same loop in Rust: `cargo run -p support-access-c --release --example bench_rust`.
  *
  *   cc -O2 -std=c11 -Ibindings/c/include bindings/c/bench/bench_evaluate.c \
