@@ -1152,3 +1152,65 @@ fn two_concurrent_writers_are_serialised() {
     }
     ok(&e.run(&["verify"]));
 }
+
+/// A full disk, simulated with a file-size limit (RLIMIT_FSIZE) just above the record's current
+/// size and SIGXFSZ ignored, so the append's write fails part way with EFBIG. The command fails
+/// with a clear message (exit 4), the half-written bytes are cut off, nothing acknowledged is lost
+/// and the next command, with room again, appends normally.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_mid_append_leaves_the_record_as_it_was() {
+    use std::os::unix::process::CommandExt;
+
+    let e = env();
+    e.setup();
+    ok(&e.owner(T0, &["grant", "Cluster0", "--type", "logs"]));
+    let before = e.bytes();
+    // Room for a few bytes more than the record: the next event (a few hundred bytes) cannot fit.
+    let limit = before.len() as u64 + 10;
+    let mut c = cmd();
+    c.arg("--record")
+        .arg(&e.record)
+        .args(["--now", "2026-11-28T10:00:00Z"])
+        .args(OWNER)
+        .args(["revoke", "Cluster0"]);
+    // SAFETY: only async-signal-safe calls (setrlimit, signal) between fork and exec.
+    unsafe {
+        c.pre_exec(move || {
+            let rl = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &rl) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let o = c.output().unwrap();
+    code(&o, 4);
+    let msg = err(&o);
+    assert!(
+        msg.contains("cannot append to record") && msg.contains("too large"),
+        "{msg}"
+    );
+    assert_eq!(
+        e.bytes(),
+        before,
+        "a failed append must leave the file as it was"
+    );
+    ok(&e.run(&["verify"]));
+
+    // With room again, the same command succeeds and the record holds every event.
+    ok(&e.owner("2026-11-28T10:00:00Z", &["revoke", "Cluster0"]));
+    let p = e.policy();
+    assert_eq!(
+        p.record().len(),
+        Policy::replay(&String::from_utf8(before).unwrap())
+            .unwrap()
+            .record()
+            .len()
+            + 1
+    );
+}
