@@ -1,7 +1,8 @@
 //! Test step for the C ABI (bindings/c): builds libsupport_access (.so and .a), checks the
 //! committed cbindgen header for drift, writes the pkg-config file, compiles the C tests against
-//! both libraries and runs them under valgrind (zero leaks, zero errors), then builds and runs
-//! the example with the documented pkg-config commands.
+//! both libraries and runs them under valgrind (zero leaks, zero errors), builds the API and
+//! abuse tests with AddressSanitizer + UBSan (+ LeakSanitizer) against the static library and
+//! runs them, then builds and runs the example with the documented pkg-config commands.
 
 use std::path::{Path, PathBuf};
 
@@ -38,6 +39,21 @@ const VALGRIND: &[&str] = &[
     "--error-exitcode=1",
     "--quiet",
 ];
+
+/// The C tests built with gcc's AddressSanitizer + UndefinedBehaviorSanitizer against the static
+/// library. The Rust side is not instrumented (its out-of-bounds reads are valgrind's job), but
+/// ASan checks every access the C side makes and intercepts malloc/free for the whole process,
+/// so double frees, frees of foreign pointers and leaks of Rust-allocated strings are caught.
+const SANITIZED: &[&str] = &["test_api", "test_abuse"];
+
+const SANITIZE_FLAGS: &[&str] = &[
+    "-fsanitize=address,undefined",
+    "-fno-sanitize-recover=all",
+    "-fno-omit-frame-pointer",
+];
+
+/// Debian packages holding gcc 12's sanitizer runtimes (normally installed with gcc).
+const SANITIZER_PACKAGES: &[&str] = &["libasan8", "libubsan1"];
 
 pub fn run(ctx: &mut Ctx) {
     let cbindgen = ctx.ensure_cargo_tool("cbindgen", CBINDGEN, "cbindgen", &[]);
@@ -78,7 +94,7 @@ pub fn run(ctx: &mut Ctx) {
     // The C tests, against the shared and the static library, under valgrind.
     let dir = ctx.root.join("bindings/c");
     let vectors = ctx.root.join("tests/vectors/vectors.txt");
-    for test in ["run_vectors", "test_api"] {
+    for test in ["run_vectors", "test_api", "test_abuse"] {
         for link in ["shared", "static"] {
             let exe = scratch.join(format!("{test}-{link}"));
             let mut cc = ctx.cmd("cc");
@@ -129,6 +145,8 @@ pub fn run(ctx: &mut Ctx) {
         }
     }
 
+    sanitized(ctx, &dir, &lib, &scratch);
+
     // The example, built and run exactly as docs/quickstart-c.md says.
     if !have_pkg_config {
         ctx.record("c: example (pkg-config or make missing)", false);
@@ -160,6 +178,99 @@ pub fn run(ctx: &mut Ctx) {
         .args(["-C", "examples/c", "clean"])
         .env("PKG_CONFIG_PATH", &pc_dir);
     ctx.capture(&mut clean);
+}
+
+/// Builds `SANITIZED` with ASan + UBSan against the static library and runs them.
+fn sanitized(ctx: &mut Ctx, dir: &Path, lib: &Path, scratch: &Path) {
+    if !sanitizers_work(ctx, scratch) {
+        let mut install = ctx.cmd("apt-get");
+        install
+            .args(["install", "-y", "--no-install-recommends"])
+            .args(SANITIZER_PACKAGES)
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        let mut update = ctx.cmd("apt-get");
+        update
+            .arg("update")
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        let installed = ctx.setup("apt-get update", &mut update)
+            && ctx.setup(
+                &format!("apt-get install {}", SANITIZER_PACKAGES.join(" ")),
+                &mut install,
+            );
+        if !installed || !sanitizers_work(ctx, scratch) {
+            ctx.record("c: cc -fsanitize=address,undefined works", false);
+            return;
+        }
+    }
+    // LeakSanitizer runs here (it works in this sandbox: the probe's deliberate leak is
+    // reported). Where it cannot run (ptrace restricted, e.g. some containers), it is turned off
+    // and leaks are left to the valgrind runs above, which check the same tests.
+    let lsan = leak_sanitizer_works(ctx, scratch);
+    if !lsan {
+        println!("c: LeakSanitizer cannot run on this machine; ASan runs with detect_leaks=0 (valgrind checks leaks)");
+    }
+    let asan_options = format!(
+        "detect_leaks={}:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1",
+        u8::from(lsan)
+    );
+    for test in SANITIZED {
+        let exe = scratch.join(format!("{test}-asan"));
+        let mut cc = ctx.cmd("cc");
+        cc.args(CFLAGS)
+            .args(SANITIZE_FLAGS)
+            .arg("-I")
+            .arg(dir.join("include"))
+            .arg(dir.join(format!("tests/{test}.c")))
+            .arg("-o")
+            .arg(&exe)
+            .arg(lib.join("libsupport_access.a"))
+            .args(NATIVE_STATIC_LIBS);
+        if !ctx.setup(&format!("c: compile {test} with ASan + UBSan"), &mut cc) {
+            continue;
+        }
+        let mut run = ctx.cmd(&exe);
+        run.env("ASAN_OPTIONS", &asan_options)
+            .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
+        let leaks = if lsan { " + LSan" } else { "" };
+        ctx.run_counted(
+            &format!("c: {test} (static) under ASan + UBSan{leaks}"),
+            &mut run,
+            count_plain,
+        );
+    }
+}
+
+/// Whether LeakSanitizer can run here: a probe that leaks must be reported and fail.
+fn leak_sanitizer_works(ctx: &Ctx, scratch: &Path) -> bool {
+    let src = scratch.join("lsan_probe.c");
+    let exe = scratch.join("lsan_probe");
+    let probe = "#include <stdlib.h>\nvoid *volatile keep;\n\
+                 int main(void) { keep = malloc(64); keep = 0; return 0; }\n";
+    if std::fs::write(&src, probe).is_err() {
+        return false;
+    }
+    let mut cc = ctx.cmd("cc");
+    cc.args(SANITIZE_FLAGS).arg(&src).arg("-o").arg(&exe);
+    if !ctx.capture(&mut cc).0 {
+        return false;
+    }
+    // Not ctx.capture: the expected leak report would read like a failure in the log.
+    let out = ctx.cmd(&exe).env("ASAN_OPTIONS", "detect_leaks=1").output();
+    out.is_ok_and(|o| {
+        !o.status.success() && String::from_utf8_lossy(&o.stderr).contains("detected memory leaks")
+    })
+}
+
+/// Whether `cc` can build and run a sanitized program (the runtimes are installed).
+fn sanitizers_work(ctx: &Ctx, scratch: &Path) -> bool {
+    let src = scratch.join("asan_probe.c");
+    let exe = scratch.join("asan_probe");
+    if std::fs::write(&src, "int main(void) { return 0; }\n").is_err() {
+        return false;
+    }
+    let mut cc = ctx.cmd("cc");
+    cc.args(SANITIZE_FLAGS).arg(&src).arg("-o").arg(&exe);
+    ctx.capture(&mut cc).0 && ctx.capture(&mut ctx.cmd(&exe)).0
 }
 
 fn target_dir(root: &Path) -> PathBuf {
