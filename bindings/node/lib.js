@@ -100,9 +100,21 @@ function decode(code, exp, nowMs) {
   }
 }
 
-function actorJson(actor) {
-  const text = JSON.stringify(actor)
+// JSON text of a caller's value for the native side: '' (refused there as MALFORMED_INPUT)
+// when JSON has no text for it, and MALFORMED_INPUT when JSON.stringify itself throws (a
+// BigInt, a cycle, a throwing toJSON), so that no bare TypeError escapes this package.
+function jsonText(value, what) {
+  let text
+  try {
+    text = JSON.stringify(value)
+  } catch (e) {
+    throw new SupportAccessError('MALFORMED_INPUT', `malformed input: ${what} is not JSON: ${e && e.message}`)
+  }
   return text === undefined ? '' : text
+}
+
+function actorJson(actor) {
+  return jsonText(actor, '`actor`')
 }
 
 // evaluateMany's typed arrays, reused from call to call (grown as needed); every call fills
@@ -139,8 +151,8 @@ class Policy {
           throw new SupportAccessError('MALFORMED_INPUT', 'malformed input: `maxGrantDurationMs` must be a positive integer or null')
         }
       }
-      const text = JSON.stringify(options)
-      this.#n = call(() => new native.NativePolicy(text === undefined ? '' : text))
+      const text = jsonText(options, 'the policy options')
+      this.#n = call(() => new native.NativePolicy(text))
     }
     this.#slot = this.#n.slot
   }
@@ -167,15 +179,15 @@ class Policy {
   }
 
   get orgId() {
-    return this.#n.orgId
+    return call(() => this.#n.orgId)
   }
 
   get restrictEmployeeAccess() {
-    return this.#n.restrictEmployeeAccess
+    return call(() => this.#n.restrictEmployeeAccess)
   }
 
   get maxGrantDurationMs() {
-    return this.#n.maxGrantDurationMs
+    return call(() => this.#n.maxGrantDurationMs)
   }
 
   // ----- evaluation -----
@@ -343,14 +355,18 @@ class Policy {
    * it is stamped with the record's current time (the core's default). */
   loadAtlas(orgSettings, clusters, now) {
     const t = now === undefined ? null : toMs(now, 'now')
-    const s = JSON.stringify(orgSettings)
-    const c = JSON.stringify(clusters)
-    return JSON.parse(call(() => this.#n.loadAtlas(s === undefined ? '' : s, c === undefined ? '' : c, t)))
+    const s = jsonText(orgSettings, '`orgSettings`')
+    const c = jsonText(clusters, '`clusters`')
+    return JSON.parse(call(() => this.#n.loadAtlas(s, c, t)))
   }
 
   /** The org, projects, clusters (with their active grant) and downloads in progress at `now`. */
   describe(now) {
     const t = toMs(now, 'now')
+    if (!Number.isFinite(t)) {
+      // JSON has no NaN/Infinity: say what is wrong rather than "missing field now"
+      throw new SupportAccessError('INVALID_TIMESTAMP', `invalid timestamp for \`now\`: ${t} is not a finite number of milliseconds`)
+    }
     const result = JSON.parse(this.apply(JSON.stringify({ op: 'describe', now: t })))
     if (result.error) throw new SupportAccessError(result.error.code, result.error.message)
     return result.ok
@@ -359,10 +375,7 @@ class Policy {
   /** The SPEC §7 JSON command interface: result bytes identical to every other binding. */
   apply(command) {
     let text = command
-    if (typeof text !== 'string') {
-      text = JSON.stringify(command)
-      if (text === undefined) text = ''
-    }
+    if (typeof text !== 'string') text = jsonText(command, 'the command')
     return call(() => this.#n.apply(text))
   }
 }
