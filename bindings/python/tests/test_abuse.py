@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, List
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -218,6 +218,69 @@ def test_huge_strings(granted: Policy) -> None:
     # interior NUL and control characters
     expect_typed(granted, lambda: granted.add_cluster(OWNER, "p1", "C\x009", NOW), sa.InvalidClusterName)
     expect_typed(granted, lambda: granted.add_project(OWNER, "p\x00", NOW), sa.SupportAccessError)
+
+
+class _RaisingTz(tzinfo):
+    def utcoffset(self, dt: Optional[datetime]) -> timedelta:
+        raise RuntimeError("tz boom")
+
+    def dst(self, dt: Optional[datetime]) -> None:
+        return None
+
+    def tzname(self, dt: Optional[datetime]) -> str:
+        return "raising"
+
+
+class _WeirdTz(tzinfo):
+    def utcoffset(self, dt: Optional[datetime]) -> Any:
+        return "x"
+
+    def dst(self, dt: Optional[datetime]) -> None:
+        return None
+
+    def tzname(self, dt: Optional[datetime]) -> str:
+        return "weird"
+
+
+def test_hostile_python_values(granted: Policy) -> None:
+    """Exceptions from the caller's own objects propagate as they are; nothing is recorded."""
+
+    def requests() -> Iterator[Tuple[str, str]]:
+        yield ("Cluster0", "DATABASE_LOGS")
+        raise RuntimeError("gen boom")
+
+    cases: List[Tuple[Callable[[], Any], type[BaseException]]] = [
+        (lambda: granted.evaluate("Cluster0", LOGS, datetime(2026, 11, 28, 11, tzinfo=_RaisingTz())), RuntimeError),
+        (lambda: granted.revoke(OWNER, "Cluster0", datetime(2026, 11, 28, 11, tzinfo=_RaisingTz())), RuntimeError),
+        (lambda: granted.evaluate("Cluster0", LOGS, datetime(2026, 11, 28, 11, tzinfo=_WeirdTz())), TypeError),
+        (lambda: granted.evaluate_many(requests(), NOW), RuntimeError),
+    ]
+    for call, exc in cases:
+        before = granted.export_record()
+        with pytest.raises(exc):
+            call()
+        assert granted.export_record() == before
+    cyclic: Dict[str, Any] = {}
+    cyclic["self"] = cyclic
+    for call in [
+        lambda: granted.load_atlas(cyclic, [], NOW),
+        lambda: granted.load_atlas({"x": {1, 2}}, [], NOW),
+        lambda: granted.load_atlas({b"x": 1}, [], NOW),  # type: ignore[dict-item]
+        lambda: granted.load_atlas({"restrictEmployeeAccess": float("nan")}, [], NOW),
+        lambda: granted.load_atlas({"restrictEmployeeAccess": 10**100}, [], NOW),
+        lambda: granted.load_atlas({}, [{"name": "x"}], NOW),
+        lambda: granted.load_atlas({}, ["Cluster0"], NOW),  # type: ignore[list-item]
+        lambda: granted.grant(OWNER, "Cluster0", INFRA, NOW, timedelta(days=1)),  # type: ignore[arg-type]
+        lambda: Policy("o", max_grant_duration=timedelta(microseconds=1)),
+        lambda: Policy.from_json("[" * 100_000),
+        lambda: Policy.replay(granted.export_record() + "\x00"),
+    ]:
+        expect_typed(granted, call, TypeError, sa.SupportAccessError)
+    before = granted.export_record()
+    for cmd in ['{"a":' * 100_000, "[" * 100_000, "\x00", "[]", "1e999", '{"op":"evaluate","cluster":"\\u0000"}']:
+        out = json.loads(granted.apply(cmd))
+        assert out["error"]["code"] in sa.ERROR_CLASSES, cmd[:20]
+    assert granted.export_record() == before
 
 
 def test_calls_after_errors_still_work(granted: Policy) -> None:
