@@ -307,7 +307,8 @@ def test_concurrent_mixed_use_of_one_policy() -> None:
     def worker(k: int) -> None:
         try:
             name = f"C{k % n_clusters}"
-            for i in range(150):
+            big = [(f"C{j % n_clusters}", LOGS) for j in range(5000)]  # big enough to release the GIL
+            for i in range(600):
                 step = i % 6
                 try:
                     if step == 0:
@@ -319,6 +320,8 @@ def test_concurrent_mixed_use_of_one_policy() -> None:
                     elif step == 2:
                         p.evaluate(name, LOGS, now)
                         p.evaluate_many([(f"C{j}", LOGS) for j in range(n_clusters)], now)
+                        if i % 60 == 2:
+                            assert len(p.evaluate_many(big, now)) == len(big)
                     elif step == 3:
                         p.evaluate(None, LOGS, now)  # type: ignore[arg-type]
                     elif step == 4:
