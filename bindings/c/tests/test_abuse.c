@@ -12,28 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "support_access.h"
-
-static unsigned long passed, failed;
-
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (cond) {                                                        \
-            passed++;                                                      \
-        } else {                                                           \
-            failed++;                                                      \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);         \
-            printf(__VA_ARGS__);                                           \
-            const char *m_ = sa_last_error_message();                      \
-            printf(" (last error: %s)\n", m_ ? m_ : "(none)");             \
-        }                                                                  \
-    } while (0)
-
-#define EXPECT(call, want)                                                                      \
-    do {                                                                                        \
-        sa_status got_ = (call);                                                                \
-        CHECK(got_ == (want), "%s: got %s, want %s", #call, sa_status_name(got_), sa_status_name(want)); \
-    } while (0)
+#include "check.h"
 
 /* A failure with a typed, named status that is neither OK nor PANIC, and a message. */
 #define EXPECT_TYPED_ERROR(call)                                                                \

@@ -10,29 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "support_access.h"
-
-static unsigned long passed, failed;
-
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (cond) {                                                        \
-            passed++;                                                      \
-        } else {                                                           \
-            failed++;                                                      \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);         \
-            printf(__VA_ARGS__);                                           \
-            const char *m_ = sa_last_error_message();                      \
-            printf(" (last error: %s)\n", m_ ? m_ : "(none)");             \
-        }                                                                  \
-    } while (0)
-
-/* A status check that prints the status names on failure. */
-#define EXPECT(call, want)                                                                      \
-    do {                                                                                        \
-        sa_status got_ = (call);                                                                \
-        CHECK(got_ == (want), "%s: got %s, want %s", #call, sa_status_name(got_), sa_status_name(want)); \
-    } while (0)
+#include "check.h"
 
 static int streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 static int contains(const char *hay, const char *needle) { return hay && strstr(hay, needle) != NULL; }
