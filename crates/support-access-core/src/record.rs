@@ -38,7 +38,6 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt::Write as _;
 
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
@@ -441,11 +440,20 @@ impl Record {
             kind: &kind,
             prev: &prev,
         };
-        let mut line = serde_json::to_string(&body).expect("serializing an event cannot fail");
+        // Sized from the previous line (events of a record are alike) so the line is written
+        // without regrowing, with room for the hash.
+        let last = self
+            .line(self.ends.len().wrapping_sub(1))
+            .map_or(0, str::len);
+        let mut bytes = Vec::with_capacity(last.max(256) + 96);
+        serde_json::to_writer(&mut bytes, &body).expect("serializing an event cannot fail");
+        let mut line = String::from_utf8(bytes).expect("serde_json writes UTF-8");
         let mut hash = String::with_capacity(64);
         to_hex(&Sha256::digest(line.as_bytes()), &mut hash);
         line.pop(); // the closing brace
-        let _ = write!(line, ",\"hash\":\"{hash}\"}}");
+        line.push_str(",\"hash\":\"");
+        line.push_str(&hash);
+        line.push_str("\"}");
         self.text.push_str(&line);
         self.text.push('\n');
         self.ends.push(self.text.len());
