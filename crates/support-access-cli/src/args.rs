@@ -234,6 +234,26 @@ Example:
     #[command(subcommand)]
     Download(DownloadCmd),
 
+    /// Run SPEC JSON commands (the interface every binding exposes) against the record.
+    #[command(
+        after_help = "With COMMAND, runs that one command and prints its result (exit 0 for {\"ok\": ...}, 3 for an
+error result). Without it, reads one command per line from standard input and prints one result
+per line, flushed, until end of input: a long-running writer. It replays the record once; for each
+command it takes the file lock (shared for evaluate, evaluateMany, evaluateAt, remaining,
+continueLogDownload, exportRecord, verifyRecord, describe; exclusive otherwise), reads and
+verifies only what other processes appended since, applies the command, appends its events and
+releases the lock, so other writers interleave with it. Commands carry their own `now` and
+`actor`; --now and --actor do not apply. `replay` is refused: the record file is append-only.
+
+Examples:
+  support-access apply '{\"op\":\"evaluate\",\"cluster\":\"Cluster0\",\"resource\":\"DATABASE_LOGS\",\"now\":\"2026-11-28T10:00:00Z\"}'
+  my-service | support-access --record acme.jsonl apply > results.jsonl"
+    )]
+    Apply {
+        /// One JSON command; without it, commands are read from standard input, one per line.
+        command: Option<String>,
+    },
+
     /// Play a scripted day on a temporary record (no setup needed).
     #[command(after_help = "Example:\n  cargo run --release -p support-access-cli -- demo")]
     Demo,
@@ -341,6 +361,7 @@ impl Command {
             | Command::Log { .. }
             | Command::Verify
             | Command::Demo
+            | Command::Apply { .. }
             | Command::Completions { .. } => false,
         }
     }

@@ -1,6 +1,7 @@
 //! `support-access`: the command-line front end of support-access-core. Its state is the
 //! tamper-evident record itself, a JSON Lines file; see `support-access --help`.
 
+mod apply;
 mod args;
 mod demo;
 mod fail;

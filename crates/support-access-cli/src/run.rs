@@ -24,6 +24,7 @@ pub fn run(cli: &Cli, ui: &Ui) -> Result<u8, Fail> {
             max_grant,
         } => init(g, ui, org, *restrict, max_grant.as_deref()),
         Command::Demo => crate::demo::run(g, ui),
+        Command::Apply { command } => crate::apply::run(g, command.as_deref()),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "support-access", &mut std::io::stdout());

@@ -14,7 +14,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 
-use support_access_core::{Error, Policy};
+use support_access_core::{Error, Policy, Replayer};
 
 use crate::fail::Fail;
 
@@ -53,6 +53,47 @@ fn lock(file: &File, exclusive: bool) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn lock(_file: &File, _exclusive: bool) -> std::io::Result<()> {
     Ok(())
+}
+
+#[cfg(unix)]
+fn unlock(file: &File) -> std::io::Result<()> {
+    use std::os::unix::io::AsRawFd;
+    // SAFETY: as in `lock`.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(unix))]
+fn unlock(_file: &File) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Whether `path` still names the file behind `file` (not replaced by a rename since).
+#[cfg(unix)]
+fn same_file(path: &Path, file: &File) -> std::io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let (a, b) = (std::fs::metadata(path)?, file.metadata()?);
+    Ok(a.dev() == b.dev() && a.ino() == b.ino())
+}
+
+#[cfg(not(unix))]
+fn same_file(_path: &Path, _file: &File) -> std::io::Result<bool> {
+    Ok(true)
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(not(unix))]
+fn read_at(mut file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    file.seek(SeekFrom::Start(offset))?;
+    file.read_exact(buf)
 }
 
 /// The seq of the line holding byte `offset` (1-based).
@@ -96,6 +137,93 @@ impl Store {
             file,
             policy,
         })
+    }
+
+    /// Releases the file lock; [`Store::relock`] takes it again. A long-running writer
+    /// (`support-access apply` reading commands from stdin) holds the lock only while it
+    /// handles a command, so other processes interleave with it.
+    pub fn unlock(&self) -> Result<(), Fail> {
+        unlock(&self.file).map_err(|e| Fail::record_io(&self.path, "unlock", e))
+    }
+
+    /// Takes the lock again (exclusively when `write`) and catches up with what other
+    /// processes appended meanwhile: only the new bytes are read, and each new line is checked
+    /// by the core's streaming replayer exactly as a full replay would check it. A file that
+    /// shrank, was replaced, or whose new bytes do not verify is refused. Returns how many
+    /// events were added.
+    pub fn relock(&mut self, write: bool) -> Result<usize, Fail> {
+        lock(&self.file, write).map_err(|e| Fail::record_io(&self.path, "lock", e))?;
+        let last_seq = self.policy.record().len() as u64;
+        let changed = |detail: String| {
+            Fail::tampered(
+                &self.path,
+                Error::RecordTampered {
+                    seq: last_seq,
+                    detail,
+                },
+            )
+        };
+        match same_file(&self.path, &self.file) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(changed(String::from(
+                    "the record file was replaced by another file while this process had it open",
+                )))
+            }
+            Err(e) => return Err(Fail::record_io(&self.path, "stat", e)),
+        }
+        let size = self
+            .file
+            .metadata()
+            .map_err(|e| Fail::record_io(&self.path, "stat", e))?
+            .len();
+        if size < self.len {
+            return Err(changed(format!(
+                "the record file shrank from {} to {size} bytes while this process had it open",
+                self.len
+            )));
+        }
+        if size == self.len {
+            return Ok(0);
+        }
+        let mut bytes = vec![0; (size - self.len) as usize];
+        read_at(&self.file, &mut bytes, self.len)
+            .map_err(|e| Fail::record_io(&self.path, "read", e))?;
+        let new = if self.ends_with_newline {
+            &bytes[..]
+        } else {
+            // Another writer completes a last line that lacked its newline before appending.
+            match bytes.strip_prefix(b"\n") {
+                Some(rest) => rest,
+                None => {
+                    return Err(changed(String::from(
+                        "bytes were added to the end of the last event",
+                    )))
+                }
+            }
+        };
+        let text = std::str::from_utf8(new).map_err(|e| {
+            let seq = last_seq + seq_at(new, e.valid_up_to());
+            Fail::tampered(
+                &self.path,
+                Error::RecordTampered {
+                    seq,
+                    detail: String::from("the line is not UTF-8"),
+                },
+            )
+        })?;
+        let placeholder =
+            Policy::new(support_access_core::PolicyOptions::new("-")).map_err(Fail::policy)?;
+        let mut r = Replayer::resume(std::mem::replace(&mut self.policy, placeholder));
+        for line in text.strip_suffix('\n').unwrap_or(text).split('\n') {
+            r.feed(line).map_err(|e| Fail::tampered(&self.path, e))?;
+        }
+        self.policy = r.finish().map_err(|e| Fail::tampered(&self.path, e))?;
+        let added = self.policy.record().len() - self.base_events;
+        self.len = size;
+        self.ends_with_newline = bytes.last() == Some(&b'\n');
+        self.base_events = self.policy.record().len();
+        Ok(added)
     }
 
     /// Appends the events recorded since `open` in one write, then fsyncs. Returns how many.
