@@ -2,11 +2,13 @@
 //! committed cbindgen header for drift, writes the pkg-config file, compiles the C tests against
 //! both libraries and runs them under valgrind (zero leaks, zero errors), builds the API and
 //! abuse tests with AddressSanitizer + UBSan (+ LeakSanitizer) against the static library and
-//! runs them, then builds and runs the example with the documented pkg-config commands.
+//! runs them, builds the library again with the Rust code itself instrumented by AddressSanitizer
+//! and runs the C tests built with clang against it, then builds and runs the example with the
+//! documented pkg-config commands.
 
 use std::path::{Path, PathBuf};
 
-use crate::ctx::{count_plain, Ctx};
+use crate::ctx::{count_plain, which, Ctx};
 
 /// The cbindgen release the header is generated with (installed into `.cache/tools`).
 const CBINDGEN: &str = "0.29.4";
@@ -54,6 +56,22 @@ const SANITIZE_FLAGS: &[&str] = &[
 
 /// Debian packages holding gcc 12's sanitizer runtimes (normally installed with gcc).
 const SANITIZER_PACKAGES: &[&str] = &["libasan8", "libubsan1"];
+
+/// The C tests run against a library whose Rust code is instrumented with AddressSanitizer
+/// (`-Zsanitizer=address`), built with clang, so one ASan runtime checks the loads and stores of
+/// both languages (the Rust standard library's own code stays uninstrumented; its allocations
+/// still go through the intercepted malloc/free).
+const RUST_SANITIZED: &[&str] = &["test_api", "test_abuse", "run_vectors"];
+
+/// The clang whose compiler-rt ASan runtime (from Debian's `libclang-rt-19-dev`) links the
+/// instrumented Rust library: the newest in Debian bookworm. rustc's LLVM is newer (22), but
+/// the instrumentation ABI it emits (`__asan_version_mismatch_check_v8`) is the runtime's.
+const CLANG: &str = "clang-19";
+const CLANG_PACKAGES: &[&str] = &["clang-19", "libclang-rt-19-dev"];
+
+/// Sanitizers need an explicit target, so that build scripts and proc macros (built for the
+/// host) are not instrumented.
+const HOST_TARGET: &str = "x86_64-unknown-linux-gnu";
 
 pub fn run(ctx: &mut Ctx) {
     let cbindgen = ctx.ensure_cargo_tool("cbindgen", CBINDGEN, "cbindgen", &[]);
@@ -146,6 +164,7 @@ pub fn run(ctx: &mut Ctx) {
     }
 
     sanitized(ctx, &dir, &lib, &scratch);
+    rust_sanitized(ctx, &dir, &scratch, &vectors);
 
     // The example, built and run exactly as docs/quickstart-c.md says.
     if !have_pkg_config {
@@ -182,22 +201,9 @@ pub fn run(ctx: &mut Ctx) {
 
 /// Builds `SANITIZED` with ASan + UBSan against the static library and runs them.
 fn sanitized(ctx: &mut Ctx, dir: &Path, lib: &Path, scratch: &Path) {
-    if !sanitizers_work(ctx, scratch) {
-        let mut install = ctx.cmd("apt-get");
-        install
-            .args(["install", "-y", "--no-install-recommends"])
-            .args(SANITIZER_PACKAGES)
-            .env("DEBIAN_FRONTEND", "noninteractive");
-        let mut update = ctx.cmd("apt-get");
-        update
-            .arg("update")
-            .env("DEBIAN_FRONTEND", "noninteractive");
-        let installed = ctx.setup("apt-get update", &mut update)
-            && ctx.setup(
-                &format!("apt-get install {}", SANITIZER_PACKAGES.join(" ")),
-                &mut install,
-            );
-        if !installed || !sanitizers_work(ctx, scratch) {
+    if !sanitizers_work(ctx, scratch, "cc") {
+        let installed = apt_install(ctx, SANITIZER_PACKAGES);
+        if !installed || !sanitizers_work(ctx, scratch, "cc") {
             ctx.record("c: cc -fsanitize=address,undefined works", false);
             return;
         }
@@ -205,14 +211,11 @@ fn sanitized(ctx: &mut Ctx, dir: &Path, lib: &Path, scratch: &Path) {
     // LeakSanitizer runs here (it works in this sandbox: the probe's deliberate leak is
     // reported). Where it cannot run (ptrace restricted, e.g. some containers), it is turned off
     // and leaks are left to the valgrind runs above, which check the same tests.
-    let lsan = leak_sanitizer_works(ctx, scratch);
+    let lsan = leak_sanitizer_works(ctx, scratch, "cc");
     if !lsan {
         println!("c: LeakSanitizer cannot run on this machine; ASan runs with detect_leaks=0 (valgrind checks leaks)");
     }
-    let asan_options = format!(
-        "detect_leaks={}:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1",
-        u8::from(lsan)
-    );
+    let asan_options = asan_options(lsan);
     for test in SANITIZED {
         let exe = scratch.join(format!("{test}-asan"));
         let mut cc = ctx.cmd("cc");
@@ -240,16 +243,182 @@ fn sanitized(ctx: &mut Ctx, dir: &Path, lib: &Path, scratch: &Path) {
     }
 }
 
+fn asan_options(lsan: bool) -> String {
+    format!(
+        "detect_leaks={}:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1",
+        u8::from(lsan)
+    )
+}
+
+/// Builds libsupport_access.a with its Rust code instrumented by AddressSanitizer (in its own
+/// target dir, `.cache/asan-target`, so the shared target/ keeps its flags), proves that ASan
+/// then catches a bad access made *inside* the Rust library, and runs `RUST_SANITIZED` built with
+/// clang's ASan + UBSan (+ LSan) against it.
+fn rust_sanitized(ctx: &mut Ctx, dir: &Path, scratch: &Path, vectors: &Path) {
+    if !sanitizers_work(ctx, scratch, CLANG) {
+        let installed = apt_install(ctx, CLANG_PACKAGES);
+        if !installed || !sanitizers_work(ctx, scratch, CLANG) {
+            ctx.record(
+                &format!(
+                    "c: {CLANG} -fsanitize=address,undefined works ({} installed)",
+                    CLANG_PACKAGES.join(" ")
+                ),
+                false,
+            );
+            return;
+        }
+    }
+    let target = ctx.cache().join("asan-target");
+    let mut build = ctx.cmd("cargo");
+    build
+        .args(["rustc", "-p", "support-access-c", "--lib", "--release"])
+        .args(["--crate-type", "staticlib", "--target", HOST_TARGET])
+        // -Z flags on the stable toolchain, as cargo-fuzz does (see fuzz.rs).
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env("RUSTFLAGS", "-Zsanitizer=address")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        // Line tables, so reports name the Rust file and line.
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "line-tables-only")
+        .env("CARGO_TARGET_DIR", &target);
+    if !ctx.setup(
+        "c: cargo rustc -p support-access-c (staticlib, -Zsanitizer=address)",
+        &mut build,
+    ) {
+        return;
+    }
+    let lib = target
+        .join(HOST_TARGET)
+        .join("release")
+        .join("libsupport_access.a");
+    let symbolizer = symbolizer();
+
+    // Before trusting a pass: a use-after-free that only the Rust code makes (C frees the
+    // handle, then sa_evaluate_id reads it) must be reported. Against the uninstrumented
+    // library the same probe runs to the end unnoticed.
+    let src = scratch.join("rust_uaf_probe.c");
+    let exe = scratch.join("rust_uaf_probe");
+    let probe = r#"#include <support_access.h>
+int main(void) {
+    sa_policy *p = 0;
+    sa_decision d;
+    if (sa_policy_new("{\"orgId\":\"o\"}", &p) != SA_OK) return 2;
+    sa_policy_free(p);
+    (void)sa_evaluate_id(p, 0, SA_RESOURCE_DATABASE_LOGS, 0, &d);
+    return 0;
+}
+"#;
+    let caught = std::fs::write(&src, probe).is_ok() && {
+        let mut cc = ctx.cmd(CLANG);
+        cc.args(SANITIZE_FLAGS)
+            .arg("-g")
+            .arg("-I")
+            .arg(dir.join("include"))
+            .arg(&src)
+            .arg("-o")
+            .arg(&exe)
+            .arg(&lib)
+            .args(NATIVE_STATIC_LIBS);
+        ctx.capture(&mut cc).0 && {
+            // Not ctx.capture: the expected report would read like a failure in the log.
+            let mut run = ctx.cmd(&exe);
+            run.env("ASAN_OPTIONS", "detect_leaks=0");
+            if let Some(s) = &symbolizer {
+                run.env("ASAN_SYMBOLIZER_PATH", s);
+            }
+            run.output().is_ok_and(|o| {
+                let err = String::from_utf8_lossy(&o.stderr);
+                !o.status.success()
+                    && err.contains("heap-use-after-free")
+                    && err.contains("in sa_evaluate_id")
+            })
+        }
+    };
+    ctx.record(
+        "c: ASan reports a use-after-free made inside the instrumented Rust library (probe)",
+        caught,
+    );
+    if !caught {
+        return;
+    }
+    let lsan = leak_sanitizer_works(ctx, scratch, CLANG);
+    if !lsan {
+        println!("c: LeakSanitizer cannot run on this machine; ASan runs with detect_leaks=0 (valgrind checks leaks)");
+    }
+    let leaks = if lsan { " + LSan" } else { "" };
+    for test in RUST_SANITIZED {
+        let exe = scratch.join(format!("{test}-rust-asan"));
+        let mut cc = ctx.cmd(CLANG);
+        cc.args(CFLAGS)
+            .args(SANITIZE_FLAGS)
+            .arg("-I")
+            .arg(dir.join("include"))
+            .arg(dir.join(format!("tests/{test}.c")))
+            .arg("-o")
+            .arg(&exe)
+            .arg(&lib)
+            .args(NATIVE_STATIC_LIBS);
+        if !ctx.setup(
+            &format!("c: compile {test} with {CLANG} ASan + UBSan"),
+            &mut cc,
+        ) {
+            continue;
+        }
+        let mut run = ctx.cmd(&exe);
+        run.env("ASAN_OPTIONS", asan_options(lsan))
+            .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
+        if let Some(s) = &symbolizer {
+            run.env("ASAN_SYMBOLIZER_PATH", s);
+        }
+        if *test == "run_vectors" {
+            run.arg(vectors);
+        }
+        ctx.run_counted(
+            &format!("c: {test} (Rust instrumented too) under {CLANG} ASan + UBSan{leaks}"),
+            &mut run,
+            count_plain,
+        );
+    }
+}
+
+/// A symbolizer for ASan reports. Debian's clang runtime looks only for its own version's
+/// llvm-symbolizer (in llvm-19, not installed); any llvm-symbolizer, or binutils' addr2line,
+/// does the job.
+fn symbolizer() -> Option<PathBuf> {
+    let versioned = PathBuf::from("/usr/lib/llvm-19/bin/llvm-symbolizer");
+    if versioned.is_file() {
+        return Some(versioned);
+    }
+    which("llvm-symbolizer").or_else(|| which("addr2line"))
+}
+
+/// `apt-get update` then `apt-get install` of `packages`; a failure counts as a failed test.
+fn apt_install(ctx: &mut Ctx, packages: &[&str]) -> bool {
+    let mut update = ctx.cmd("apt-get");
+    update
+        .arg("update")
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    let mut install = ctx.cmd("apt-get");
+    install
+        .args(["install", "-y", "--no-install-recommends"])
+        .args(packages)
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    ctx.setup("apt-get update", &mut update)
+        && ctx.setup(
+            &format!("apt-get install {}", packages.join(" ")),
+            &mut install,
+        )
+}
+
 /// Whether LeakSanitizer can run here: a probe that leaks must be reported and fail.
-fn leak_sanitizer_works(ctx: &Ctx, scratch: &Path) -> bool {
-    let src = scratch.join("lsan_probe.c");
-    let exe = scratch.join("lsan_probe");
+fn leak_sanitizer_works(ctx: &Ctx, scratch: &Path, compiler: &str) -> bool {
+    let src = scratch.join(format!("lsan_probe-{compiler}.c"));
+    let exe = scratch.join(format!("lsan_probe-{compiler}"));
     let probe = "#include <stdlib.h>\nvoid *volatile keep;\n\
                  int main(void) { keep = malloc(64); keep = 0; return 0; }\n";
     if std::fs::write(&src, probe).is_err() {
         return false;
     }
-    let mut cc = ctx.cmd("cc");
+    let mut cc = ctx.cmd(compiler);
     cc.args(SANITIZE_FLAGS).arg(&src).arg("-o").arg(&exe);
     if !ctx.capture(&mut cc).0 {
         return false;
@@ -261,14 +430,17 @@ fn leak_sanitizer_works(ctx: &Ctx, scratch: &Path) -> bool {
     })
 }
 
-/// Whether `cc` can build and run a sanitized program (the runtimes are installed).
-fn sanitizers_work(ctx: &Ctx, scratch: &Path) -> bool {
-    let src = scratch.join("asan_probe.c");
-    let exe = scratch.join("asan_probe");
+/// Whether `compiler` can build and run a sanitized program (it and the runtimes are installed).
+fn sanitizers_work(ctx: &Ctx, scratch: &Path, compiler: &str) -> bool {
+    if which(compiler).is_none() {
+        return false;
+    }
+    let src = scratch.join(format!("asan_probe-{compiler}.c"));
+    let exe = scratch.join(format!("asan_probe-{compiler}"));
     if std::fs::write(&src, "int main(void) { return 0; }\n").is_err() {
         return false;
     }
-    let mut cc = ctx.cmd("cc");
+    let mut cc = ctx.cmd(compiler);
     cc.args(SANITIZE_FLAGS).arg(&src).arg("-o").arg(&exe);
     ctx.capture(&mut cc).0 && ctx.capture(&mut ctx.cmd(&exe)).0
 }
