@@ -15,6 +15,8 @@ import init, {
   verifyRecord as wasmVerifyRecord,
   coreVersion,
   specStrings,
+  maxCommandLen,
+  commandTooLong,
 } from '../pkg/web/support_access_wasm.js';
 
 const wasmUrl = new URL('../pkg/web/support_access_wasm_bg.wasm', import.meta.url);
@@ -41,6 +43,46 @@ export const GRANT_TYPES = Object.freeze(GRANT_TYPE_LIST);
 export const RESOURCES = Object.freeze(RESOURCE_LIST);
 export const CLUSTER_KINDS = Object.freeze(CLUSTER_KIND_LIST);
 const RESOURCE_INDEX = new Map(RESOURCES.map((r, i) => [r, i]));
+
+// Input size at the edge. Linear memory never shrinks, so a command over the core's limit
+// (32 MiB of UTF-8) is answered with the core's own error result without being copied in: a
+// string of more UTF-16 units than that is more UTF-8 bytes than that too. Long strings
+// (commands over 64 KiB, every record) cross as `TextEncoder` bytes: one native pass, exactly
+// their UTF-8 length in memory (wasm-bindgen's string copy loops in JavaScript and reserves
+// three bytes per unit of non-ASCII text).
+const MAX_COMMAND_LEN = maxCommandLen();
+const COMMAND_TOO_LONG = commandTooLong();
+const LONG = 1 << 16;
+const utf8 = new TextEncoder();
+
+/** A command's result from the core, for any string (see above). */
+function applyText(inner, text) {
+  if (text.length <= LONG) return inner.apply(text);
+  if (text.length > MAX_COMMAND_LEN) return COMMAND_TOO_LONG;
+  const bytes = utf8.encode(text);
+  return bytes.length > MAX_COMMAND_LEN ? COMMAND_TOO_LONG : inner.applyBytes(bytes);
+}
+
+/** A record as UTF-8 bytes; anything but a string is MALFORMED_INPUT (as in the Node package). */
+function recordBytes(record) {
+  if (typeof record !== 'string') {
+    throw new SupportAccessError('MALFORMED_INPUT', `malformed input: a record must be a string, not ${typeName(record)}`);
+  }
+  return utf8.encode(record);
+}
+
+function typeName(v) {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
+}
+
+/** Reads a field of a caller's object; a throwing getter or Proxy is MALFORMED_INPUT. */
+function field(obj, key, what) {
+  try {
+    return obj?.[key];
+  } catch (e) {
+    throw new SupportAccessError('MALFORMED_INPUT', `malformed input: ${what} cannot be read (${e?.message ?? e})`);
+  }
+}
 
 // The core writes times as RFC 3339 UTC with milliseconds: exactly `Date#toISOString` over the
 // core's range (1970-9999). One-entry cache: the same grant's expiration comes back every call.
@@ -83,11 +125,53 @@ function rethrow(e) {
   throw e;
 }
 
-function toJson(value, what) {
+/** The core's error for an over-long command, thrown. */
+function tooLong() {
+  return fromErrorBody(JSON.parse(COMMAND_TOO_LONG).error);
+}
+
+/** JSON.stringify's replacer for our own documents (`this` holds `key`; `v` is after toJSON):
+ * - a string longer than a command may be is the core's over-long error at once (the command
+ *   holding it would be refused anyway, after writing all of it out);
+ * - JSON has no NaN or infinities, and writes them (and invalid Dates) as null, which reads as
+ *   "absent" (for `maxGrantDurationMs`: no bound at all): refused instead. */
+function ownDocument(key, v) {
+  if (typeof v === 'string' && v.length > MAX_COMMAND_LEN) throw tooLong();
+  return finiteOnly.call(this, key, v);
+}
+
+/** `ownDocument` for the policy options, which are not a command (no length limit but the
+ * core's own, per field). */
+function finiteOnly(key, v) {
+  if ((typeof v === 'number' && !Number.isFinite(v)) || (v === null && this[key] instanceof Date)) {
+    throw new SupportAccessError('MALFORMED_INPUT', `malformed input: \`${key}\` is ${String(this[key])}, not a JSON value`);
+  }
+  return v;
+}
+
+/** The replacer for foreign (Admin API) documents: written as JSON.stringify writes them, as in
+ * the Node package; only over-long strings stop early. */
+function foreignDocument(_key, v) {
+  if (typeof v === 'string' && v.length > MAX_COMMAND_LEN) throw tooLong();
+  return v;
+}
+
+/** JSON text of a value (see the replacers above); what it cannot write (BigInt, cycles,
+ * nesting too deep, a throwing toJSON or Proxy) is MALFORMED_INPUT. */
+function toJson(value, what, replacer) {
   try {
-    return JSON.stringify(value);
+    return JSON.stringify(value, replacer);
   } catch (e) {
-    throw new SupportAccessError('MALFORMED_INPUT', `malformed input: ${what} cannot be written as JSON (${e.message})`);
+    if (e instanceof SupportAccessError) throw e;
+    // (TypeError for BigInt and cycles, RangeError for nesting too deep, anything a toJSON or
+    // a Proxy throws.)
+    let detail;
+    try {
+      detail = String(e?.message ?? e);
+    } catch {
+      detail = 'an exception';
+    }
+    throw new SupportAccessError('MALFORMED_INPUT', `malformed input: ${what} cannot be written as JSON (${detail})`);
   }
 }
 
@@ -95,7 +179,10 @@ function toJson(value, what) {
  * checks them), absent → `Date.now()`. */
 function time(t, field = 'now') {
   if (t === undefined) return Date.now();
-  if (typeof t === 'number' || typeof t === 'string') return t;
+  // JSON has no NaN or infinities (they would be written as null): the core is given their
+  // name, and refuses it as INVALID_TIMESTAMP like any other bad time.
+  if (typeof t === 'number') return Number.isFinite(t) ? t : String(t);
+  if (typeof t === 'string') return t;
   if (t instanceof Date) {
     const ms = t.getTime();
     return Number.isNaN(ms) ? 'Invalid Date' : ms;
@@ -113,6 +200,10 @@ function optTime(t, field) {
 
 const FROM_INNER = Symbol('support-access inner policy');
 
+function freed() {
+  return new SupportAccessError('MALFORMED_INPUT', 'malformed input: not a live policy (freed)');
+}
+
 /** One organization's support-access policy and its hash-chained record, in WebAssembly. */
 export class Policy {
   #inner;
@@ -126,40 +217,50 @@ export class Policy {
       return;
     }
     try {
-      this.#inner = new WasmPolicy(toJson(options, 'policy options'));
+      this.#inner = new WasmPolicy(utf8.encode(toJson(options, 'policy options', finiteOnly) ?? ''));
     } catch (e) {
       rethrow(e);
     }
   }
 
-  #run(command) {
-    return unwrap(this.#inner.apply(toJson(command, 'command')));
+  /** The module's policy; after `free()`, MALFORMED_INPUT (as in the Node package). */
+  get #p() {
+    if (this.#inner === undefined) throw freed();
+    return this.#inner;
+  }
+
+  /** Runs a typed call's command. `lenient`: for Admin API documents, which are foreign and
+   * written as JSON.stringify writes them (as in the Node package). */
+  #run(command, lenient = false) {
+    const inner = this.#p;
+    return unwrap(applyText(inner, toJson(command, 'command', lenient ? foreignDocument : ownDocument)));
   }
 
   /** Runs one SPEC §7 command (JSON text, or an object to be written as JSON) and returns the
    * result JSON text: identical bytes in every binding. Errors are results, not exceptions. */
   apply(command) {
+    const inner = this.#p;
     let text = command;
     if (typeof text !== 'string') {
       text = toJson(command, 'command');
       if (text === undefined) text = '';
     }
-    return this.#inner.apply(text);
+    return applyText(inner, text);
   }
 
   /** The organization. */
   get orgId() {
-    return this.#inner.orgId;
+    return this.#p.orgId;
   }
 
   /** Whether support access is blocked (Atlas `restrictEmployeeAccess`). */
   get restrictEmployeeAccess() {
-    return this.#inner.restrictEmployeeAccess;
+    return this.#p.restrictEmployeeAccess;
   }
 
   /** The longest grant allowed, in ms, or null for no bound. */
   get maxGrantDurationMs() {
-    return this.#inner.maxGrantDurationMs ?? null;
+    return this.#p.maxGrantDurationMs ?? null;
   }
 
   setRestriction(actor, restrictEmployeeAccess, now) {
@@ -174,8 +275,13 @@ export class Policy {
     return this.#run({ op: 'removeProject', actor, projectId, now: time(now) });
   }
 
-  addCluster(actor, projectId, name, options = {}, now) {
-    const { kind, appServicesSyncEnabled } = options ?? {};
+  addCluster(actor, projectId, name, options, now) {
+    const o = options ?? {};
+    if (typeof o !== 'object') {
+      throw new SupportAccessError('MALFORMED_INPUT', 'malformed input: addCluster options must be an object `{kind?, appServicesSyncEnabled?}`');
+    }
+    const kind = field(o, 'kind', 'addCluster options');
+    const appServicesSyncEnabled = field(o, 'appServicesSyncEnabled', 'addCluster options');
     return this.#run({ op: 'addCluster', actor, projectId, name, kind, appServicesSyncEnabled, now: time(now) });
   }
 
@@ -198,17 +304,19 @@ export class Policy {
   evaluate(cluster, resource, now) {
     const t = time(now);
     const r = RESOURCE_INDEX.get(resource);
-    if (typeof t === 'number' && typeof cluster === 'string' && r !== undefined) {
+    const inner = this.#p;
+    // (Names longer than any valid one skip it: no need to copy them into linear memory.)
+    if (typeof t === 'number' && typeof cluster === 'string' && cluster.length <= 256 && r !== undefined) {
       // Hot path: the core's typed evaluate, the decision packed in an integer.
-      const packed = this.#inner.evaluateFast(cluster, r, t);
+      const packed = inner.evaluateFast(cluster, r, t);
       if (packed >= 0) {
         const grant = packed >> 5;
         return {
           allowed: (packed & 1) === 1,
           reason: REASONS[(packed >> 1) & 15],
           grantType: grant === 0 ? null : GRANT_TYPES[grant - 1],
-          expirationTime: grant === 0 ? null : formatTime(this.#inner.lastExpirationMs),
-          remainingMs: grant === 0 ? null : this.#inner.lastRemainingMs,
+          expirationTime: grant === 0 ? null : formatTime(inner.lastExpirationMs),
+          remainingMs: grant === 0 ? null : inner.lastRemainingMs,
         };
       }
       // An error of some kind: the JSON path below names it exactly.
@@ -217,8 +325,21 @@ export class Policy {
   }
 
   evaluateMany(requests) {
-    const list = Array.from(requests ?? [], (r) => ({ cluster: r?.cluster, resource: r?.resource, now: time(r?.now) }));
-    return this.#run({ op: 'evaluateMany', requests: list });
+    if (requests === null || typeof requests !== 'object' || typeof field(requests, Symbol.iterator, '`requests`') !== 'function') {
+      throw new SupportAccessError('MALFORMED_INPUT', 'malformed input: `requests` must be an array (or iterable)');
+    }
+    let list;
+    try {
+      list = Array.from(requests);
+    } catch (e) {
+      if (e instanceof SupportAccessError) throw e;
+      throw new SupportAccessError('MALFORMED_INPUT', `malformed input: \`requests\` cannot be iterated (${e?.message ?? e})`);
+    }
+    const what = '`requests` item';
+    return this.#run({
+      op: 'evaluateMany',
+      requests: list.map((r) => ({ cluster: field(r, 'cluster', what), resource: field(r, 'resource', what), now: time(field(r, 'now', what)) })),
+    });
   }
 
   evaluateAt(cluster, resource, at) {
@@ -242,7 +363,7 @@ export class Policy {
   }
 
   exportRecord() {
-    return this.#inner.exportRecord();
+    return this.#p.exportRecord();
   }
 
   /** The record's events, parsed. */
@@ -252,7 +373,7 @@ export class Policy {
 
   /** Without `now`, stamped with the record's current time; with it, a mutation like any other. */
   loadAtlas(orgSettings, clusters, now) {
-    return this.#run({ op: 'loadAtlas', orgSettings, clusters, now: optTime(now, 'now') });
+    return this.#run({ op: 'loadAtlas', orgSettings, clusters, now: optTime(now, 'now') }, true);
   }
 
   /** Extra (not in SPEC §7): the org, projects, clusters with their active grant, downloads. */
@@ -268,7 +389,7 @@ export class Policy {
   /** Rebuilds a policy from its record (JSON Lines). */
   static replay(text) {
     try {
-      return new Policy(FROM_INNER, wasmReplay(String(text)));
+      return new Policy(FROM_INNER, wasmReplay(recordBytes(text)));
     } catch (e) {
       return rethrow(e);
     }
@@ -276,7 +397,7 @@ export class Policy {
 
   /** Checks a record; the number of events, or throws RECORD_TAMPERED with `.seq`. */
   static verifyRecord(text) {
-    return unwrap(wasmVerifyRecord(String(text))).events;
+    return unwrap(wasmVerifyRecord(recordBytes(text))).events;
   }
 
   /** Frees the WebAssembly memory now (otherwise the garbage collector does it). */

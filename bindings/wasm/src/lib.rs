@@ -10,7 +10,9 @@
 //! lives here or there: every decision is the core's.
 //!
 //! Errors cross the boundary as the core's error JSON (`{"error":{"code":…}}`), thrown as a JS
-//! string by the constructor and by [`replay`]/[`verify_record`]; `apply` never throws.
+//! string by the constructor and by [`replay`]; `apply` and [`verify_record`] never throw.
+//! Long inputs (records, commands over 64 KiB) come in as UTF-8 bytes the wrapper encoded, and
+//! commands over the core's 32 MiB limit never come in at all (see [`command_too_long`]).
 //! Nothing here panics on any input: the core's `apply` never does, and the other entry points
 //! only pass strings through. That is what lets the module be `no_std` on wasm32 with a panic
 //! handler that just traps: no panic machinery, no formatting of panic messages, and a module
@@ -19,13 +21,15 @@
 
 extern crate alloc;
 
+use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::Cell;
 
+use support_access_core::wire::MAX_COMMAND_LEN;
 use support_access_core::{
-    apply, error_json, new_policy_json, ClusterKind, Decision, ErrorCode, GrantType, Policy,
-    Reason, Resource, Timestamp,
+    apply, apply_bytes, error_json, new_policy_json, ClusterKind, Decision, Error, ErrorCode,
+    GrantType, Policy, Reason, Resource, Timestamp,
 };
 use wasm_bindgen::prelude::*;
 
@@ -60,11 +64,12 @@ fn pack(d: &Decision) -> i32 {
 
 #[wasm_bindgen]
 impl WasmPolicy {
-    /// Creates a policy from SPEC §7 options JSON (`{"orgId":…}`). Throws the error result
-    /// JSON (a string) when the options are bad.
+    /// Creates a policy from SPEC §7 options JSON (`{"orgId":…}`) as UTF-8 bytes (the wrapper
+    /// encodes it with `TextEncoder`). Throws the error result JSON (a string) when the options
+    /// are bad.
     #[wasm_bindgen(constructor)]
-    pub fn new(options_json: &str) -> Result<WasmPolicy, JsValue> {
-        new_policy_json(options_json)
+    pub fn new(options_utf8: &[u8]) -> Result<WasmPolicy, JsValue> {
+        new_policy_json(utf8(options_utf8))
             .map(WasmPolicy::wrap)
             .map_err(|e| JsValue::from_str(&e))
     }
@@ -73,6 +78,13 @@ impl WasmPolicy {
     /// Never throws.
     pub fn apply(&mut self, command_json: &str) -> String {
         apply(&mut self.inner, command_json)
+    }
+
+    /// [`WasmPolicy::apply`] for a command the wrapper already encoded as UTF-8 (long commands:
+    /// `TextEncoder` in one native pass, and exactly their length in linear memory).
+    #[wasm_bindgen(js_name = applyBytes)]
+    pub fn apply_bytes(&mut self, command_utf8: &[u8]) -> String {
+        apply_bytes(&mut self.inner, command_utf8)
     }
 
     /// The hot path under `Policy#evaluate` for an epoch-ms time and a resource given by its
@@ -146,29 +158,56 @@ impl WasmPolicy {
     }
 }
 
-/// Rebuilds a policy from its record (JSON Lines). Throws the error result JSON (a string),
-/// e.g. `RECORD_TAMPERED` with its `seq`.
+/// Rebuilds a policy from its record (JSON Lines, as UTF-8 bytes: the wrapper encodes it with
+/// `TextEncoder`, so a record takes exactly its length in linear memory). Throws the error
+/// result JSON (a string), e.g. `RECORD_TAMPERED` with its `seq`.
 #[wasm_bindgen]
-pub fn replay(record: &str) -> Result<WasmPolicy, JsValue> {
-    support_access_core::replay::replay(record)
+pub fn replay(record_utf8: &[u8]) -> Result<WasmPolicy, JsValue> {
+    replay_utf8(record_utf8)
         .map(WasmPolicy::wrap)
-        .map_err(|e| JsValue::from_str(&error_json(&e)))
+        .map_err(|e| JsValue::from_str(&e))
 }
 
-/// Checks a record without keeping the policy it rebuilds: the result JSON of the
-/// `verifyRecord` command (`{"ok":{"events":…,"lastHash":…}}` or the error). Never throws.
+fn replay_utf8(record: &[u8]) -> Result<Policy, String> {
+    support_access_core::replay::replay(utf8(record)).map_err(|e| error_json(&e))
+}
+
+/// The text of bytes the wrapper encoded with `TextEncoder` (always UTF-8). Bytes from anywhere
+/// else that are not UTF-8 read as U+FFFD, which the core refuses like any other junk
+/// (`MALFORMED_INPUT` options, a `RECORD_TAMPERED` record), without a message of our own here.
+fn utf8(bytes: &[u8]) -> &str {
+    core::str::from_utf8(bytes).unwrap_or("\u{FFFD}")
+}
+
+/// Checks a record (UTF-8 bytes, as for [`replay`]) without keeping the policy it rebuilds:
+/// the result JSON of the `verifyRecord` command (`{"ok":{"events":…,"lastHash":…}}` or the
+/// error), byte for byte. Never throws. Unlike the command, no 32 MiB command limit applies:
+/// any record that replays verifies, as in the other bindings.
 #[wasm_bindgen(js_name = verifyRecord)]
-pub fn verify_record(record: &str) -> String {
-    // Any valid policy will do to run the command: verifyRecord does not touch it.
-    match new_policy_json(r#"{"orgId":"verify"}"#) {
-        Ok(mut p) => {
-            let mut cmd = String::from(r#"{"op":"verifyRecord","record":"#);
-            push_json_string(&mut cmd, record);
-            cmd.push('}');
-            apply(&mut p, &cmd)
-        }
+pub fn verify_record(record_utf8: &[u8]) -> String {
+    match replay_utf8(record_utf8) {
+        Ok(p) => format!(
+            r#"{{"ok":{{"events":{},"lastHash":"{}"}}}}"#,
+            p.record().len(),
+            p.record().last_hash()
+        ),
         Err(e) => e,
     }
+}
+
+/// The longest command [`WasmPolicy::apply`] reads, in UTF-8 bytes (the core's limit).
+#[wasm_bindgen(js_name = maxCommandLen)]
+pub fn max_command_len() -> u32 {
+    MAX_COMMAND_LEN as u32
+}
+
+/// The core's result for any command longer than [`max_command_len`]: the wrapper returns it
+/// without copying such a command into linear memory (which never shrinks).
+#[wasm_bindgen(js_name = commandTooLong)]
+pub fn command_too_long() -> String {
+    error_json(&Error::MalformedInput {
+        detail: format!("command longer than {MAX_COMMAND_LEN} bytes"),
+    })
 }
 
 /// The SPEC strings, in the core's order: `[reasons, grantTypes, resources, clusterKinds, errorCodes]`.
@@ -205,38 +244,9 @@ mod wasm32 {
     }
 }
 
-/// Appends `s` as a JSON string literal.
-fn push_json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.push_str("\\u00");
-                out.push(HEX[(c as usize) >> 4] as char);
-                out.push(HEX[(c as usize) & 15] as char);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn json_string_escapes_round_trip() {
-        let mut s = String::new();
-        push_json_string(&mut s, "a\"b\\c\nd\u{1}é");
-        assert_eq!(s, "\"a\\\"b\\\\c\\nd\\u0001é\"");
-    }
 
     #[test]
     fn evaluate_fast_packs_the_core_decision() {
@@ -290,12 +300,47 @@ mod tests {
         let mut p = WasmPolicy::wrap(new_policy_json(r#"{"orgId":"o"}"#).unwrap());
         let r = p.apply(r#"{"op":"exportRecord"}"#);
         assert!(r.starts_with(r#"{"ok":{"record":"#));
-        let v = verify_record(&p.export_record());
+        assert_eq!(p.apply_bytes(br#"{"op":"exportRecord"}"#), r);
+        assert!(p.apply_bytes(b"\xff{").contains("not UTF-8"));
+        let v = verify_record(p.export_record().as_bytes());
         assert!(v.starts_with(r#"{"ok":{"events":1,"#), "{v}");
-        let bad = verify_record("{}\n");
-        assert!(
-            bad.contains("RECORD_TAMPERED") || bad.contains("MALFORMED_INPUT"),
-            "{bad}"
-        );
+        let bad = verify_record(b"{}\n");
+        assert!(bad.contains("RECORD_TAMPERED"), "{bad}");
+        assert!(verify_record(b"\xc3").contains("RECORD_TAMPERED"));
+        assert!(new_policy_json(utf8(b"\xc3")).is_err_and(|e| e.contains("MALFORMED_INPUT")));
+    }
+
+    /// `verifyRecord` gives the bytes of the core's command, success or failure.
+    #[test]
+    fn verify_record_is_the_command_byte_for_byte() {
+        let mut p = WasmPolicy::wrap(new_policy_json(r#"{"orgId":"o"}"#).unwrap());
+        let owner = r#"{"id":"a","roles":[{"role":"ORG_OWNER"}]}"#;
+        let cmd =
+            alloc::format!(r#"{{"op":"addProject","actor":{owner},"projectId":"p","now":0}}"#);
+        assert!(p.apply(&cmd).starts_with(r#"{"ok""#));
+        let record = p.export_record();
+        let tampered = record.replacen(r#""p""#, r#""q""#, 1);
+        for text in [record.as_str(), tampered.as_str(), "", "x\n", "{}"] {
+            let mut escaped = String::new();
+            for c in text.chars() {
+                match c {
+                    '"' => escaped.push_str("\\\""),
+                    '\\' => escaped.push_str("\\\\"),
+                    '\n' => escaped.push_str("\\n"),
+                    c => escaped.push(c),
+                }
+            }
+            let command = alloc::format!(r#"{{"op":"verifyRecord","record":"{escaped}"}}"#);
+            assert_eq!(verify_record(text.as_bytes()), p.apply(&command), "{text}");
+        }
+    }
+
+    /// The result the wrapper gives for over-long commands is the core's own.
+    #[test]
+    fn command_too_long_is_the_cores_result() {
+        let mut p = WasmPolicy::wrap(new_policy_json(r#"{"orgId":"o"}"#).unwrap());
+        let long = "x".repeat(max_command_len() as usize + 1);
+        assert_eq!(p.apply(&long), command_too_long());
+        assert!(command_too_long().contains("MALFORMED_INPUT"));
     }
 }
