@@ -252,6 +252,9 @@ pub fn run(ctx: &mut Ctx) {
     // (a) Every vector through the ESM package in Node, and its typed surface.
     let mut c = node_test(ctx, "bindings/wasm/tests/node.test.mjs");
     ctx.run_counted("wasm: ESM package in Node", &mut c, count_node);
+    // FFI abuse (issue 8): huge, deep, wrong and hostile input through the same package.
+    let mut c = node_test(ctx, "bindings/wasm/tests/abuse.test.mjs");
+    ctx.run_counted("wasm: ESM package abuse in Node", &mut c, count_node);
 
     // The TypeScript surface, as a user sees it (string-literal unions, SupportAccessError…).
     let mut c = ctx.cmd(ctx.root.join("bindings/wasm/node_modules/.bin/tsc"));
