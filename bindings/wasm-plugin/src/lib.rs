@@ -29,6 +29,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use support_access_core::wire::MAX_COMMAND_LEN;
 use support_access_core::{apply_bytes, error_json, new_policy_json, Error, Policy};
 
 /// The ABI version `sa_abi_version` returns. Bumped on any incompatible change to the exports.
@@ -116,6 +117,16 @@ impl Plugin {
         }
     }
 
+    /// [`Plugin::apply`] for a command longer than the core's limit, given only the outcome of
+    /// checking it as UTF-8 (`Err(index of the first bad byte)`): the same result bytes, without
+    /// a copy of the command (see [`over_limit_result`]).
+    pub fn apply_over_limit(&mut self, handle: i32, utf8: Result<(), usize>) -> String {
+        match self.policy_mut(handle) {
+            Some(_) => over_limit_result(utf8),
+            None => unknown_handle(handle),
+        }
+    }
+
     /// Drops a policy; false for an unknown handle.
     pub fn policy_free(&mut self, handle: i32) -> bool {
         match Self::slot(handle) {
@@ -142,6 +153,25 @@ impl Plugin {
 /// The error result for a handle that names no live policy.
 pub fn unknown_handle(handle: i32) -> String {
     malformed(format!("unknown policy handle {handle}"))
+}
+
+/// What the core's `apply_bytes` answers for any command longer than
+/// [`MAX_COMMAND_LEN`] (it checks UTF-8, then the length, and reads no further), from the
+/// outcome of the UTF-8 check alone. The host tests compare it with the core, byte for byte.
+pub fn over_limit_result(utf8: Result<(), usize>) -> String {
+    malformed(match utf8 {
+        Err(at) => format!("command is not UTF-8 (invalid byte at {at})"),
+        Ok(()) => format!("command longer than {MAX_COMMAND_LEN} bytes"),
+    })
+}
+
+/// Whether a command is over the core's limit, and then the outcome of its UTF-8 check.
+pub fn over_limit(command: &[u8]) -> Option<Result<(), usize>> {
+    (command.len() > MAX_COMMAND_LEN).then(|| {
+        core::str::from_utf8(command)
+            .map(|_| ())
+            .map_err(|e| e.valid_up_to())
+    })
 }
 
 /// The error result for input bytes that lie outside linear memory.
@@ -187,20 +217,30 @@ mod exports {
 
     const PAGE: u64 = 65536;
 
-    /// A copy of the input bytes the host wrote, if `ptr..ptr+len` lies inside linear memory.
-    /// (Copied at once, so nothing the call then does can alias them, wherever the host pointed.)
-    fn input(ptr: i32, len: i32) -> Result<Vec<u8>, String> {
+    /// The input bytes the host wrote, if `ptr..ptr+len` lies inside linear memory.
+    ///
+    /// # Safety
+    /// Read it before anything allocates (the host may have pointed anywhere, even at free
+    /// heap memory): copy it at once, or only check it.
+    unsafe fn view(ptr: i32, len: i32) -> Result<&'static [u8], String> {
         let (p, l) = (ptr as u32, len as u32);
         let mem = core::arch::wasm32::memory_size(0) as u64 * PAGE;
         if len < 0 || (l > 0 && p == 0) || u64::from(p) + u64::from(l) > mem {
             return Err(out_of_bounds(p, l));
         }
         if l == 0 {
-            return Ok(Vec::new());
+            return Ok(&[]);
         }
         // SAFETY: the range lies inside linear memory (checked above), which is always
         // readable; the host owns these bytes for the duration of the call.
-        Ok(unsafe { core::slice::from_raw_parts(p as usize as *const u8, l as usize) }.to_vec())
+        Ok(unsafe { core::slice::from_raw_parts(p as usize as *const u8, l as usize) })
+    }
+
+    /// A copy of the input bytes the host wrote, if `ptr..ptr+len` lies inside linear memory.
+    /// (Copied at once, so nothing the call then does can alias them, wherever the host pointed.)
+    fn input(ptr: i32, len: i32) -> Result<Vec<u8>, String> {
+        // SAFETY: copied before anything else happens.
+        unsafe { view(ptr, len) }.map(<[u8]>::to_vec)
     }
 
     /// Moves a result into memory the host frees with `sa_free(ptr, len)`; packed `ptr << 32 | len`.
@@ -260,6 +300,12 @@ mod exports {
 
     #[no_mangle]
     pub extern "C" fn sa_apply(handle: i32, ptr: i32, len: i32) -> i64 {
+        // A command over the core's limit is refused unread: answered without copying it
+        // (linear memory never shrinks; the host's copy is the only one).
+        // SAFETY: only checked (UTF-8, length), before anything allocates.
+        if let Ok(Some(utf8)) = unsafe { view(ptr, len) }.map(super::over_limit) {
+            return output(with(|p| p.apply_over_limit(handle, utf8)));
+        }
         let result = with(|p| match input(ptr, len) {
             Ok(bytes) => p.apply(handle, &bytes),
             Err(e) => e,
@@ -300,5 +346,28 @@ mod tests {
         // Freed slots are reused.
         assert_eq!(pl.policy_new(br#"{"orgId":"org-2"}"#), Ok(1));
         assert_eq!(pl.live(), 1);
+    }
+
+    /// Over-limit commands answered without a copy get exactly the core's result bytes.
+    #[test]
+    fn over_limit_is_the_cores_result() {
+        let mut pl = Plugin::default();
+        let h = pl.policy_new(br#"{"orgId":"org-1"}"#).unwrap() as i32;
+        let before = pl.apply(h, br#"{"op":"exportRecord"}"#);
+        let mut big = alloc::vec![b'['; MAX_COMMAND_LEN + 1];
+        assert_eq!(over_limit(&big[..MAX_COMMAND_LEN]), None);
+        let cases: [(usize, &[u8]); 4] = [
+            (0, b"["),
+            (MAX_COMMAND_LEN, b"\xff"),
+            (12345, b"\xc3"),
+            (7, "é".as_bytes()),
+        ];
+        for (at, bytes) in cases {
+            big[at..at + bytes.len()].copy_from_slice(bytes);
+            let utf8 = over_limit(&big).unwrap();
+            assert_eq!(pl.apply_over_limit(h, utf8), pl.apply(h, &big), "{at}");
+            assert_eq!(pl.apply_over_limit(h + 9, utf8), pl.apply(h + 9, &big));
+        }
+        assert_eq!(pl.apply(h, br#"{"op":"exportRecord"}"#), before);
     }
 }
