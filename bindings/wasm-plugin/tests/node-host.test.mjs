@@ -101,6 +101,88 @@ test('ABI exports are exactly the documented ones', () => {
   assert.deepEqual(WebAssembly.Module.imports(mod), [], 'the module imports nothing');
 });
 
+// ----- FFI abuse (issue 8): huge commands and allocations -----
+
+const MIB = 1 << 20;
+const LIMIT = 32 * MIB; // the core's MAX_COMMAND_LEN
+const OWNER = '{"id":"alice","roles":[{"role":"ORG_OWNER"}]}';
+
+test('a 64 MiB command written through sa_alloc: MALFORMED_INPUT, no trap, no copy, the instance keeps working', () => {
+  const x = plugin.exports;
+  const code = (s) => JSON.parse(s).error.code;
+  const { handle } = plugin.newPolicy('{"orgId":"org-1","restrictEmployeeAccess":true}');
+  const ok = (cmd) => assert.match(plugin.apply(handle, cmd), /^\{"ok"/, cmd);
+  ok(`{"op":"addProject","actor":${OWNER},"projectId":"p1","now":"2026-11-28T10:00:00Z"}`);
+  ok(`{"op":"addCluster","actor":${OWNER},"projectId":"p1","name":"C0","now":"2026-11-28T10:00:00Z"}`);
+  const record = () => plugin.apply(handle, '{"op":"exportRecord"}');
+  const before = record();
+  const tooLong = 'malformed input: command longer than 33554432 bytes';
+  const invalid = new Uint8Array(64 * MIB).fill(0x5b); // '['
+  invalid[64 * MIB - 1] = 0xff;
+  const cases = [
+    ['64 MiB of x', 'x'.repeat(64 * MIB), tooLong],
+    ['64 MiB of [', '['.repeat(64 * MIB), tooLong],
+    ['64 MiB string field', `{"op":"evaluate","cluster":"${'C'.repeat(64 * MIB)}","resource":"INFRASTRUCTURE","now":0}`, tooLong],
+    ['64 MiB, bad UTF-8 at the end', invalid, `malformed input: command is not UTF-8 (invalid byte at ${64 * MIB - 1})`],
+    ['limit + 1 bytes', `{"op":"${'x'.repeat(LIMIT + 1 - 9)}"}`, tooLong],
+  ];
+  for (const [label, cmd, message] of cases) {
+    const mem0 = x.memory.buffer.byteLength;
+    const t = performance.now();
+    const out = plugin.apply(handle, cmd);
+    const ms = performance.now() - t;
+    const r = JSON.parse(out);
+    assert.equal(r.error.code, 'MALFORMED_INPUT', `${label}: ${out.slice(0, 200)}`);
+    assert.equal(r.error.message, message, label);
+    assert.ok(ms < 3000, `${label}: ${ms.toFixed(0)} ms`);
+    // At most the host's own copy (sa_alloc) of the command: the module copies nothing.
+    const grown = x.memory.buffer.byteLength - mem0;
+    assert.ok(grown <= 65 * MIB, `${label}: linear memory grew by ${(grown / MIB).toFixed(1)} MiB`);
+    assert.equal(record(), before, `${label}: record changed`);
+  }
+  // An unknown handle is named first, as for any command.
+  assert.match(plugin.apply(handle + 77, 'x'.repeat(64 * MIB)), /unknown policy handle/);
+  // Just under the limit the command is read (and refused by the parser's depth limit).
+  assert.equal(code(plugin.apply(handle, '['.repeat(31 * MIB))), 'MALFORMED_INPUT');
+  assert.equal(code(plugin.apply(handle, `{"op":"${'x'.repeat(LIMIT - 9)}"}`)), 'UNKNOWN_OP');
+  // 200 failures in a row, then it still works.
+  for (let i = 0; i < 200; i++) {
+    assert.equal(code(plugin.apply(handle, i % 2 ? '{"op":"revoke","actor":{},"cluster":"C0","now":0}' : '\u0000')), 'MALFORMED_INPUT');
+  }
+  assert.equal(record(), before);
+  ok(`{"op":"grant","actor":${OWNER},"cluster":"C0","grantType":"CLUSTER_DATABASE_LOGS","now":"2026-11-28T11:00:00Z"}`);
+  const d = JSON.parse(plugin.apply(handle, '{"op":"evaluate","cluster":"C0","resource":"DATABASE_LOGS","now":"2026-11-28T12:00:00Z"}'));
+  assert.equal(d.ok.allowed, true);
+  const rec = JSON.parse(record()).ok.record;
+  const v = JSON.parse(plugin.apply(handle, JSON.stringify({ op: 'verifyRecord', record: rec })));
+  assert.equal(v.ok.events, 4);
+  assert.equal(plugin.freePolicy(handle), 0);
+});
+
+test('sa_alloc beyond what linear memory can grow to returns 0; the instance keeps working', async () => {
+  // A fresh instance, so the others' memory stays small.
+  const fresh = await loadPlugin(readFileSync(wasmPath));
+  const x = fresh.exports;
+  // Lengths are i32: 3.9 GiB is negative as an i32 (`len < 0`: 0, documented).
+  assert.equal(x.sa_alloc(Math.floor(3.9 * 2 ** 30)), 0);
+  assert.equal(x.sa_alloc(0xffffffff), 0);
+  assert.equal(x.sa_alloc(-(2 ** 31)), 0);
+  // The largest request there is (2 GiB - 1): the host may grant it (memory grows to ~2 GiB,
+  // virtual) or refuse; a second cannot fit in 4 GiB: 0 ("out of memory", documented), no trap.
+  const first = x.sa_alloc(0x7fffffff) >>> 0;
+  const second = x.sa_alloc(0x7fffffff) >>> 0;
+  assert.equal(second, 0);
+  console.log(`# sa_alloc(2^31-1): ${first === 0 ? 'refused' : 'granted'}; again: refused; memory ${(x.memory.buffer.byteLength / MIB).toFixed(0)} MiB`);
+  if (first !== 0) x.sa_free(first, 0x7fffffff);
+  const { handle } = fresh.newPolicy('{"orgId":"org-1"}');
+  assert.ok(handle > 0);
+  assert.match(fresh.apply(handle, '{"op":"exportRecord"}'), /^\{"ok":\{"record":/);
+  // Memory freed by the host is reused: a 64 MiB command fits without growing further.
+  const mem = x.memory.buffer.byteLength;
+  assert.equal(JSON.parse(fresh.apply(handle, 'x'.repeat(64 * MIB))).error.code, 'MALFORMED_INPUT');
+  if (first !== 0) assert.equal(x.memory.buffer.byteLength, mem);
+});
+
 process.on('exit', () => {
   if (process.env.SA_DUMP) writeFileSync(process.env.SA_DUMP, dump.join('\n') + '\n');
 });
