@@ -317,20 +317,48 @@ impl Timestamp {
         let (mi, rest) = (rest / 60_000, rest % 60_000);
         let (s, ms) = (rest / 1000, rest % 1000);
         let mut b = *b"0000-00-00T00:00:00.000Z";
-        let mut put = |at: usize, width: usize, mut v: i64| {
-            for i in (at..at + width).rev() {
-                b[i] = b'0' + (v % 10) as u8;
-                v /= 10;
-            }
-        };
-        put(0, 4, y);
-        put(5, 2, i64::from(m));
-        put(8, 2, i64::from(d));
-        put(11, 2, h);
-        put(14, 2, mi);
-        put(17, 2, s);
-        put(20, 3, ms);
+        // Two digits at a time; every value is in 0..100 here (the year as two halves).
+        fn two(b: &mut [u8; 24], at: usize, v: u32) {
+            b[at] = b'0' + (v / 10) as u8;
+            b[at + 1] = b'0' + (v % 10) as u8;
+        }
+        let y = y as u32;
+        two(&mut b, 0, y / 100);
+        two(&mut b, 2, y % 100);
+        two(&mut b, 5, m);
+        two(&mut b, 8, d);
+        two(&mut b, 11, h as u32);
+        two(&mut b, 14, mi as u32);
+        two(&mut b, 17, s as u32);
+        let ms = ms as u32;
+        b[20] = b'0' + (ms / 100) as u8;
+        two(&mut b, 21, ms % 100);
         Rfc3339(b)
+    }
+
+    /// Reads exactly the canonical form (`2026-11-29T20:00:00.000Z`, what [`Timestamp::rfc3339`]
+    /// writes) without chrono: the replay fast path. Anything else, including dates that do not
+    /// exist, is `None`, and the caller falls back to [`Timestamp::parse_rfc3339`].
+    #[cfg(feature = "std")]
+    pub(crate) fn parse_canonical(s: &[u8]) -> Option<Timestamp> {
+        let b: &[u8; 24] = s.try_into().ok()?;
+        let num = |from: usize, to: usize| -> Option<i64> {
+            b[from..to].iter().try_fold(0i64, |acc, &c| {
+                c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+            })
+        };
+        let (y, m, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+        let (h, mi, sec, ms) = (num(11, 13)?, num(14, 16)?, num(17, 19)?, num(20, 23)?);
+        if !(1..=12).contains(&m) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 59 {
+            return None;
+        }
+        let days = days_from_civil(y, m, d);
+        let t = Timestamp::from_millis(
+            days * 86_400_000 + h * 3_600_000 + mi * 60_000 + sec * 1000 + ms,
+        )
+        .ok()?;
+        // Separators, and days past the month's end (which would roll over), are caught here.
+        (t.rfc3339().0 == *b).then_some(t)
     }
 
     /// This time plus `ms` milliseconds, if it stays in range.
@@ -376,6 +404,19 @@ impl fmt::Display for Rfc3339 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// A proleptic Gregorian (year, month, day) to days since 1970-01-01; Howard Hinnant's
+/// algorithm, the inverse of [`civil_from_days`].
+#[cfg(feature = "std")]
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian (year, month, day); Howard Hinnant's
@@ -433,6 +474,33 @@ mod tests {
             n += 1;
         }
         assert!(n > 200_000, "{n}");
+    }
+
+    /// The canonical fast parser agrees with chrono's on every canonical string, and refuses
+    /// what is not canonical (the general parser then decides).
+    #[cfg(feature = "std")]
+    #[test]
+    fn canonical_parser_agrees_with_the_general_one() {
+        let mut ms = 0i64;
+        while ms <= Timestamp::MAX_MS {
+            let t = Timestamp::from_millis(ms).unwrap();
+            let s = t.rfc3339();
+            assert_eq!(Timestamp::parse_canonical(s.as_str().as_bytes()), Some(t));
+            ms += 3_600_000 * 277 + 60_000 * 7 + 1_013;
+        }
+        for bad in [
+            "2026-02-30T00:00:00.000Z",
+            "2026-13-01T00:00:00.000Z",
+            "2026-11-29T24:00:00.000Z",
+            "2026-11-29T20:00:00.000+",
+            "2026-11-29 20:00:00.000Z",
+            "2026-11-29T20:00:00Z",
+            "2026-11-29T20:00:60.000Z",
+            "+026-11-29T20:00:00.000Z",
+            "2026-11-29T20:00:00.0000Z",
+        ] {
+            assert_eq!(Timestamp::parse_canonical(bad.as_bytes()), None, "{bad}");
+        }
     }
 
     #[test]

@@ -303,31 +303,193 @@ struct Body<'a> {
     prev: &'a str,
 }
 
-impl Serialize for Body<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("seq", &self.seq)?;
-        m.serialize_entry("at", &self.at)?;
-        m.serialize_entry("actor", &self.actor)?;
-        m.serialize_entry("type", self.kind.type_name())?;
+/// Writes `s` as a JSON string exactly as `serde_json` does (the canonical encoding): `\"`,
+/// `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, other control characters as `\u00xx`, nothing else.
+/// Written out because the record's writer is on the replay path (see [`Body::write`]); a test
+/// compares it with `serde_json` on every byte value.
+fn push_json_str(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    let mut from = 0;
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        let esc: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[from..i]);
+        if esc.is_empty() {
+            out.push_str("\\u00");
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
+        } else {
+            out.push_str(esc);
+        }
+        from = i + 1;
+    }
+    out.push_str(&s[from..]);
+    out.push('"');
+}
+
+fn push_u64(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    out.push_str(core::str::from_utf8(&buf[i..]).unwrap_or("0"));
+}
+
+fn push_i64(out: &mut String, v: i64) {
+    if v < 0 {
+        out.push('-');
+    }
+    push_u64(out, v.unsigned_abs());
+}
+
+/// Appends `,"k":` (every key but an object's first).
+fn key(out: &mut String, k: &str) {
+    out.push_str(",\"");
+    out.push_str(k);
+    out.push_str("\":");
+}
+
+/// Appends `,"k":` and a string that needs no escaping (a SPEC enum value or a type name).
+fn key_plain(out: &mut String, k: &str, v: &str) {
+    key(out, k);
+    out.push('"');
+    out.push_str(v);
+    out.push('"');
+}
+
+fn key_str(out: &mut String, k: &str, v: &str) {
+    key(out, k);
+    push_json_str(out, v);
+}
+
+fn key_time(out: &mut String, k: &str, t: Timestamp) {
+    key_plain(out, k, t.rfc3339().as_str());
+}
+
+fn key_bool(out: &mut String, k: &str, b: Option<bool>) {
+    key(out, k);
+    out.push_str(match b {
+        None => "null",
+        Some(true) => "true",
+        Some(false) => "false",
+    });
+}
+
+fn push_str_list(out: &mut String, items: &[String]) {
+    out.push('[');
+    for (i, c) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_str(out, c);
+    }
+    out.push(']');
+}
+
+/// The canonical JSON of an actor: `{"id":…,"roles":[{"role":…[,"projectId":…]}…]}`.
+fn push_actor(out: &mut String, a: &Actor) {
+    out.push_str("{\"id\":");
+    push_json_str(out, &a.id);
+    out.push_str(",\"roles\":[");
+    for (i, r) in a.roles.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"role\":\"");
+        out.push_str(r.name().as_str());
+        out.push('"');
+        if let Some(p) = r.project_id() {
+            key_str(out, "projectId", p);
+        }
+        out.push('}');
+    }
+    out.push_str("]}");
+}
+
+fn push_loaded_cluster(out: &mut String, c: &LoadedCluster) {
+    out.push_str("{\"cluster\":");
+    push_json_str(out, &c.cluster);
+    key_str(out, "projectId", &c.project_id);
+    key_plain(out, "kind", c.kind.as_str());
+    key_bool(
+        out,
+        "appServicesSyncEnabled",
+        Some(c.app_services_sync_enabled),
+    );
+    key(out, "grant");
+    match &c.grant {
+        None => out.push_str("null"),
+        Some(g) => {
+            out.push_str("{\"grantType\":\"");
+            out.push_str(g.grant_type.as_str());
+            out.push('"');
+            key_time(out, "expirationTime", g.expiration_time);
+            out.push('}');
+        }
+    }
+    out.push('}');
+}
+
+impl Body<'_> {
+    /// Writes the canonical line minus its hash (the layout is in the module docs). By hand
+    /// rather than through serde: every event written *and every event replayed* comes through
+    /// here, and the generic path cost several times the SHA-256 of the line. The conformance
+    /// vectors pin these bytes, and verification compares them, so a slip here could only
+    /// refuse a record, never accept an altered one.
+    fn write(&self, out: &mut String) {
+        out.push_str("{\"seq\":");
+        push_u64(out, self.seq);
+        key_time(out, "at", self.at);
+        key(out, "actor");
+        match self.actor {
+            None => out.push_str("null"),
+            Some(a) => push_actor(out, a),
+        }
+        key_plain(out, "type", self.kind.type_name());
         match self.kind {
             EventKind::PolicyCreated {
                 org_id,
                 restrict_employee_access,
                 max_grant_duration_ms,
             } => {
-                m.serialize_entry("orgId", org_id)?;
-                m.serialize_entry("restrictEmployeeAccess", restrict_employee_access)?;
-                m.serialize_entry("maxGrantDurationMs", max_grant_duration_ms)?;
+                key_str(out, "orgId", org_id);
+                key_bool(
+                    out,
+                    "restrictEmployeeAccess",
+                    Some(*restrict_employee_access),
+                );
+                key(out, "maxGrantDurationMs");
+                match max_grant_duration_ms {
+                    None => out.push_str("null"),
+                    Some(ms) => push_i64(out, *ms),
+                }
             }
             EventKind::OrgEmployeeAccessRestricted | EventKind::OrgEmployeeAccessUnrestricted => {}
-            EventKind::ProjectAdded { project_id } => m.serialize_entry("projectId", project_id)?,
+            EventKind::ProjectAdded { project_id } => key_str(out, "projectId", project_id),
             EventKind::ProjectRemoved {
                 project_id,
                 clusters_removed,
             } => {
-                m.serialize_entry("projectId", project_id)?;
-                m.serialize_entry("clustersRemoved", clusters_removed)?;
+                key_str(out, "projectId", project_id);
+                key(out, "clustersRemoved");
+                push_str_list(out, clusters_removed);
             }
             EventKind::ClusterAdded {
                 cluster,
@@ -335,17 +497,21 @@ impl Serialize for Body<'_> {
                 kind,
                 app_services_sync_enabled,
             } => {
-                m.serialize_entry("cluster", cluster)?;
-                m.serialize_entry("projectId", project_id)?;
-                m.serialize_entry("kind", kind)?;
-                m.serialize_entry("appServicesSyncEnabled", app_services_sync_enabled)?;
+                key_str(out, "cluster", cluster);
+                key_str(out, "projectId", project_id);
+                key_plain(out, "kind", kind.as_str());
+                key_bool(
+                    out,
+                    "appServicesSyncEnabled",
+                    Some(*app_services_sync_enabled),
+                );
             }
             EventKind::ClusterRemoved {
                 cluster,
                 project_id,
             } => {
-                m.serialize_entry("cluster", cluster)?;
-                m.serialize_entry("projectId", project_id)?;
+                key_str(out, "cluster", cluster);
+                key_str(out, "projectId", project_id);
             }
             EventKind::EmployeeAccessGranted {
                 cluster,
@@ -353,10 +519,21 @@ impl Serialize for Body<'_> {
                 expiration_time,
                 replaced,
             } => {
-                m.serialize_entry("cluster", cluster)?;
-                m.serialize_entry("grantType", grant_type)?;
-                m.serialize_entry("expirationTime", expiration_time)?;
-                m.serialize_entry("replaced", replaced)?;
+                key_str(out, "cluster", cluster);
+                key_plain(out, "grantType", grant_type.as_str());
+                key_time(out, "expirationTime", *expiration_time);
+                key(out, "replaced");
+                match replaced {
+                    None => out.push_str("null"),
+                    Some(r) => {
+                        out.push_str("{\"grantType\":\"");
+                        out.push_str(r.grant_type.as_str());
+                        out.push('"');
+                        key_time(out, "expirationTime", r.expiration_time);
+                        key_time(out, "grantedAt", r.granted_at);
+                        out.push('}');
+                    }
+                }
             }
             EventKind::EmployeeAccessRevoked {
                 cluster,
@@ -368,36 +545,45 @@ impl Serialize for Body<'_> {
                 grant_type,
                 expiration_time,
             } => {
-                m.serialize_entry("cluster", cluster)?;
-                m.serialize_entry("grantType", grant_type)?;
-                m.serialize_entry("expirationTime", expiration_time)?;
+                key_str(out, "cluster", cluster);
+                key_plain(out, "grantType", grant_type.as_str());
+                key_time(out, "expirationTime", *expiration_time);
             }
             EventKind::EmployeeDownloadedClusterLogs {
                 cluster,
                 resource,
                 download_id,
             } => {
-                m.serialize_entry("cluster", cluster)?;
-                m.serialize_entry("resource", resource)?;
-                m.serialize_entry("downloadId", download_id)?;
+                key_str(out, "cluster", cluster);
+                key_plain(out, "resource", resource.as_str());
+                key_str(out, "downloadId", download_id);
             }
             EventKind::EmployeeLogDownloadFinished {
                 cluster,
                 download_id,
             } => {
-                m.serialize_entry("cluster", cluster)?;
-                m.serialize_entry("downloadId", download_id)?;
+                key_str(out, "cluster", cluster);
+                key_str(out, "downloadId", download_id);
             }
             EventKind::AtlasLoaded {
                 restrict_employee_access,
                 clusters,
             } => {
-                m.serialize_entry("restrictEmployeeAccess", restrict_employee_access)?;
-                m.serialize_entry("clusters", clusters)?;
+                key_bool(out, "restrictEmployeeAccess", *restrict_employee_access);
+                key(out, "clusters");
+                out.push('[');
+                for (i, c) in clusters.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    push_loaded_cluster(out, c);
+                }
+                out.push(']');
             }
         }
-        m.serialize_entry("prev", self.prev)?;
-        m.end()
+        // Always a hash this record wrote (or the genesis zeros): hex, nothing to escape.
+        key_plain(out, "prev", self.prev);
+        out.push('}');
     }
 }
 
@@ -417,10 +603,24 @@ pub struct Record {
     ends: Vec<usize>,
     ats: Vec<Timestamp>,
     last_hash: String,
+    quiet: Quiet,
 }
 
+/// A mode, not content: two records with the same events are equal whatever their mode.
+#[derive(Debug, Clone, Copy, Default)]
+struct Quiet(bool);
+
+impl PartialEq for Quiet {
+    fn eq(&self, _: &Quiet) -> bool {
+        true
+    }
+}
+
+impl Eq for Quiet {}
+
 impl Record {
-    /// Appends an event, computing its `seq`, `prev` and `hash`.
+    /// Appends an event, computing its `seq`, `prev` and `hash`. The line is written straight
+    /// into the record's text and hashed there.
     pub(crate) fn append(
         &mut self,
         at: Timestamp,
@@ -428,46 +628,70 @@ impl Record {
         kind: EventKind,
     ) -> Event {
         let seq = self.ends.len() as u64 + 1;
-        let prev = if self.ends.is_empty() {
-            String::from(GENESIS_PREV)
+        let quiet = self.quiet.0;
+        let prev: &str = if self.ends.is_empty() {
+            GENESIS_PREV
         } else {
-            self.last_hash.clone()
+            &self.last_hash
         };
-        let body = Body {
+        let prev_owned = if quiet {
+            String::new()
+        } else {
+            String::from(prev)
+        };
+        let start = self.text.len();
+        Body {
             seq,
             at,
             actor,
             kind: &kind,
-            prev: &prev,
-        };
-        // Sized from the previous line (events of a record are alike) so the line is written
-        // without regrowing, with room for the hash.
-        let last = self
-            .line(self.ends.len().wrapping_sub(1))
-            .map_or(0, str::len);
-        let mut bytes = Vec::with_capacity(last.max(256) + 96);
-        serde_json::to_writer(&mut bytes, &body).expect("serializing an event cannot fail");
-        let mut line = String::from_utf8(bytes).expect("serde_json writes UTF-8");
-        let mut hash = String::with_capacity(64);
-        to_hex(&Sha256::digest(line.as_bytes()), &mut hash);
-        line.pop(); // the closing brace
-        line.push_str(",\"hash\":\"");
-        line.push_str(&hash);
-        line.push_str("\"}");
-        self.text.push_str(&line);
+            prev,
+        }
+        .write(&mut self.text);
+        let digest = Sha256::digest(&self.text.as_bytes()[start..]);
+        self.text.pop(); // the closing brace
+        self.text.push_str(",\"hash\":\"");
+        let hash_at = self.text.len();
+        to_hex(&digest, &mut self.text);
+        self.last_hash.clear();
+        self.last_hash.push_str(&self.text[hash_at..]);
+        self.text.push_str("\"}");
+        let line_end = self.text.len();
         self.text.push('\n');
         self.ends.push(self.text.len());
         self.ats.push(at);
-        self.last_hash.clone_from(&hash);
+        if quiet {
+            return Event::from_parts(
+                seq,
+                at,
+                None,
+                kind,
+                String::new(),
+                String::new(),
+                String::new(),
+            );
+        }
         Event {
             seq,
             at,
             actor: actor.cloned(),
             kind,
-            prev,
-            hash,
-            line,
+            prev: prev_owned,
+            hash: self.last_hash.clone(),
+            line: String::from(&self.text[start..line_end]),
         }
+    }
+
+    /// Reserves room for `bytes` of text (a replay knows the record's size in advance).
+    pub(crate) fn reserve(&mut self, bytes: usize) {
+        self.text.reserve(bytes.saturating_sub(self.text.len()));
+    }
+
+    /// While replaying, the events the typed API returns are dropped unread: `quiet` skips
+    /// building them (their copies of actor, hashes and line were a fifth of replay time).
+    /// Only the replayer sets it, and only while it owns the policy.
+    pub(crate) fn set_quiet(&mut self, quiet: bool) {
+        self.quiet = Quiet(quiet);
     }
 
     /// Number of events.
@@ -515,5 +739,64 @@ impl Record {
     /// The last event's hash (the head of the chain), to anchor a record elsewhere.
     pub fn last_hash(&self) -> &str {
         &self.last_hash
+    }
+}
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+    use alloc::format;
+    use alloc::string::ToString;
+
+    /// The hand-written escaping is serde_json's, for every character that JSON treats
+    /// specially and a sample of everything else.
+    #[test]
+    fn strings_escape_exactly_as_serde_json_does() {
+        let mut samples: Vec<String> = (0u32..0x800)
+            .filter_map(char::from_u32)
+            .map(|c| format!("a{c}b{c}"))
+            .collect();
+        samples.extend(
+            [
+                "",
+                "\"",
+                "\\",
+                "\u{7f}",
+                "\u{2028}",
+                "é😀",
+                "\u{ffff}",
+                "x\u{0}y\u{1f}",
+            ]
+            .map(String::from),
+        );
+        for s in samples {
+            let mut ours = String::new();
+            push_json_str(&mut ours, &s);
+            assert_eq!(ours, serde_json::to_string(&s).unwrap(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn integers_are_written_like_serde_json() {
+        for v in [
+            0i64,
+            1,
+            9,
+            10,
+            99,
+            100,
+            -1,
+            -10,
+            i64::MAX,
+            i64::MIN,
+            86_400_000,
+        ] {
+            let mut ours = String::new();
+            push_i64(&mut ours, v);
+            assert_eq!(ours, v.to_string());
+        }
+        let mut ours = String::new();
+        push_u64(&mut ours, u64::MAX);
+        assert_eq!(ours, u64::MAX.to_string());
     }
 }

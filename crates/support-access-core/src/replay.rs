@@ -406,6 +406,152 @@ fn parse_loaded_cluster(v: &Value) -> Result<LoadedCluster, Error> {
     })
 }
 
+/// A cursor over a canonical line, for [`parse_op_fast`].
+#[cfg(feature = "std")]
+struct Cursor<'a> {
+    s: &'a str,
+    i: usize,
+}
+
+#[cfg(feature = "std")]
+impl<'a> Cursor<'a> {
+    fn lit(&mut self, l: &str) -> Option<()> {
+        self.s[self.i..].starts_with(l).then(|| self.i += l.len())
+    }
+
+    /// A JSON string without escapes (anything with a backslash goes to the general parser).
+    fn plain_str(&mut self) -> Option<&'a str> {
+        self.lit("\"")?;
+        let rest = &self.s[self.i..];
+        let end = rest
+            .bytes()
+            .position(|b| b == b'"' || b == b'\\' || b < 0x20)?;
+        if rest.as_bytes()[end] != b'"' {
+            return None;
+        }
+        self.i += end + 1;
+        Some(&rest[..end])
+    }
+
+    fn time(&mut self) -> Option<Timestamp> {
+        let v = self.plain_str()?;
+        Timestamp::parse_canonical(v.as_bytes())
+    }
+
+    fn uint(&mut self) -> Option<()> {
+        let n = self.s[self.i..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        (n > 0).then(|| self.i += n)
+    }
+
+    fn actor(&mut self) -> Option<Option<Actor>> {
+        if self.lit("null").is_some() {
+            return Some(None);
+        }
+        self.lit("{\"id\":")?;
+        let id = self.plain_str()?;
+        self.lit(",\"roles\":[")?;
+        let mut roles = Vec::new();
+        loop {
+            self.lit("{\"role\":")?;
+            let name = RoleName::parse(self.plain_str()?).ok()?;
+            let project = if self.lit(",\"projectId\":").is_some() {
+                Some(self.plain_str()?)
+            } else {
+                None
+            };
+            self.lit("}")?;
+            roles.push(Role::new(name, project).ok()?);
+            if self.lit(",").is_none() {
+                break;
+            }
+        }
+        self.lit("]}")?;
+        Actor::new(id, roles).ok().map(Some)
+    }
+}
+
+/// The replay fast path: reads what [`redo`] needs from a canonical line of the event types a
+/// long record is made of (grants, revokes, expiries, downloads), without serde. It reads only
+/// the fields the operation takes; the rest (`seq`, `replaced`, `prev`, `hash`) is checked when
+/// the line the operation writes is compared with this one, byte for byte. So a misreading here
+/// could only refuse a good record, never accept an altered one. `None` sends the line to the
+/// general parser, which also words every error (see [`Replayer::feed`]).
+#[cfg(feature = "std")]
+fn parse_op_fast(line: &str) -> Option<Event> {
+    let mut c = Cursor { s: line, i: 0 };
+    c.lit("{\"seq\":")?;
+    c.uint()?;
+    c.lit(",\"at\":")?;
+    let at = c.time()?;
+    c.lit(",\"actor\":")?;
+    let actor = c.actor()?;
+    c.lit(",\"type\":")?;
+    let ty = c.plain_str()?;
+    c.lit(",\"cluster\":")?;
+    let cluster = String::from(c.plain_str()?);
+    let kind = match ty {
+        "EMPLOYEE_ACCESS_GRANTED" | "EMPLOYEE_ACCESS_REVOKED" | "EMPLOYEE_ACCESS_EXPIRED" => {
+            c.lit(",\"grantType\":")?;
+            let grant_type = GrantType::parse(c.plain_str()?).ok()?;
+            c.lit(",\"expirationTime\":")?;
+            let expiration_time = c.time()?;
+            match ty {
+                "EMPLOYEE_ACCESS_GRANTED" => EventKind::EmployeeAccessGranted {
+                    cluster,
+                    grant_type,
+                    expiration_time,
+                    replaced: None, // recomputed by the grant, then compared
+                },
+                "EMPLOYEE_ACCESS_REVOKED" => EventKind::EmployeeAccessRevoked {
+                    cluster,
+                    grant_type,
+                    expiration_time,
+                },
+                _ => EventKind::EmployeeAccessExpired {
+                    cluster,
+                    grant_type,
+                    expiration_time,
+                },
+            }
+        }
+        "EMPLOYEE_DOWNLOADED_CLUSTER_LOGS" => {
+            c.lit(",\"resource\":")?;
+            let resource = Resource::parse(c.plain_str()?).ok()?;
+            c.lit(",\"downloadId\":")?;
+            EventKind::EmployeeDownloadedClusterLogs {
+                cluster,
+                resource,
+                download_id: String::from(c.plain_str()?),
+            }
+        }
+        "EMPLOYEE_LOG_DOWNLOAD_FINISHED" => {
+            c.lit(",\"downloadId\":")?;
+            EventKind::EmployeeLogDownloadFinished {
+                cluster,
+                download_id: String::from(c.plain_str()?),
+            }
+        }
+        _ => return None,
+    };
+    Some(Event::from_parts(
+        0,
+        at,
+        actor,
+        kind,
+        String::new(),
+        String::new(),
+        String::new(),
+    ))
+}
+
+#[cfg(not(feature = "std"))]
+fn parse_op_fast(_line: &str) -> Option<Event> {
+    None
+}
+
 /// Feeds one event's operation back through the typed API.
 fn redo(p: &mut Policy, e: &Event) -> Result<(), Error> {
     let actor = || {
@@ -492,6 +638,8 @@ pub struct Replayer {
     /// recorded are written before it, so this only holds ties of one `expireDue`).
     pending: usize,
     fed: usize,
+    /// Bytes to reserve for the record once it exists (the text's size, when known).
+    reserve: usize,
 }
 
 impl Replayer {
@@ -504,17 +652,14 @@ impl Replayer {
     /// another writer of the same file, say) without replaying what the policy already holds.
     /// This is how a long-running writer catches up cheaply; the lines fed are checked exactly
     /// as [`Replayer::feed`] checks any line.
-    pub fn resume(policy: Policy) -> Replayer {
+    pub fn resume(mut policy: Policy) -> Replayer {
+        policy.record.set_quiet(true);
         Replayer {
             fed: policy.record.len(),
             policy: Some(policy),
             pending: 0,
+            reserve: 0,
         }
-    }
-
-    /// The policy built so far (`None` before `POLICY_CREATED` was fed).
-    pub fn policy(&self) -> Option<&Policy> {
-        self.policy.as_ref()
     }
 
     /// How many lines were accepted.
@@ -546,7 +691,9 @@ impl Replayer {
                 restrict_employee_access,
                 max_grant_duration_ms,
             };
-            let p = Policy::new(options).map_err(|e| Error::tampered(1, format!("{e}")))?;
+            let mut p = Policy::new(options).map_err(|e| Error::tampered(1, format!("{e}")))?;
+            p.record.set_quiet(true);
+            p.record.reserve(self.reserve);
             if p.record.line(0) != Some(line) {
                 return Err(Error::tampered(1, "content, order or hash does not match"));
             }
@@ -554,17 +701,36 @@ impl Replayer {
             self.fed = 1;
             return Ok(());
         };
+        let mismatch = || Error::tampered(seq, "content, order or hash does not match");
         if self.pending == 0 {
-            let e = parse_event(line).map_err(|err| Error::tampered(seq, format!("{err}")))?;
-            redo(p, &e)
-                .map_err(|err| Error::tampered(seq, format!("the operation is refused: {err}")))?;
-            self.pending = p.record.len() - index;
-        }
-        if p.record.line(index) != Some(line) {
-            return Err(Error::tampered(
-                seq,
-                "content, order or hash does not match",
-            ));
+            let fast = parse_op_fast(line);
+            let fast_read = fast.is_some();
+            let e = match fast {
+                Some(e) => e,
+                None => parse_event(line).map_err(|err| Error::tampered(seq, format!("{err}")))?,
+            };
+            let done = redo(p, &e)
+                .map_err(|err| Error::tampered(seq, format!("the operation is refused: {err}")))
+                .and_then(|()| {
+                    self.pending = p.record.len() - index;
+                    if p.record.line(index) == Some(line) {
+                        Ok(())
+                    } else {
+                        Err(mismatch())
+                    }
+                });
+            if let Err(err) = done {
+                // Word the failure as the general parser would have: a line it refuses is
+                // refused for that reason, before any operation runs.
+                if fast_read {
+                    if let Err(parse_err) = parse_event(line) {
+                        return Err(Error::tampered(seq, format!("{parse_err}")));
+                    }
+                }
+                return Err(err);
+            }
+        } else if p.record.line(index) != Some(line) {
+            return Err(mismatch());
         }
         self.pending -= 1;
         self.fed += 1;
@@ -579,7 +745,10 @@ impl Replayer {
                 seq_of(self.fed),
                 "an event the operations imply is missing",
             )),
-            Some(p) => Ok(p),
+            Some(mut p) => {
+                p.record.set_quiet(false);
+                Ok(p)
+            }
         }
     }
 }
@@ -607,7 +776,16 @@ pub fn replay(text: &str) -> Result<Policy, Error> {
     if text.is_empty() {
         return Err(Error::tampered(1, "the record is empty"));
     }
-    replay_lines(split_lines(text))
+    // Growing a long record's buffer by doubling copied it and faulted its pages in again and
+    // again; the replayed record is exactly `text`, so its size is known.
+    let mut r = Replayer {
+        reserve: text.len(),
+        ..Replayer::default()
+    };
+    for line in split_lines(text) {
+        r.feed(line)?;
+    }
+    r.finish()
 }
 
 impl Policy {
@@ -652,7 +830,19 @@ mod tests {
         for l in &appended {
             r.feed(l).unwrap();
         }
-        assert_eq!(r.finish().unwrap(), a);
+        let mut caught_up = r.finish().unwrap();
+        assert_eq!(caught_up, a);
+        // Replay builds no events for the operations it re-runs, but a finished policy does.
+        let e = caught_up.revoke(&owner, "c1", t(6)).unwrap();
+        assert_eq!(Some(e.json()), caught_up.record().lines().last());
+        assert_eq!(e.hash, caught_up.record().last_hash());
+        assert_eq!(e.actor.as_ref(), Some(&owner));
+        let mut replayed = Policy::replay(&caught_up.export_record()).unwrap();
+        let e = replayed
+            .grant(&owner, "c1", GrantType::ClusterDatabaseLogs, t(7), None)
+            .unwrap();
+        assert_eq!(Some(e.json()), replayed.record().lines().last());
+        assert_eq!(e.prev.len(), 64);
 
         // A changed appended line is refused with its own seq.
         let bad = appended[2].replace("CLUSTER_INFRASTRUCTURE", "CLUSTER_DATABASE_LOGS");
