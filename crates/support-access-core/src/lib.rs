@@ -70,7 +70,7 @@ pub use error::{Error, ErrorCode};
 pub use grant::{GrantState, DEFAULT_GRANT_MS};
 pub use model::{Actor, ClusterKind, GrantType, Resource, Role, RoleName, Timestamp};
 pub use policy::{Cluster, ClusterId, LoadSummary, Policy, PolicyOptions, Request};
-pub use record::{AtlasGrant, Event, EventKind, Record};
+pub use record::{AtlasGrant, Event, EventKind, Lines, Record};
 pub use replay::{verify, Replayer};
 
 /// The crate version, for front ends to report.

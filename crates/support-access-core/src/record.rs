@@ -606,6 +606,63 @@ pub struct Record {
     quiet: Quiet,
 }
 
+/// The lines of a [`Record`] (see [`Record::lines`]).
+#[derive(Debug, Clone)]
+pub struct Lines<'a> {
+    record: &'a Record,
+    front: usize,
+    back: usize,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.front >= self.back {
+            return None;
+        }
+        self.front += 1;
+        self.record.line(self.front - 1)
+    }
+
+    fn nth(&mut self, n: usize) -> Option<&'a str> {
+        self.front = self.front.saturating_add(n).min(self.back);
+        self.next()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.back - self.front;
+        (n, Some(n))
+    }
+
+    fn count(self) -> usize {
+        self.back - self.front
+    }
+
+    fn last(mut self) -> Option<&'a str> {
+        self.next_back()
+    }
+}
+
+impl<'a> DoubleEndedIterator for Lines<'a> {
+    fn next_back(&mut self) -> Option<&'a str> {
+        if self.front >= self.back {
+            return None;
+        }
+        self.back -= 1;
+        self.record.line(self.back)
+    }
+
+    fn nth_back(&mut self, n: usize) -> Option<&'a str> {
+        self.back = self.back.saturating_sub(n).max(self.front);
+        self.next_back()
+    }
+}
+
+impl ExactSizeIterator for Lines<'_> {}
+
+impl core::iter::FusedIterator for Lines<'_> {}
+
 /// A mode, not content: two records with the same events are equal whatever their mode.
 #[derive(Debug, Clone, Copy, Default)]
 struct Quiet(bool);
@@ -711,9 +768,14 @@ impl Record {
         Some(&self.text[start..end - 1])
     }
 
-    /// The canonical lines, in order.
-    pub fn lines(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        (0..self.ends.len()).map(|i| self.line(i).expect("index in range"))
+    /// The canonical lines, in order. Skipping ahead (`skip`, `nth`, `last`) is O(1), so
+    /// reading the lines past a known count costs only those lines.
+    pub fn lines(&self) -> Lines<'_> {
+        Lines {
+            record: self,
+            front: 0,
+            back: self.ends.len(),
+        }
     }
 
     /// The time of the last event (the clock a mutation may not go behind).
@@ -774,6 +836,41 @@ mod tests {
             push_json_str(&mut ours, &s);
             assert_eq!(ours, serde_json::to_string(&s).unwrap(), "{s:?}");
         }
+    }
+
+    #[test]
+    fn lines_skip_ahead_and_walk_back() {
+        use crate::model::Actor;
+        let mut r = Record::default();
+        let t = Timestamp::from_millis(0).unwrap();
+        let owner = Actor::org_owner("o").unwrap();
+        for i in 0..5 {
+            r.append(
+                t,
+                Some(&owner),
+                EventKind::ProjectAdded {
+                    project_id: format!("p{i}"),
+                },
+            );
+        }
+        let all: Vec<&str> = (0..5).map(|i| r.line(i).unwrap()).collect();
+        assert_eq!(r.lines().collect::<Vec<_>>(), all);
+        assert_eq!(r.lines().skip(3).collect::<Vec<_>>(), &all[3..]);
+        assert_eq!(r.lines().skip(9).count(), 0);
+        assert_eq!(
+            r.lines().rev().collect::<Vec<_>>(),
+            all.iter().rev().copied().collect::<Vec<_>>()
+        );
+        assert_eq!(r.lines().last(), Some(all[4]));
+        assert_eq!(r.lines().nth_back(1), Some(all[3]));
+        let mut it = r.lines();
+        assert_eq!(
+            (it.next(), it.next_back(), it.len()),
+            (Some(all[0]), Some(all[4]), 3)
+        );
+        assert_eq!(it.nth(5), None);
+        assert_eq!(it.next_back(), None);
+        assert_eq!(r.lines().count(), 5);
     }
 
     #[test]
