@@ -146,8 +146,10 @@ class Policy {
       this.#n = nativePolicy
     } else {
       if (options !== null && typeof options === 'object') {
+        // Only an explicit null means "no bound". JSON would also write NaN, Infinity, an
+        // invalid Date or anything whose toJSON returns null as null, silently lifting the limit.
         const max = options.maxGrantDurationMs
-        if (typeof max === 'number' && !Number.isFinite(max)) {
+        if (max !== undefined && max !== null && !(typeof max === 'number' && Number.isFinite(max))) {
           throw new SupportAccessError('MALFORMED_INPUT', 'malformed input: `maxGrantDurationMs` must be a positive integer or null')
         }
       }

@@ -85,6 +85,10 @@ test('policy options: defaults, getters, POLICY_CREATED first', () => {
   throwsCode(null, 'MALFORMED_INPUT', () => new Policy({ orgId: '' }))
   throwsCode(null, 'MALFORMED_INPUT', () => new Policy({ orgId: 'o', maxGrantDurationMs: 0 }))
   throwsCode(null, 'MALFORMED_INPUT', () => new Policy({ orgId: 'o', maxGrantDurationMs: NaN }))
+  // Values JSON would write as null must not lift the limit.
+  for (const v of [Infinity, -Infinity, new Date(NaN), new Date(0), { toJSON: () => null }, '3600000', 3600000n]) {
+    throwsCode(null, 'MALFORMED_INPUT', () => new Policy({ orgId: 'o', maxGrantDurationMs: v }))
+  }
   throwsCode(null, 'MALFORMED_INPUT', () => new Policy())
 })
 
