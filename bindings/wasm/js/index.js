@@ -2,9 +2,11 @@
 //
 // Every method turns its arguments into one SPEC §7 command, runs it in the core (`apply`) and
 // turns the result back: `{"ok": …}` is returned, `{"error": …}` is thrown as a
-// SupportAccessError whose `.code` is the SPEC code. `evaluate` with an epoch-ms/Date time
-// takes a hot path instead: the core's typed evaluate, its decision packed in an integer (any
-// error falls back to the command, so both paths fail alike). No policy logic lives here.
+// SupportAccessError whose `.code` is the SPEC code. `evaluate` and `evaluateMany` with
+// epoch-ms/Date times take a hot path instead: the core's typed evaluate by cluster id (ids
+// cached by name until the next command), the decision packed in an integer; anything it cannot
+// answer exactly falls back to the command, so both paths answer and fail alike. No policy
+// logic lives here.
 //
 // Loading: this module awaits the WebAssembly instance at import (top-level await), from
 // `../pkg/web/support_access_wasm_bg.wasm` next to it: fetched in browsers (and by bundlers
@@ -95,6 +97,25 @@ function formatTime(ms) {
   }
   return lastExpText;
 }
+
+/** A packed decision of `evaluateId` as the SPEC's decision object. `remainingMs` of an
+ * active grant is its expiration minus the time asked about, exactly as the core computes it. */
+function decision(inner, packed, t) {
+  const grant = packed >> 5;
+  if (grant === 0) {
+    return { allowed: (packed & 1) === 1, reason: REASONS[(packed >> 1) & 15], grantType: null, expirationTime: null, remainingMs: null };
+  }
+  const exp = inner.lastExpirationMs;
+  return {
+    allowed: (packed & 1) === 1,
+    reason: REASONS[(packed >> 1) & 15],
+    grantType: GRANT_TYPES[grant - 1],
+    expirationTime: formatTime(exp),
+    remainingMs: exp - t,
+  };
+}
+
+const NOT_FOUND = Object.freeze({ allowed: false, reason: 'CLUSTER_NOT_FOUND', grantType: null, expirationTime: null, remainingMs: null });
 
 /** A failed operation: `.code` is the SPEC error code; `.seq` (RECORD_TAMPERED) and
  * `.reason` (ACCESS_DENIED) are set when the core gives them. */
@@ -207,6 +228,8 @@ function freed() {
 /** One organization's support-access policy and its hash-chained record, in WebAssembly. */
 export class Policy {
   #inner;
+  /** Cluster ids by name for the hot path; forgotten after every command (see `#run`). */
+  #ids = new Map();
 
   /**
    * @param {{orgId: string, restrictEmployeeAccess?: boolean, maxGrantDurationMs?: number | null}} options
@@ -233,6 +256,8 @@ export class Policy {
    * written as JSON.stringify writes them (as in the Node package). */
   #run(command, lenient = false) {
     const inner = this.#p;
+    // Any command may add or remove clusters: ids are only trusted until the next one.
+    this.#ids.clear();
     return unwrap(applyText(inner, toJson(command, 'command', lenient ? foreignDocument : ownDocument)));
   }
 
@@ -240,6 +265,7 @@ export class Policy {
    * result JSON text: identical bytes in every binding. Errors are results, not exceptions. */
   apply(command) {
     const inner = this.#p;
+    this.#ids.clear();
     let text = command;
     if (typeof text !== 'string') {
       text = toJson(command, 'command');
@@ -301,27 +327,31 @@ export class Policy {
     return this.#run({ op: 'expireDue', now: time(now) });
   }
 
+  /** The cluster's id (cached by name), or -1 when there is no such cluster. */
+  #id(inner, cluster) {
+    let id = this.#ids.get(cluster);
+    if (id === undefined) {
+      id = inner.clusterId(cluster);
+      if (id < 0) return -1;
+      if (this.#ids.size >= 4096) this.#ids.clear();
+      this.#ids.set(cluster, id);
+    }
+    return id;
+  }
+
   evaluate(cluster, resource, now) {
     const t = time(now);
     const r = RESOURCE_INDEX.get(resource);
     const inner = this.#p;
+    // Hot path: the core's typed evaluate by cluster id, numbers only across the boundary.
     // (Names longer than any valid one skip it: no need to copy them into linear memory.)
     if (typeof t === 'number' && typeof cluster === 'string' && cluster.length <= 256 && r !== undefined) {
-      // Hot path: the core's typed evaluate, the decision packed in an integer.
-      const packed = inner.evaluateFast(cluster, r, t);
-      if (packed >= 0) {
-        const grant = packed >> 5;
-        return {
-          allowed: (packed & 1) === 1,
-          reason: REASONS[(packed >> 1) & 15],
-          grantType: grant === 0 ? null : GRANT_TYPES[grant - 1],
-          expirationTime: grant === 0 ? null : formatTime(inner.lastExpirationMs),
-          remainingMs: grant === 0 ? null : inner.lastRemainingMs,
-        };
-      }
-      // An error of some kind: the JSON path below names it exactly.
+      const id = this.#id(inner, cluster);
+      const packed = id < 0 ? -1 : inner.evaluateId(id, r, t);
+      if (packed >= 0) return decision(inner, packed, t);
+      // An error of some kind: the command below names it exactly.
     }
-    return this.#run({ op: 'evaluate', cluster, resource, now: t });
+    return unwrap(applyText(inner, toJson({ op: 'evaluate', cluster, resource, now: t }, 'command', ownDocument)));
   }
 
   evaluateMany(requests) {
@@ -336,10 +366,29 @@ export class Policy {
       throw new SupportAccessError('MALFORMED_INPUT', `malformed input: \`requests\` cannot be iterated (${e?.message ?? e})`);
     }
     const what = '`requests` item';
-    return this.#run({
-      op: 'evaluateMany',
-      requests: list.map((r) => ({ cluster: field(r, 'cluster', what), resource: field(r, 'resource', what), now: time(field(r, 'now', what)) })),
-    });
+    const items = list.map((r) => ({ cluster: field(r, 'cluster', what), resource: field(r, 'resource', what), now: time(field(r, 'now', what)) }));
+    const inner = this.#p;
+    // Hot path, as in `evaluate`; an unknown cluster is the batch's CLUSTER_NOT_FOUND deny. Any
+    // request it cannot answer exactly (a string time, an error, a name JSON cannot carry)
+    // sends the whole batch through the command, which answers or names the error.
+    const out = new Array(items.length);
+    let i = 0;
+    for (; i < items.length; i++) {
+      const { cluster, resource, now } = items[i];
+      const r = RESOURCE_INDEX.get(resource);
+      if (typeof now !== 'number' || typeof cluster !== 'string' || r === undefined || cluster.length > 256) break;
+      const id = this.#id(inner, cluster);
+      if (id < 0) {
+        if (!cluster.isWellFormed()) break;
+        out[i] = { ...NOT_FOUND };
+        continue;
+      }
+      const packed = inner.evaluateId(id, r, now);
+      if (packed < 0) break;
+      out[i] = decision(inner, packed, now);
+    }
+    if (i === items.length) return out;
+    return unwrap(applyText(inner, toJson({ op: 'evaluateMany', requests: items }, 'command', ownDocument)));
   }
 
   evaluateAt(cluster, resource, at) {

@@ -28,8 +28,8 @@ use core::cell::Cell;
 
 use support_access_core::wire::MAX_COMMAND_LEN;
 use support_access_core::{
-    apply, apply_bytes, error_json, new_policy_json, ClusterKind, Decision, Error, ErrorCode,
-    GrantType, Policy, Reason, Resource, Timestamp,
+    apply, apply_bytes, error_json, new_policy_json, ClusterId, ClusterKind, Decision, Error,
+    ErrorCode, GrantType, Policy, Reason, Resource, Timestamp,
 };
 use wasm_bindgen::prelude::*;
 
@@ -38,8 +38,8 @@ use wasm_bindgen::prelude::*;
 #[derive(Debug)]
 pub struct WasmPolicy {
     inner: Policy,
-    /// The last decision of [`WasmPolicy::evaluate_fast`], for its grant fields.
-    last: Cell<Option<Decision>>,
+    /// The expiration of the last [`WasmPolicy::evaluate_id`] decision.
+    last: Cell<Option<Timestamp>>,
 }
 
 impl WasmPolicy {
@@ -87,12 +87,25 @@ impl WasmPolicy {
         apply_bytes(&mut self.inner, command_utf8)
     }
 
-    /// The hot path under `Policy#evaluate` for an epoch-ms time and a resource given by its
-    /// index in [`Resource::ALL`]: the core's typed `evaluate`, the decision [`pack`]ed, its
-    /// grant fields in `lastExpirationMs` / `lastRemainingMs`. `-1` when the call is an error of any kind: the wrapper then asks
-    /// again through `apply`, which names the exact error (so both paths fail identically).
-    #[wasm_bindgen(js_name = evaluateFast)]
-    pub fn evaluate_fast(&self, cluster: &str, resource: u32, now_ms: f64) -> i32 {
+    /// The id of a cluster, for [`WasmPolicy::evaluate_id`]; `-1` when there is no such
+    /// cluster. The wrapper caches ids by name and forgets them all after any command, so it
+    /// never holds one across a change to the clusters.
+    #[wasm_bindgen(js_name = clusterId)]
+    pub fn cluster_id(&self, name: &str) -> i32 {
+        self.inner
+            .cluster_id(name)
+            .and_then(|id| i32::try_from(id.0).ok())
+            .unwrap_or(-1)
+    }
+
+    /// The hot path under `Policy#evaluate` and `evaluateMany`: the core's typed evaluate by
+    /// cluster id, for an epoch-ms time and a resource given by its index in
+    /// [`Resource::ALL`]; the decision [`pack`]ed, its expiration in `lastExpirationMs`. Only
+    /// numbers cross the boundary: no string is copied into linear memory. `-1` when the call
+    /// is an error of any kind: the wrapper then asks again through `apply`, which names the
+    /// exact error (so both paths fail identically).
+    #[wasm_bindgen(js_name = evaluateId)]
+    pub fn evaluate_id(&self, id: u32, resource: u32, now_ms: f64) -> i32 {
         let Some(&resource) = Resource::ALL.get(resource as usize) else {
             return -1;
         };
@@ -104,33 +117,21 @@ impl WasmPolicy {
         let Ok(now) = Timestamp::from_millis(ms) else {
             return -1;
         };
-        match self.inner.evaluate(cluster, resource, now) {
+        match self.inner.evaluate_id(ClusterId(id), resource, now) {
             Ok(d) => {
-                self.last.set(Some(d));
+                self.last.set(d.expiration_time);
                 pack(&d)
             }
             Err(_) => -1,
         }
     }
 
-    /// `expirationTime` of the last [`WasmPolicy::evaluate_fast`] decision, in epoch ms
-    /// (`NaN`: none). Always within 1970–9999, where `Date#toISOString` writes exactly the
-    /// core's RFC 3339 form.
+    /// `expirationTime` of the last [`WasmPolicy::evaluate_id`] decision that had a grant, in
+    /// epoch ms. Always within 1970–9999, where `Date#toISOString` writes exactly the core's
+    /// RFC 3339 form; `remainingMs` is this minus the time asked about, as the core computes it.
     #[wasm_bindgen(getter, js_name = lastExpirationMs)]
     pub fn last_expiration_ms(&self) -> f64 {
-        self.last
-            .get()
-            .and_then(|d| d.expiration_time)
-            .map_or(f64::NAN, |t| t.millis() as f64)
-    }
-
-    /// `remainingMs` of the last [`WasmPolicy::evaluate_fast`] decision (`NaN`: none).
-    #[wasm_bindgen(getter, js_name = lastRemainingMs)]
-    pub fn last_remaining_ms(&self) -> f64 {
-        self.last
-            .get()
-            .and_then(|d| d.remaining_ms)
-            .map_or(f64::NAN, |ms| ms as f64)
+        self.last.get().map_or(f64::NAN, |t| t.millis() as f64)
     }
 
     /// The organization.
@@ -249,7 +250,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn evaluate_fast_packs_the_core_decision() {
+    fn evaluate_id_packs_the_core_decision() {
         let mut p = WasmPolicy::wrap(
             new_policy_json(r#"{"orgId":"o","restrictEmployeeAccess":true}"#).unwrap(),
         );
@@ -269,7 +270,10 @@ mod tests {
             .iter()
             .position(|r| *r == Resource::DatabaseLogs)
             .unwrap() as u32;
-        let packed = p.evaluate_fast("C", logs, 1000.0);
+        let id = p.cluster_id("C");
+        assert!(id >= 0);
+        let id = id as u32;
+        let packed = p.evaluate_id(id, logs, 1000.0);
         assert_eq!(packed & 1, 1);
         assert_eq!(
             Reason::ALL[((packed >> 1) & 15) as usize],
@@ -279,18 +283,21 @@ mod tests {
             GrantType::ALL[((packed >> 5) - 1) as usize],
             GrantType::ClusterDatabaseLogs
         );
-        assert_eq!(p.last_remaining_ms(), 86_399_000.0);
         assert_eq!(p.last_expiration_ms(), 86_400_000.0);
-        for (c, r, t) in [
-            ("X", 1, 0.0),
-            ("C", 5, 0.0),
-            ("C", 1, 0.5),
-            ("C", 1, -1.0),
-            ("C", 1, f64::NAN),
-            ("C", 1, f64::INFINITY),
-            ("bad name", 3, 0.0),
+        for name in ["X", "bad name", ""] {
+            assert_eq!(p.cluster_id(name), -1, "{name}");
+        }
+        for (i, r, t) in [
+            (id + 1, 1, 0.0),
+            (u32::MAX, 1, 0.0),
+            (id, 5, 0.0),
+            (id, 1, 0.5),
+            (id, 1, -1.0),
+            (id, 1, f64::NAN),
+            (id, 1, f64::INFINITY),
+            (id, 1, 1e300),
         ] {
-            assert_eq!(p.evaluate_fast(c, r, t), -1, "{c} {r} {t}");
+            assert_eq!(p.evaluate_id(i, r, t), -1, "{i} {r} {t}");
         }
         assert_eq!(spec_strings().len(), 5);
     }

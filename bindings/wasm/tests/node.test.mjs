@@ -234,6 +234,78 @@ test('evaluate (packed hot path) agrees with the JSON command for every case, er
   assert.equal(n, clusters.length * resources.length * times.length);
 });
 
+test('evaluateMany (packed hot path) agrees with the JSON command, and cached ids follow changes', () => {
+  const p = setup();
+  p.grant(owner, 'Synced', 'CLUSTER_INFRASTRUCTURE_AND_APP_SERVICES_SYNC_DATA', T0, '2026-11-28T11:00:00Z');
+  p.grant(owner, 'Cluster0', 'CLUSTER_DATABASE_LOGS', '2026-11-28T10:30:00Z');
+  const viaJson = (requests) => {
+    const r = JSON.parse(p.apply(JSON.stringify({ op: 'evaluateMany', requests: requests.map((q) => ({ ...q, now: q.now instanceof Date ? q.now.getTime() : q.now })) })));
+    return r.ok ?? r;
+  };
+  const viaTyped = (requests) => {
+    try {
+      return p.evaluateMany(requests);
+    } catch (e) {
+      assert.ok(e instanceof SupportAccessError);
+      return { error: { code: e.code, message: e.message } };
+    }
+  };
+  const times = [Date.parse(T0), Date.parse('2026-11-28T10:59:59.999Z'), Date.parse('2026-11-28T11:00:00Z'), 253402300799999];
+  const ok = [];
+  for (const cluster of ['Cluster0', 'Synced', 'Missing', 'bad name!']) {
+    for (const resource of ['INFRASTRUCTURE', 'DATABASE_LOGS', 'AUDIT_LOGS', 'SYNC_DATA', 'DATABASE_DATA']) {
+      for (const now of times) ok.push({ cluster, resource, now });
+    }
+  }
+  // Twice: the second time every id comes from the cache.
+  for (let round = 0; round < 2; round++) {
+    const typed = viaTyped(ok);
+    assert.deepEqual(typed, viaJson(ok));
+    assert.ok(typed.some((d) => d.reason === 'GRANT_ACTIVE') && typed.some((d) => d.reason === 'CLUSTER_NOT_FOUND'));
+  }
+  // Requests the hot path cannot answer exactly send the batch through the command.
+  for (const odd of [
+    { cluster: 'Cluster0', resource: 'INFRASTRUCTURE', now: '2026-11-28T10:52:00Z' },
+    { cluster: 'Cluster0', resource: 'INFRASTRUCTURE', now: new Date('2026-11-28T10:52:00Z') },
+    { cluster: 'Cluster0', resource: 'NOPE', now: Date.parse(T0) },
+    { cluster: 'Cluster0', resource: 'INFRASTRUCTURE', now: -1 },
+    { cluster: 'Cluster0', resource: 'INFRASTRUCTURE', now: 1.5 },
+    { cluster: 'x'.repeat(300), resource: 'INFRASTRUCTURE', now: Date.parse(T0) },
+    { cluster: 'bad\ud800', resource: 'INFRASTRUCTURE', now: Date.parse(T0) },
+    { cluster: 42, resource: 'INFRASTRUCTURE', now: Date.parse(T0) },
+  ]) {
+    const batch = [ok[0], odd, ok[1]];
+    assert.deepEqual(viaTyped(batch), viaJson(batch), JSON.stringify(odd));
+  }
+  assert.deepEqual(p.evaluateMany([]), []);
+  // A cached id is never used across a change to the clusters: remove Cluster0, add two more,
+  // add Cluster0 again (now with another id), grant it differently.
+  const at = Date.parse('2026-11-28T10:40:00Z');
+  assert.equal(p.evaluate('Cluster0', 'DATABASE_LOGS', at).reason, 'GRANT_ACTIVE');
+  p.removeCluster(owner, 'Cluster0', at);
+  assert.equal(p.evaluateMany([{ cluster: 'Cluster0', resource: 'DATABASE_LOGS', now: at }])[0].reason, 'CLUSTER_NOT_FOUND');
+  assert.throws(() => p.evaluate('Cluster0', 'DATABASE_LOGS', at), { code: 'CLUSTER_NOT_FOUND' });
+  p.addCluster(owner, 'p1', 'Other1', {}, at);
+  p.addCluster(owner, 'p1', 'Cluster0', {}, at);
+  p.grant(owner, 'Other1', 'CLUSTER_INFRASTRUCTURE', at);
+  const again = [{ cluster: 'Cluster0', resource: 'DATABASE_LOGS', now: at }, { cluster: 'Other1', resource: 'INFRASTRUCTURE', now: at }];
+  assert.deepEqual(viaTyped(again), viaJson(again));
+  assert.equal(p.evaluate('Cluster0', 'DATABASE_LOGS', at).reason, 'NO_GRANT');
+  assert.equal(p.evaluate('Other1', 'INFRASTRUCTURE', at).reason, 'GRANT_ACTIVE');
+  // Within one policy ids are never reused, but `apply` may replace the whole policy: replay
+  // another record in which the same names have other ids.
+  const q = new Policy({ orgId: 'org-1', restrictEmployeeAccess: true });
+  q.addProject(owner, 'p1', T0);
+  for (const name of ['Synced', 'Other1', 'Cluster0']) q.addCluster(owner, 'p1', name, {}, T0);
+  q.grant(owner, 'Synced', 'CLUSTER_INFRASTRUCTURE', T0);
+  for (const name of ['Cluster0', 'Other1', 'Synced']) p.evaluate(name, 'INFRASTRUCTURE', at); // cache them
+  assert.ok(p.apply(JSON.stringify({ op: 'replay', record: q.exportRecord() })).startsWith('{"ok"'));
+  for (const name of ['Cluster0', 'Other1', 'Synced']) {
+    assert.deepEqual(p.evaluate(name, 'INFRASTRUCTURE', at), q.evaluate(name, 'INFRASTRUCTURE', at), name);
+  }
+  assert.deepEqual(p.evaluateMany(again), q.evaluateMany(again));
+});
+
 test('loadAtlas with now: a mutation stamped now', () => {
   const q = new Policy({ orgId: 'org-3', restrictEmployeeAccess: true });
   const now = new Date('2026-11-28T10:00:00Z');
