@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::io::{BufRead, Write};
 
-use support_access_core::{apply as core_apply, error_json, Error};
+use support_access_core::{apply_bytes, error_json, Error};
 
 use crate::args::Global;
 use crate::fail::{Fail, EXIT_POLICY};
@@ -34,12 +34,14 @@ struct OpOnly<'a> {
 }
 
 /// The command's `op`, if it is a JSON object with a string `op` (the core judges the rest).
-fn op_of(command: &str) -> Option<Cow<'_, str>> {
-    serde_json::from_str::<OpOnly<'_>>(command).ok()?.op
+fn op_of(command: &[u8]) -> Option<Cow<'_, str>> {
+    serde_json::from_slice::<OpOnly<'_>>(command).ok()?.op
 }
 
-/// Runs one command against the locked, caught-up store; appends what it recorded.
-fn one(store: &mut Store, command: &str) -> Result<String, Fail> {
+/// Runs one command against the locked, caught-up store; appends what it recorded. The
+/// command is bytes: a line that is not UTF-8 is the core's MALFORMED_INPUT result like any
+/// other bad command, and the stream goes on.
+fn one(store: &mut Store, command: &[u8]) -> Result<String, Fail> {
     if op_of(command).as_deref() == Some("replay") {
         return Ok(error_json(&Error::MalformedInput {
             detail: String::from(
@@ -48,18 +50,19 @@ fn one(store: &mut Store, command: &str) -> Result<String, Fail> {
             ),
         }));
     }
-    let result = core_apply(&mut store.policy, command);
+    let result = apply_bytes(&mut store.policy, command);
     store.commit()?;
     Ok(result)
 }
 
-fn writes(command: &str) -> bool {
+fn writes(command: &[u8]) -> bool {
     !matches!(op_of(command), Some(op) if READ_ONLY.contains(&op.as_ref()))
 }
 
 /// `apply [COMMAND]`; returns the exit code.
 pub fn run(g: &Global, command: Option<&str>) -> Result<u8, Fail> {
     if let Some(command) = command {
+        let command = command.as_bytes();
         let mut store = Store::open(&g.record, writes(command))?;
         let result = one(&mut store, command)?;
         println!("{result}");
@@ -72,11 +75,18 @@ pub fn run(g: &Global, command: Option<&str>) -> Result<u8, Fail> {
     // A stream: verify the whole file once, then hold no lock while waiting for input.
     let mut store = Store::open(&g.record, true)?;
     store.unlock()?;
-    let stdin = std::io::stdin();
+    let mut input = std::io::stdin().lock();
     let mut out = std::io::stdout().lock();
-    for line in stdin.lock().lines() {
-        let line = line.map_err(|e| Fail::usage(format!("cannot read standard input: {e}")))?;
-        let command = line.trim();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = input
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Fail::usage(format!("cannot read standard input: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        let command = line.trim_ascii();
         if command.is_empty() {
             continue;
         }

@@ -1341,9 +1341,24 @@ fn apply_stream_answers_each_line_and_catches_up_with_other_writers() {
         "2026-11-28T09:30:00Z",
     ));
     assert!(r.starts_with(r#"{"ok":{"seq":7,"#), "{r}");
-    // Blank lines are skipped; bad lines are error results and the stream goes on.
+    // Blank lines are skipped; bad lines (even bytes that are not UTF-8) are error results
+    // and the stream goes on.
     let r = s.send("\n{\"op\":42}");
     assert!(r.contains("MALFORMED_INPUT"), "{r}");
+    {
+        use std::io::{BufRead, Write};
+        let stdin = s.stdin.as_mut().unwrap();
+        stdin
+            .write_all(b"{\"op\":\"evaluate\",\"cluster\":\"\xff\xfe\"}\n")
+            .unwrap();
+        stdin.flush().unwrap();
+        let mut line = String::new();
+        s.stdout.read_line(&mut line).unwrap();
+        assert!(
+            line.starts_with(r#"{"error":{"code":"MALFORMED_INPUT""#),
+            "{line}"
+        );
+    }
     let o = s.finish();
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     let p = e.policy();
