@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 use std::io::{BufRead, Write};
 
+use support_access_core::wire::MAX_COMMAND_LEN;
 use support_access_core::{apply_bytes, error_json, Error};
 
 use crate::args::Global;
@@ -59,6 +60,43 @@ fn writes(command: &[u8]) -> bool {
     !matches!(op_of(command), Some(op) if READ_ONLY.contains(&op.as_ref()))
 }
 
+/// The most of one input line a stream holds: the core's command limit and room to cut back to
+/// a whole character.
+const LINE_CAP: usize = MAX_COMMAND_LEN + 4;
+
+/// Reads the next line (without its newline) into `line`, keeping at most `cap` bytes and
+/// reading past the rest: memory stays bounded whatever the input. `None` at the end of the
+/// input; `Some(true)` when the line was longer than `cap`.
+fn read_line_capped(
+    input: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    cap: usize,
+) -> std::io::Result<Option<bool>> {
+    line.clear();
+    let (mut any, mut cut) = (false, false);
+    loop {
+        let buf = match input.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            return Ok(any.then_some(cut));
+        }
+        any = true;
+        let newline = buf.iter().position(|&b| b == b'\n');
+        let chunk = &buf[..newline.unwrap_or(buf.len())];
+        let room = cap.saturating_sub(line.len());
+        cut |= chunk.len() > room;
+        line.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        let used = newline.map_or(buf.len(), |i| i + 1);
+        input.consume(used);
+        if newline.is_some() {
+            return Ok(Some(cut));
+        }
+    }
+}
+
 /// `apply [COMMAND]`; returns the exit code.
 pub fn run(g: &Global, command: Option<&str>) -> Result<u8, Fail> {
     if let Some(command) = command {
@@ -79,14 +117,22 @@ pub fn run(g: &Global, command: Option<&str>) -> Result<u8, Fail> {
     let mut out = std::io::stdout().lock();
     let mut line = Vec::new();
     loop {
-        line.clear();
-        let n = input
-            .read_until(b'\n', &mut line)
-            .map_err(|e| Fail::usage(format!("cannot read standard input: {e}")))?;
-        if n == 0 {
-            break;
-        }
-        let command = line.trim_ascii();
+        let cut = match read_line_capped(&mut input, &mut line, LINE_CAP) {
+            Ok(Some(cut)) => cut,
+            Ok(None) => break,
+            Err(e) => return Err(Fail::usage(format!("cannot read standard input: {e}"))),
+        };
+        let command = if cut {
+            // Over the core's limit: what was kept (cut back to whole characters) is still
+            // over it, so the core answers MALFORMED_INPUT without the rest ever being held.
+            let whole = match std::str::from_utf8(&line) {
+                Err(e) if e.error_len().is_none() => e.valid_up_to(),
+                _ => line.len(),
+            };
+            &line[..whole]
+        } else {
+            line.trim_ascii()
+        };
         if command.is_empty() {
             continue;
         }
@@ -99,4 +145,32 @@ pub fn run(g: &Global, command: Option<&str>) -> Result<u8, Fail> {
             .map_err(|e| Fail::usage(format!("cannot write standard output: {e}")))?;
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_capped_and_the_rest_is_skipped() {
+        // A tiny buffer so lines span many fill_buf calls.
+        let data = b"short\n0123456789abcdef\n\nlast-without-newline";
+        let mut input = std::io::BufReader::with_capacity(3, &data[..]);
+        let mut line = Vec::new();
+        let mut got = Vec::new();
+        while let Some(cut) = read_line_capped(&mut input, &mut line, 8).unwrap() {
+            got.push((String::from_utf8(line.clone()).unwrap(), cut));
+        }
+        let want = [
+            ("short", false),
+            ("01234567", true),
+            ("", false),
+            ("last-wit", true),
+        ];
+        assert_eq!(
+            got,
+            want.map(|(s, c)| (String::from(s), c)).to_vec(),
+            "{got:?}"
+        );
+    }
 }

@@ -1412,6 +1412,52 @@ fn apply_stream_answers_each_line_and_catches_up_with_other_writers() {
     assert_eq!(e.text(), forged);
 }
 
+/// A line far over the core's 32 MiB command limit is answered MALFORMED_INPUT without being
+/// held in memory, and the stream goes on.
+#[cfg(target_os = "linux")]
+#[test]
+fn apply_stream_answers_an_oversized_line_without_holding_it() {
+    use std::io::{BufRead, Write};
+    let e = env();
+    e.setup();
+    let mut s = Stream::start(&e);
+    let chunk = vec![b'['; 1 << 20];
+    let writer = {
+        let mut stdin = s.stdin.take().unwrap();
+        std::thread::spawn(move || {
+            for _ in 0..100 {
+                stdin.write_all(&chunk).unwrap(); // 100 MiB
+            }
+            stdin.write_all(b"\n").unwrap();
+            stdin
+        })
+    };
+    let mut line = String::new();
+    s.stdout.read_line(&mut line).unwrap();
+    assert!(
+        line.starts_with(
+            r#"{"error":{"code":"MALFORMED_INPUT","message":"malformed input: command longer than"#
+        ),
+        "{line}"
+    );
+    let status = fs::read_to_string(format!("/proc/{}/status", s.child.id())).unwrap();
+    let peak_kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    assert!(
+        peak_kb < 64 << 10,
+        "peak memory {peak_kb} kB for a 100 MiB line"
+    );
+    s.stdin = Some(writer.join().unwrap());
+    let r = s.send(
+        r#"{"op":"evaluate","cluster":"Cluster0","resource":"INFRASTRUCTURE","now":"2026-11-28T10:00:00Z"}"#,
+    );
+    assert!(r.starts_with(r#"{"ok":{"allowed":false"#), "{r}");
+    code(&s.finish(), 0);
+}
+
 /// Two writers race for 10,000 appends: two `apply` streams of 5,000 mutations each, taking the
 /// lock per command, while a third thread runs one-shot commands against the same file. Every
 /// acknowledged event is in the final record, exactly once, at the seq it was acknowledged with;
