@@ -62,6 +62,13 @@ export declare class NativePolicy {
   loadAtlas(orgSettingsJson: string, clustersJson: string, nowMs?: number | undefined | null): string
 }
 
+/**
+ * The id of the cluster `name` in the policy in `slot`, for `evaluateManyIds`; `-1` when there
+ * is no such cluster. The wrapper caches ids by name and drops them after every mutation, so
+ * an id is never used across a change to the clusters.
+ */
+export declare function clusterIdSlot(slot: number, name: string): number
+
 /** The SPEC cluster kind strings. */
 export declare function clusterKinds(): Array<string>
 
@@ -72,14 +79,13 @@ export declare function coreVersion(): string
 export declare function errorCodes(): Array<string>
 
 /**
- * SPEC §4 in batch mode for the policy in `slot`, for `n` requests. The distinct cluster names
- * come concatenated in `names` (UTF-16, as JS holds them), name `k` being the next
- * `name_lens[k]` code units; request `i` asks about name `name_idx[i]`, resource index `res[i]`,
- * at `nows[i]` (epoch ms). Writes packed decisions to `out_codes[..n]` and the active grants'
- * expirations (or -1) to `out_exp[..n]`. The arrays may be longer than `n` (the wrapper reuses
- * them from call to call).
+ * SPEC §4 in batch mode by cluster id: request `i` asks about cluster `ids[i]` (`u32::MAX`, or
+ * any id without a cluster: the batch's `CLUSTER_NOT_FOUND` deny), resource index `res[i]`, at
+ * `nows[i]` (epoch ms). Writes packed decisions to `out_codes[..n]` and the active grants'
+ * expirations (or -1) to `out_exp[..n]`. No strings cross: names were resolved once by
+ * `clusterIdSlot`.
  */
-export declare function evaluateManySlot(slot: number, n: number, names: string, nameLens: Uint32Array, nameIdx: Uint32Array, res: Uint8Array, nows: Float64Array, outCodes: Int32Array, outExp: Float64Array): void
+export declare function evaluateManyIds(slot: number, n: number, ids: Uint32Array, res: Uint8Array, nows: Float64Array, outCodes: Int32Array, outExp: Float64Array): void
 
 /** Formats epoch milliseconds as the core writes times (`2026-11-29T20:00:00.000Z`). */
 export declare function formatTime(ms: number): string

@@ -836,10 +836,11 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativePolicy = nativeBinding.NativePolicy
+module.exports.clusterIdSlot = nativeBinding.clusterIdSlot
 module.exports.clusterKinds = nativeBinding.clusterKinds
 module.exports.coreVersion = nativeBinding.coreVersion
 module.exports.errorCodes = nativeBinding.errorCodes
-module.exports.evaluateManySlot = nativeBinding.evaluateManySlot
+module.exports.evaluateManyIds = nativeBinding.evaluateManyIds
 module.exports.formatTime = nativeBinding.formatTime
 module.exports.grantTypes = nativeBinding.grantTypes
 module.exports.parseTime = nativeBinding.parseTime

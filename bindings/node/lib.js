@@ -12,7 +12,7 @@ const RESOURCES = native.resources()
 const ERROR_CODES = native.errorCodes()
 const ERROR_CODE_SET = new Set(ERROR_CODES)
 const RESOURCE_INDEX = new Map(RESOURCES.map((r, i) => [r, i]))
-const { evaluateSlot, lastExpiration, evaluateManySlot } = native
+const { evaluateSlot, lastExpiration, evaluateManyIds, clusterIdSlot } = native
 
 /** An error of the support-access core: `.code` is the SPEC code. */
 class SupportAccessError extends Error {
@@ -121,10 +121,10 @@ function actorJson(actor) {
 // and reads them synchronously, and each thread has its own copy of this module.
 let batch = null
 function batchBuffers(n) {
-  if (batch === null || batch.nameIdx.length < n) {
+  if (batch === null || batch.ids.length < n) {
     const size = Math.max(n, 64)
     batch = {
-      nameIdx: new Uint32Array(size),
+      ids: new Uint32Array(size),
       res: new Uint8Array(size),
       nows: new Float64Array(size),
       codes: new Int32Array(size),
@@ -140,6 +140,9 @@ const FROM_NATIVE = Symbol('fromNative')
 class Policy {
   #n
   #slot
+  // Cluster ids by name for evaluateMany (-1: no such cluster), dropped by every call that may
+  // change the policy: an id or an "unknown" is never used across a change to the clusters.
+  #ids = new Map()
 
   constructor(options, nativePolicy) {
     if (options === FROM_NATIVE) {
@@ -176,6 +179,7 @@ class Policy {
 
   /** Frees the native policy now (otherwise the garbage collector does); later calls throw. */
   free() {
+    this.#ids.clear()
     this.#n.free()
     this.#slot = 0xffffffff // no such slot: the hot path then throws too
   }
@@ -216,12 +220,12 @@ class Policy {
     }
     const n = requests.length
     const b = batchBuffers(n)
-    const names = []
-    const byName = new Map()
+    const slot = this.#slot
+    const ids = this.#ids
     let defaultNow
     // Batches usually repeat a cluster or a resource: remember the last of each.
     let lastName
-    let lastK = -1
+    let lastId = -2
     let lastRes
     let lastR = -1
     for (let i = 0; i < n; i++) {
@@ -230,19 +234,23 @@ class Policy {
         throw new SupportAccessError('MALFORMED_INPUT', `malformed input: request ${i} must be an object`)
       }
       const name = q.cluster
-      if (lastK < 0 || name !== lastName) {
+      if (lastId === -2 || name !== lastName) {
         if (typeof name !== 'string') {
           throw new SupportAccessError('MALFORMED_INPUT', `malformed input: field \`cluster\` in request ${i} must be a string`)
         }
-        lastK = byName.get(name) ?? -1
-        if (lastK < 0) {
-          lastK = names.length
-          names.push(name)
-          byName.set(name, lastK)
+        lastId = ids.get(name)
+        if (lastId === undefined) {
+          try {
+            lastId = clusterIdSlot(slot, name)
+          } catch (e) {
+            throw convert(e)
+          }
+          if (ids.size >= 4096) ids.clear()
+          ids.set(name, lastId)
         }
         lastName = name
       }
-      b.nameIdx[i] = lastK
+      b.ids[i] = lastId < 0 ? 0xffffffff : lastId // no such cluster: the batch's deny
       if (lastR < 0 || q.resource !== lastRes) {
         lastR = resourceIndex(q.resource)
         lastRes = q.resource
@@ -251,10 +259,8 @@ class Policy {
       const t = q.now
       b.nows[i] = typeof t === 'number' ? t : t === undefined ? (defaultNow ??= Date.now()) : toMs(t, 'now')
     }
-    const nameLens = new Uint32Array(names.length)
-    for (let k = 0; k < names.length; k++) nameLens[k] = names[k].length
     try {
-      evaluateManySlot(this.#slot, n, names.join(''), nameLens, b.nameIdx, b.res, b.nows, b.codes, b.exps)
+      evaluateManyIds(slot, n, b.ids, b.res, b.nows, b.codes, b.exps)
     } catch (e) {
       throw convert(e)
     }
@@ -276,21 +282,25 @@ class Policy {
   // ----- mutations: each returns the recorded event -----
 
   setRestriction(actor, restrictEmployeeAccess, now) {
+    this.#ids.clear()
     const t = toMs(now, 'now')
     return JSON.parse(call(() => this.#n.setRestriction(actorJson(actor), restrictEmployeeAccess, t)))
   }
 
   addProject(actor, projectId, now) {
+    this.#ids.clear()
     const t = toMs(now, 'now')
     return JSON.parse(call(() => this.#n.addProject(actorJson(actor), projectId, t)))
   }
 
   removeProject(actor, projectId, now) {
+    this.#ids.clear()
     const t = toMs(now, 'now')
     return JSON.parse(call(() => this.#n.removeProject(actorJson(actor), projectId, t)))
   }
 
   addCluster(actor, projectId, name, options, now) {
+    this.#ids.clear()
     const o = options ?? {}
     if (typeof o !== 'object') {
       throw new SupportAccessError('MALFORMED_INPUT', 'malformed input: addCluster options must be an object `{kind?, appServicesSyncEnabled?}`')
@@ -302,22 +312,26 @@ class Policy {
   }
 
   removeCluster(actor, name, now) {
+    this.#ids.clear()
     const t = toMs(now, 'now')
     return JSON.parse(call(() => this.#n.removeCluster(actorJson(actor), name, t)))
   }
 
   grant(actor, cluster, grantType, now, expirationTime) {
+    this.#ids.clear()
     const t = toMs(now, 'now')
     const exp = expirationTime === undefined || expirationTime === null ? null : toMs(expirationTime, 'expirationTime')
     return JSON.parse(call(() => this.#n.grant(actorJson(actor), cluster, grantType, t, exp)))
   }
 
   revoke(actor, cluster, now) {
+    this.#ids.clear()
     const t = toMs(now, 'now')
     return JSON.parse(call(() => this.#n.revoke(actorJson(actor), cluster, t)))
   }
 
   expireDue(now) {
+    this.#ids.clear()
     const t = toMs(now, 'now')
     return JSON.parse(call(() => this.#n.expireDue(t)))
   }
@@ -326,6 +340,7 @@ class Policy {
 
   /** Starts a log download: its id, or throws ACCESS_DENIED with `.reason`. */
   beginLogDownload(cluster, resource, now) {
+    this.#ids.clear()
     const t = toMs(now, 'now')
     return JSON.parse(call(() => this.#n.beginLogDownload(cluster, resource, t))).downloadId
   }
@@ -336,6 +351,7 @@ class Policy {
   }
 
   finishLogDownload(downloadId, now) {
+    this.#ids.clear()
     const t = toMs(now, 'now')
     return JSON.parse(call(() => this.#n.finishLogDownload(downloadId, t)))
   }
@@ -356,6 +372,7 @@ class Policy {
   /** Loads Admin API JSON. With `now` it is a mutation like any other, stamped `now`; without,
    * it is stamped with the record's current time (the core's default). */
   loadAtlas(orgSettings, clusters, now) {
+    this.#ids.clear()
     const t = now === undefined ? null : toMs(now, 'now')
     const s = jsonText(orgSettings, '`orgSettings`')
     const c = jsonText(clusters, '`clusters`')
@@ -376,6 +393,7 @@ class Policy {
 
   /** The SPEC §7 JSON command interface: result bytes identical to every other binding. */
   apply(command) {
+    this.#ids.clear()
     let text = command
     if (typeof text !== 'string') text = jsonText(command, 'the command')
     return call(() => this.#n.apply(text))

@@ -19,7 +19,9 @@ use std::cell::{Cell, RefCell};
 use std::ffi::CString;
 use std::ptr;
 
-use core_::{ClusterKind, Decision, Error, GrantType, Policy, Reason, Resource, Timestamp};
+use core_::{
+    ClusterId, ClusterKind, Decision, Error, GrantType, Policy, Reason, Resource, Timestamp,
+};
 use napi::bindgen_prelude::JsObjectValue;
 use napi::bindgen_prelude::{
     Env, Float64ArraySlice, FromNapiValue, Int32ArraySlice, Object, Unknown, Utf16String,
@@ -405,78 +407,62 @@ pub fn register_hot_path(exports: Object<'_>, env: Env) -> napi::Result<()> {
     Ok(())
 }
 
-/// SPEC §4 in batch mode for the policy in `slot`, for `n` requests. The distinct cluster names
-/// come concatenated in `names` (UTF-16, as JS holds them), name `k` being the next
-/// `name_lens[k]` code units; request `i` asks about name `name_idx[i]`, resource index `res[i]`,
-/// at `nows[i]` (epoch ms). Writes packed decisions to `out_codes[..n]` and the active grants'
-/// expirations (or -1) to `out_exp[..n]`. The arrays may be longer than `n` (the wrapper reuses
-/// them from call to call).
+/// The id of the cluster `name` in the policy in `slot`, for `evaluateManyIds`; `-1` when there
+/// is no such cluster. The wrapper caches ids by name and drops them after every mutation, so
+/// an id is never used across a change to the clusters.
 #[napi(catch_unwind)]
-#[allow(clippy::too_many_arguments)]
-pub fn evaluate_many_slot(
+pub fn cluster_id_slot(slot: u32, name: Utf16String) -> Result<i32> {
+    // A lone surrogate cannot be part of a valid name: lossy decoding keeps it unknown.
+    let name = String::from_utf16_lossy(&name);
+    with_policy(slot, |p| {
+        Ok(p.cluster_id(&name)
+            .and_then(|id| i32::try_from(id.0).ok())
+            .unwrap_or(-1))
+    })
+}
+
+/// SPEC §4 in batch mode by cluster id: request `i` asks about cluster `ids[i]` (`u32::MAX`, or
+/// any id without a cluster: the batch's `CLUSTER_NOT_FOUND` deny), resource index `res[i]`, at
+/// `nows[i]` (epoch ms). Writes packed decisions to `out_codes[..n]` and the active grants'
+/// expirations (or -1) to `out_exp[..n]`. No strings cross: names were resolved once by
+/// `clusterIdSlot`.
+#[napi(catch_unwind)]
+pub fn evaluate_many_ids(
     slot: u32,
     n: u32,
-    names: Utf16String,
-    name_lens: &[u32],
-    name_idx: &[u32],
+    ids: &[u32],
     res: &[u8],
     nows: &[f64],
     mut out_codes: Int32ArraySlice<'_>,
     mut out_exp: Float64ArraySlice<'_>,
 ) -> Result<()> {
     let n = n as usize;
-    if name_idx.len() < n
-        || res.len() < n
-        || nows.len() < n
-        || out_codes.len() < n
-        || out_exp.len() < n
+    if ids.len() < n || res.len() < n || nows.len() < n || out_codes.len() < n || out_exp.len() < n
     {
         return Err(malformed("evaluateMany arrays are shorter than the batch"));
     }
-    let mut cluster_names = Vec::new();
-    let mut at = 0usize;
-    for &len in name_lens {
-        let end = at + len as usize;
-        let units = names
-            .get(at..end)
-            .ok_or_else(|| malformed("evaluateMany names do not add up"))?;
-        // A lone surrogate cannot be part of a valid name: lossy decoding keeps such a name
-        // unknown, which is all the batch says about unknown names.
-        let name = if units.iter().all(|&u| u < 0x80) {
-            units.iter().map(|&u| char::from(u as u8)).collect()
-        } else {
-            String::from_utf16_lossy(units)
-        };
-        cluster_names.push(name);
-        at = end;
-    }
+    // Every request is checked before any decision is written: an error names the first bad
+    // request exactly as the name-based batch does.
     let mut requests = Vec::with_capacity(n);
     for i in 0..n {
-        let cluster = cluster_names
-            .get(name_idx[i] as usize)
-            .ok_or_else(|| malformed("name index out of range"))?;
         let resource = *Resource::ALL
             .get(usize::from(res[i]))
             .ok_or_else(|| malformed("resource index out of range"))?;
-        requests.push(core_::Request {
-            cluster,
-            resource,
-            now: ts(nows[i])?,
-        });
+        requests.push((ClusterId(ids[i]), resource, ts(nows[i])?));
     }
-    let mut out = Vec::with_capacity(n);
-    with_policy(slot, |p| {
-        p.evaluate_many(&requests, &mut out);
-        Ok(())
-    })?;
     // SAFETY: the wrapper passes typed arrays that nothing else views during this synchronous
     // call.
     let (out_codes, out_exp) = unsafe { (out_codes.as_mut(), out_exp.as_mut()) };
-    for (i, d) in out.iter().enumerate() {
-        out_codes[i] = pack(d);
-        out_exp[i] = exp_ms(d);
-    }
-    Ok(())
+    with_policy(slot, |p| {
+        for (i, (id, resource, now)) in requests.iter().enumerate() {
+            let d = p
+                .evaluate_id(*id, *resource, *now)
+                .unwrap_or(Decision::CLUSTER_NOT_FOUND);
+            out_codes[i] = pack(&d);
+            out_exp[i] = exp_ms(&d);
+        }
+        Ok(())
+    })
 }
 
 #[napi]

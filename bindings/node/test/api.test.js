@@ -195,6 +195,39 @@ test('typed evaluate and evaluateMany agree with apply on a full grid', () => {
   }
 })
 
+test('evaluateMany: cached cluster ids never outlive a change to the clusters', () => {
+  const p = setup()
+  const t = T0_MS + HOUR
+  const ask = (...names) => p.evaluateMany(names.map((cluster) => ({ cluster, resource: 'INFRASTRUCTURE', now: t })))
+  const viaApply = (...names) =>
+    JSON.parse(p.apply({ op: 'evaluateMany', requests: names.map((cluster) => ({ cluster, resource: 'INFRASTRUCTURE', now: t })) })).ok
+  p.grant(OWNER, 'Cluster0', 'CLUSTER_INFRASTRUCTURE', T0)
+  // Twice each: the second time every id (and every "unknown") comes from the cache.
+  for (let i = 0; i < 2; i++) assert.deepEqual(ask('Cluster0', 'Later', 'Plain0'), viaApply('Cluster0', 'Later', 'Plain0'))
+  assert.equal(ask('Later')[0].reason, 'CLUSTER_NOT_FOUND')
+  // An unknown name that becomes a cluster; a cluster removed and added again (a new id).
+  p.addCluster(OWNER, 'p1', 'Later', {}, T0)
+  p.grant(OWNER, 'Later', 'CLUSTER_INFRASTRUCTURE', T0)
+  assert.equal(ask('Later')[0].reason, 'GRANT_ACTIVE')
+  p.removeCluster(OWNER, 'Cluster0', T0)
+  assert.equal(ask('Cluster0')[0].reason, 'CLUSTER_NOT_FOUND')
+  p.addCluster(OWNER, 'p1', 'Cluster0', {}, T0)
+  assert.equal(ask('Cluster0')[0].reason, 'NO_GRANT')
+  assert.deepEqual(ask('Cluster0', 'Later', 'Plain0'), viaApply('Cluster0', 'Later', 'Plain0'))
+  // `apply` may replace the whole policy: replay a record where the same names have other ids.
+  const q = new Policy({ orgId: 'org-1', restrictEmployeeAccess: true })
+  q.addProject(OWNER, 'p1', T0)
+  for (const name of ['Plain0', 'Later', 'Cluster0']) q.addCluster(OWNER, 'p1', name, {}, T0)
+  q.grant(OWNER, 'Plain0', 'CLUSTER_INFRASTRUCTURE', T0)
+  ask('Cluster0', 'Later', 'Plain0')
+  assert.ok(p.apply({ op: 'replay', record: q.exportRecord() }).startsWith('{"ok"'))
+  assert.deepEqual(ask('Cluster0', 'Later', 'Plain0'), q.evaluateMany(['Cluster0', 'Later', 'Plain0'].map((cluster) => ({ cluster, resource: 'INFRASTRUCTURE', now: t }))))
+  assert.equal(ask('Plain0')[0].reason, 'GRANT_ACTIVE')
+  // A freed policy refuses, cache or not.
+  p.free()
+  throwsCode(null, 'MALFORMED_INPUT', () => ask('Plain0'))
+})
+
 test('times: Date, RFC 3339 (with offsets), epoch ms are the same instant; now defaults to Date.now()', () => {
   const p = setup()
   p.grant(OWNER, 'Cluster0', 'CLUSTER_INFRASTRUCTURE', T0)
