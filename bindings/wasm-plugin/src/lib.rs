@@ -159,9 +159,9 @@ pub fn unknown_handle(handle: i32) -> String {
 /// [`MAX_COMMAND_LEN`] (it checks UTF-8, then the length, and reads no further), from the
 /// outcome of the UTF-8 check alone. The host tests compare it with the core, byte for byte.
 pub fn over_limit_result(utf8: Result<(), usize>) -> String {
-    malformed(match utf8 {
-        Err(at) => format!("command is not UTF-8 (invalid byte at {at})"),
-        Ok(()) => format!("command longer than {MAX_COMMAND_LEN} bytes"),
+    error_json(&match utf8 {
+        Err(at) => Error::command_not_utf8(at),
+        Ok(()) => Error::command_too_long(),
     })
 }
 

@@ -206,9 +206,7 @@ pub fn max_command_len() -> u32 {
 /// without copying such a command into linear memory (which never shrinks).
 #[wasm_bindgen(js_name = commandTooLong)]
 pub fn command_too_long() -> String {
-    error_json(&Error::MalformedInput {
-        detail: format!("command longer than {MAX_COMMAND_LEN} bytes"),
-    })
+    error_json(&Error::command_too_long())
 }
 
 /// The SPEC strings, in the core's order: `[reasons, grantTypes, resources, clusterKinds, errorCodes]`.

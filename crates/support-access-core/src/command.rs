@@ -115,10 +115,7 @@ pub fn apply(policy: &mut Policy, command: &str) -> String {
 pub fn apply_bytes(policy: &mut Policy, command: &[u8]) -> String {
     match core::str::from_utf8(command) {
         Result::Ok(s) => apply(policy, s),
-        Err(e) => error_json(&Error::malformed(format!(
-            "command is not UTF-8 (invalid byte at {})",
-            e.valid_up_to()
-        ))),
+        Err(e) => error_json(&Error::command_not_utf8(e.valid_up_to())),
     }
 }
 
@@ -129,9 +126,7 @@ pub fn new_policy_json(options: &str) -> Result<Policy, String> {
 
 fn run(p: &mut Policy, text: &str) -> Result<String, Error> {
     if text.len() > MAX_COMMAND_LEN {
-        return Err(Error::malformed(format!(
-            "command longer than {MAX_COMMAND_LEN} bytes"
-        )));
+        return Err(Error::command_too_long());
     }
     let v = parse_json(text)?;
     let op = {

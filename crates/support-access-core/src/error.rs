@@ -221,6 +221,24 @@ impl fmt::Display for ErrorCode {
 }
 
 impl Error {
+    /// The error for a command longer than [`crate::wire::MAX_COMMAND_LEN`] bytes. Public so a
+    /// front end that answers such a command without copying it in (WebAssembly, whose memory
+    /// never shrinks) gives exactly the core's error.
+    pub fn command_too_long() -> Error {
+        Error::malformed(alloc::format!(
+            "command longer than {} bytes",
+            crate::wire::MAX_COMMAND_LEN
+        ))
+    }
+
+    /// The error for a command that is not UTF-8; `valid_up_to` is the offset of the first bad
+    /// byte (`Utf8Error::valid_up_to`).
+    pub fn command_not_utf8(valid_up_to: usize) -> Error {
+        Error::malformed(alloc::format!(
+            "command is not UTF-8 (invalid byte at {valid_up_to})"
+        ))
+    }
+
     pub(crate) fn malformed(detail: impl Into<String>) -> Error {
         Error::MalformedInput {
             detail: detail.into(),
