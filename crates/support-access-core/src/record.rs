@@ -392,13 +392,14 @@ fn key_bool(out: &mut String, k: &str, b: Option<bool>) {
     });
 }
 
-fn push_str_list(out: &mut String, items: &[String]) {
+/// A JSON array of `items`, each written by `each`.
+fn push_array<T>(out: &mut String, items: &[T], each: impl Fn(&mut String, &T)) {
     out.push('[');
-    for (i, c) in items.iter().enumerate() {
+    for (i, item) in items.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        push_json_str(out, c);
+        each(out, item);
     }
     out.push(']');
 }
@@ -407,11 +408,8 @@ fn push_str_list(out: &mut String, items: &[String]) {
 fn push_actor(out: &mut String, a: &Actor) {
     out.push_str("{\"id\":");
     push_json_str(out, &a.id);
-    out.push_str(",\"roles\":[");
-    for (i, r) in a.roles.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
+    out.push_str(",\"roles\":");
+    push_array(out, &a.roles, |out, r| {
         out.push_str("{\"role\":\"");
         out.push_str(r.name().as_str());
         out.push('"');
@@ -419,8 +417,8 @@ fn push_actor(out: &mut String, a: &Actor) {
             key_str(out, "projectId", p);
         }
         out.push('}');
-    }
-    out.push_str("]}");
+    });
+    out.push('}');
 }
 
 fn push_loaded_cluster(out: &mut String, c: &LoadedCluster) {
@@ -489,7 +487,7 @@ impl Body<'_> {
             } => {
                 key_str(out, "projectId", project_id);
                 key(out, "clustersRemoved");
-                push_str_list(out, clusters_removed);
+                push_array(out, clusters_removed, |out, c| push_json_str(out, c));
             }
             EventKind::ClusterAdded {
                 cluster,
@@ -571,14 +569,7 @@ impl Body<'_> {
             } => {
                 key_bool(out, "restrictEmployeeAccess", *restrict_employee_access);
                 key(out, "clusters");
-                out.push('[');
-                for (i, c) in clusters.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    push_loaded_cluster(out, c);
-                }
-                out.push(']');
+                push_array(out, clusters, push_loaded_cluster);
             }
         }
         // Always a hash this record wrote (or the genesis zeros): hex, nothing to escape.
