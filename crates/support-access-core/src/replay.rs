@@ -22,8 +22,8 @@ use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
 #[cfg(feature = "std")]
-use crate::model::{Actor, Role, RoleName, Timestamp};
-use crate::model::{ClusterKind, GrantType, Resource};
+use crate::model::{Actor, Role, RoleName};
+use crate::model::{ClusterKind, GrantType, Resource, Timestamp};
 use crate::policy::{Policy, PolicyOptions};
 use crate::record::{AtlasGrant, Event, EventKind, LoadedCluster, ReplacedGrant};
 use crate::wire::{parse_actor, parse_time, Fields};
@@ -188,24 +188,12 @@ fn parse_event_typed(line: &str) -> Result<Event, Error> {
                 }),
             },
         },
-        t @ ("EMPLOYEE_ACCESS_REVOKED" | "EMPLOYEE_ACCESS_EXPIRED") => {
-            let cluster = text(raw.cluster, "cluster")?;
-            let grant_type = grant_type(raw.grant_type)?;
-            let expiration_time = time(raw.expiration_time, "expirationTime")?;
-            if t == "EMPLOYEE_ACCESS_REVOKED" {
-                EventKind::EmployeeAccessRevoked {
-                    cluster,
-                    grant_type,
-                    expiration_time,
-                }
-            } else {
-                EventKind::EmployeeAccessExpired {
-                    cluster,
-                    grant_type,
-                    expiration_time,
-                }
-            }
-        }
+        t @ ("EMPLOYEE_ACCESS_REVOKED" | "EMPLOYEE_ACCESS_EXPIRED") => ended(
+            t,
+            text(raw.cluster, "cluster")?,
+            grant_type(raw.grant_type)?,
+            time(raw.expiration_time, "expirationTime")?,
+        ),
         "EMPLOYEE_DOWNLOADED_CLUSTER_LOGS" => EventKind::EmployeeDownloadedClusterLogs {
             cluster: text(raw.cluster, "cluster")?,
             resource: Resource::parse(&need(raw.resource, "resource")?)?,
@@ -236,6 +224,29 @@ fn parse_event_typed(line: &str) -> Result<Event, Error> {
         raw.hash.into_owned(),
         String::from(line),
     ))
+}
+
+/// `EMPLOYEE_ACCESS_REVOKED` (for that `type`) or `EMPLOYEE_ACCESS_EXPIRED`: the two events a
+/// grant can end with carry the same fields, and all three line readers build them here.
+fn ended(
+    ty: &str,
+    cluster: String,
+    grant_type: GrantType,
+    expiration_time: Timestamp,
+) -> EventKind {
+    if ty == "EMPLOYEE_ACCESS_REVOKED" {
+        EventKind::EmployeeAccessRevoked {
+            cluster,
+            grant_type,
+            expiration_time,
+        }
+    } else {
+        EventKind::EmployeeAccessExpired {
+            cluster,
+            grant_type,
+            expiration_time,
+        }
+    }
 }
 
 /// [`parse_event`] over a `serde_json::Value`: slower, but a fraction of the code of the typed
@@ -326,26 +337,12 @@ fn parse_event_value(line: &str) -> Result<Event, Error> {
                 })
                 .transpose()?,
         },
-        t @ ("EMPLOYEE_ACCESS_REVOKED" | "EMPLOYEE_ACCESS_EXPIRED") => {
-            let (cluster, grant_type, expiration_time) = (
-                s("cluster")?,
-                f.enum_("grantType", GrantType::parse)?,
-                f.time("expirationTime")?,
-            );
-            if t == "EMPLOYEE_ACCESS_REVOKED" {
-                EventKind::EmployeeAccessRevoked {
-                    cluster,
-                    grant_type,
-                    expiration_time,
-                }
-            } else {
-                EventKind::EmployeeAccessExpired {
-                    cluster,
-                    grant_type,
-                    expiration_time,
-                }
-            }
-        }
+        t @ ("EMPLOYEE_ACCESS_REVOKED" | "EMPLOYEE_ACCESS_EXPIRED") => ended(
+            t,
+            s("cluster")?,
+            f.enum_("grantType", GrantType::parse)?,
+            f.time("expirationTime")?,
+        ),
         "EMPLOYEE_DOWNLOADED_CLUSTER_LOGS" => EventKind::EmployeeDownloadedClusterLogs {
             cluster: s("cluster")?,
             resource: f.enum_("resource", Resource::parse)?,
@@ -498,23 +495,15 @@ fn parse_op_fast(line: &str) -> Option<Event> {
             let grant_type = GrantType::parse(c.plain_str()?).ok()?;
             c.lit(",\"expirationTime\":")?;
             let expiration_time = c.time()?;
-            match ty {
-                "EMPLOYEE_ACCESS_GRANTED" => EventKind::EmployeeAccessGranted {
+            if ty == "EMPLOYEE_ACCESS_GRANTED" {
+                EventKind::EmployeeAccessGranted {
                     cluster,
                     grant_type,
                     expiration_time,
                     replaced: None, // recomputed by the grant, then compared
-                },
-                "EMPLOYEE_ACCESS_REVOKED" => EventKind::EmployeeAccessRevoked {
-                    cluster,
-                    grant_type,
-                    expiration_time,
-                },
-                _ => EventKind::EmployeeAccessExpired {
-                    cluster,
-                    grant_type,
-                    expiration_time,
-                },
+                }
+            } else {
+                ended(ty, cluster, grant_type, expiration_time)
             }
         }
         "EMPLOYEE_DOWNLOADED_CLUSTER_LOGS" => {
