@@ -163,7 +163,7 @@ pub fn run(ctx: &mut Ctx) {
         }
     }
 
-    sanitized(ctx, &dir, &lib, &scratch);
+    sanitized(ctx, &dir, &lib, &scratch, &vectors);
     rust_sanitized(ctx, &dir, &scratch, &vectors);
 
     // The example, built and run exactly as docs/quickstart-c.md says.
@@ -200,43 +200,102 @@ pub fn run(ctx: &mut Ctx) {
 }
 
 /// Builds `SANITIZED` with ASan + UBSan against the static library and runs them.
-fn sanitized(ctx: &mut Ctx, dir: &Path, lib: &Path, scratch: &Path) {
-    if !sanitizers_work(ctx, scratch, "cc") {
-        let installed = apt_install(ctx, SANITIZER_PACKAGES);
-        if !installed || !sanitizers_work(ctx, scratch, "cc") {
-            ctx.record("c: cc -fsanitize=address,undefined works", false);
-            return;
-        }
+fn sanitized(ctx: &mut Ctx, dir: &Path, lib: &Path, scratch: &Path, vectors: &Path) {
+    if !ensure_sanitizers(ctx, scratch, "cc", SANITIZER_PACKAGES) {
+        return;
     }
     // LeakSanitizer runs here (it works in this sandbox: the probe's deliberate leak is
     // reported). Where it cannot run (ptrace restricted, e.g. some containers), it is turned off
     // and leaks are left to the valgrind runs above, which check the same tests.
-    let lsan = leak_sanitizer_works(ctx, scratch, "cc");
+    run_sanitized(
+        ctx,
+        &SanitizedRun {
+            compiler: "cc",
+            lib: &lib.join("libsupport_access.a"),
+            tests: SANITIZED,
+            exe_suffix: "asan",
+            what: "(static) under ASan + UBSan",
+            symbolizer: None,
+            dir,
+            scratch,
+            vectors,
+        },
+    );
+}
+
+/// Whether `compiler` builds and runs sanitized programs, installing `packages` first if it
+/// does not; a failure is recorded as a failed test.
+fn ensure_sanitizers(ctx: &mut Ctx, scratch: &Path, compiler: &str, packages: &[&str]) -> bool {
+    if sanitizers_work(ctx, scratch, compiler) {
+        return true;
+    }
+    if ctx.apt_install(packages) && sanitizers_work(ctx, scratch, compiler) {
+        return true;
+    }
+    ctx.record(
+        &format!(
+            "c: {compiler} -fsanitize=address,undefined works ({} installed)",
+            packages.join(" ")
+        ),
+        false,
+    );
+    false
+}
+
+/// One sanitized build-and-run of C tests against a static library.
+struct SanitizedRun<'a> {
+    compiler: &'a str,
+    /// The static library the tests link.
+    lib: &'a Path,
+    tests: &'a [&'a str],
+    /// Appended to each test's executable name, so the runs do not overwrite each other.
+    exe_suffix: &'a str,
+    /// How the run is named in the results, after the test's name.
+    what: &'a str,
+    symbolizer: Option<&'a Path>,
+    dir: &'a Path,
+    scratch: &'a Path,
+    /// The conformance vectors, for `run_vectors`.
+    vectors: &'a Path,
+}
+
+/// Compiles each test with `compiler`'s ASan + UBSan against `lib` and runs it, with
+/// LeakSanitizer on wherever it can run.
+fn run_sanitized(ctx: &mut Ctx, r: &SanitizedRun<'_>) {
+    let lsan = leak_sanitizer_works(ctx, r.scratch, r.compiler);
     if !lsan {
         println!("c: LeakSanitizer cannot run on this machine; ASan runs with detect_leaks=0 (valgrind checks leaks)");
     }
-    let asan_options = asan_options(lsan);
-    for test in SANITIZED {
-        let exe = scratch.join(format!("{test}-asan"));
-        let mut cc = ctx.cmd("cc");
+    let leaks = if lsan { " + LSan" } else { "" };
+    for test in r.tests {
+        let exe = r.scratch.join(format!("{test}-{}", r.exe_suffix));
+        let mut cc = ctx.cmd(r.compiler);
         cc.args(CFLAGS)
             .args(SANITIZE_FLAGS)
             .arg("-I")
-            .arg(dir.join("include"))
-            .arg(dir.join(format!("tests/{test}.c")))
+            .arg(r.dir.join("include"))
+            .arg(r.dir.join(format!("tests/{test}.c")))
             .arg("-o")
             .arg(&exe)
-            .arg(lib.join("libsupport_access.a"))
+            .arg(r.lib)
             .args(NATIVE_STATIC_LIBS);
-        if !ctx.setup(&format!("c: compile {test} with ASan + UBSan"), &mut cc) {
+        if !ctx.setup(
+            &format!("c: compile {test} with {} ASan + UBSan", r.compiler),
+            &mut cc,
+        ) {
             continue;
         }
         let mut run = ctx.cmd(&exe);
-        run.env("ASAN_OPTIONS", &asan_options)
+        run.env("ASAN_OPTIONS", asan_options(lsan))
             .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
-        let leaks = if lsan { " + LSan" } else { "" };
+        if let Some(s) = r.symbolizer {
+            run.env("ASAN_SYMBOLIZER_PATH", s);
+        }
+        if *test == "run_vectors" {
+            run.arg(r.vectors);
+        }
         ctx.run_counted(
-            &format!("c: {test} (static) under ASan + UBSan{leaks}"),
+            &format!("c: {test} {}{leaks}", r.what),
             &mut run,
             count_plain,
         );
@@ -255,18 +314,8 @@ fn asan_options(lsan: bool) -> String {
 /// then catches a bad access made *inside* the Rust library, and runs `RUST_SANITIZED` built with
 /// clang's ASan + UBSan (+ LSan) against it.
 fn rust_sanitized(ctx: &mut Ctx, dir: &Path, scratch: &Path, vectors: &Path) {
-    if !sanitizers_work(ctx, scratch, CLANG) {
-        let installed = apt_install(ctx, CLANG_PACKAGES);
-        if !installed || !sanitizers_work(ctx, scratch, CLANG) {
-            ctx.record(
-                &format!(
-                    "c: {CLANG} -fsanitize=address,undefined works ({} installed)",
-                    CLANG_PACKAGES.join(" ")
-                ),
-                false,
-            );
-            return;
-        }
+    if !ensure_sanitizers(ctx, scratch, CLANG, CLANG_PACKAGES) {
+        return;
     }
     let target = ctx.cache().join("asan-target");
     let mut build = ctx.cmd("cargo");
@@ -347,44 +396,21 @@ int main(void) {
     if !caught {
         return;
     }
-    let lsan = leak_sanitizer_works(ctx, scratch, CLANG);
-    if !lsan {
-        println!("c: LeakSanitizer cannot run on this machine; ASan runs with detect_leaks=0 (valgrind checks leaks)");
-    }
-    let leaks = if lsan { " + LSan" } else { "" };
-    for test in RUST_SANITIZED {
-        let exe = scratch.join(format!("{test}-rust-asan"));
-        let mut cc = ctx.cmd(CLANG);
-        cc.args(CFLAGS)
-            .args(SANITIZE_FLAGS)
-            .arg("-I")
-            .arg(dir.join("include"))
-            .arg(dir.join(format!("tests/{test}.c")))
-            .arg("-o")
-            .arg(&exe)
-            .arg(&lib)
-            .args(NATIVE_STATIC_LIBS);
-        if !ctx.setup(
-            &format!("c: compile {test} with {CLANG} ASan + UBSan"),
-            &mut cc,
-        ) {
-            continue;
-        }
-        let mut run = ctx.cmd(&exe);
-        run.env("ASAN_OPTIONS", asan_options(lsan))
-            .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
-        if let Some(s) = &symbolizer {
-            run.env("ASAN_SYMBOLIZER_PATH", s);
-        }
-        if *test == "run_vectors" {
-            run.arg(vectors);
-        }
-        ctx.run_counted(
-            &format!("c: {test} (Rust instrumented too) under {CLANG} ASan + UBSan{leaks}"),
-            &mut run,
-            count_plain,
-        );
-    }
+    let what = format!("(Rust instrumented too) under {CLANG} ASan + UBSan");
+    run_sanitized(
+        ctx,
+        &SanitizedRun {
+            compiler: CLANG,
+            lib: &lib,
+            tests: RUST_SANITIZED,
+            exe_suffix: "rust-asan",
+            what: &what,
+            symbolizer: symbolizer.as_deref(),
+            dir,
+            scratch,
+            vectors,
+        },
+    );
 }
 
 /// A symbolizer for ASan reports. Debian's clang runtime looks only for its own version's
@@ -396,24 +422,6 @@ fn symbolizer() -> Option<PathBuf> {
         return Some(versioned);
     }
     which("llvm-symbolizer").or_else(|| which("addr2line"))
-}
-
-/// `apt-get update` then `apt-get install` of `packages`; a failure counts as a failed test.
-fn apt_install(ctx: &mut Ctx, packages: &[&str]) -> bool {
-    let mut update = ctx.cmd("apt-get");
-    update
-        .arg("update")
-        .env("DEBIAN_FRONTEND", "noninteractive");
-    let mut install = ctx.cmd("apt-get");
-    install
-        .args(["install", "-y", "--no-install-recommends"])
-        .args(packages)
-        .env("DEBIAN_FRONTEND", "noninteractive");
-    ctx.setup("apt-get update", &mut update)
-        && ctx.setup(
-            &format!("apt-get install {}", packages.join(" ")),
-            &mut install,
-        )
 }
 
 /// Whether LeakSanitizer can run here: a probe that leaks must be reported and fail.

@@ -142,9 +142,11 @@ impl Ctx {
 
     /// Installs Debian packages unless `probe` is already on PATH.
     pub fn ensure_apt(&mut self, probe: &str, packages: &[&str]) -> bool {
-        if which(probe).is_some() {
-            return true;
-        }
+        which(probe).is_some() || self.apt_install(packages)
+    }
+
+    /// `apt-get update`, then `apt-get install` of `packages`; a failure counts as a failed test.
+    pub fn apt_install(&mut self, packages: &[&str]) -> bool {
         let mut update = Command::new("apt-get");
         update
             .arg("update")
