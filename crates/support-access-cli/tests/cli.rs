@@ -1238,11 +1238,11 @@ struct Stream {
 }
 
 impl Stream {
-    fn start(e: &Env) -> Stream {
+    fn start(record: &std::path::Path) -> Stream {
         use std::process::Stdio;
         let mut child = cmd()
             .arg("--record")
-            .arg(&e.record)
+            .arg(record)
             .arg("apply")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -1321,7 +1321,7 @@ fn apply_one_command_gives_the_core_result_and_exit_code() {
 fn apply_stream_answers_each_line_and_catches_up_with_other_writers() {
     let e = env();
     e.setup();
-    let mut s = Stream::start(&e);
+    let mut s = Stream::start(&e.record);
     let r = s.send(&grant_json(ALICE, "Cluster0", "CLUSTER_DATABASE_LOGS", T0));
     assert!(r.starts_with(r#"{"ok":{"seq":5,"#), "{r}");
     // Another process revokes between two commands of the stream: the stream sees it.
@@ -1366,7 +1366,7 @@ fn apply_stream_answers_each_line_and_catches_up_with_other_writers() {
     ok(&e.run(&["verify"]));
 
     // A stream refuses a file that shrank or changed under it, and writes nothing.
-    let mut s = Stream::start(&e);
+    let mut s = Stream::start(&e.record);
     let r = s.send(&revoke_json(ALICE, "Cluster0", "2026-11-28T09:40:00Z"));
     assert!(r.starts_with(r#"{"ok":{"seq":8,"#), "{r}");
     let text = e.text();
@@ -1387,7 +1387,7 @@ fn apply_stream_answers_each_line_and_catches_up_with_other_writers() {
 
     // Bytes appended by something other than the core are refused too (named by seq).
     fs::write(&e.record, &text).unwrap();
-    let mut s = Stream::start(&e);
+    let mut s = Stream::start(&e.record);
     let r = s.send(&grant_json(
         ALICE,
         "Cluster0",
@@ -1420,7 +1420,7 @@ fn apply_stream_answers_an_oversized_line_without_holding_it() {
     use std::io::{BufRead, Write};
     let e = env();
     e.setup();
-    let mut s = Stream::start(&e);
+    let mut s = Stream::start(&e.record);
     let chunk = vec![b'['; 1 << 20];
     let writer = {
         let mut stdin = s.stdin.take().unwrap();
@@ -1465,7 +1465,6 @@ fn apply_stream_answers_an_oversized_line_without_holding_it() {
 #[test]
 fn two_writers_race_for_ten_thousand_appends() {
     use std::io::{BufRead, Write};
-    use std::process::Stdio;
 
     const PER_WRITER: usize = 5_000;
     const ONE_SHOT: usize = 40;
@@ -1479,16 +1478,8 @@ fn two_writers_race_for_ten_thousand_appends() {
     let writer = |name: &'static str, cluster: &'static str, record: PathBuf| {
         std::thread::spawn(move || {
             let actor = format!(r#"{{"id":"{name}","roles":[{{"role":"ORG_OWNER"}}]}}"#);
-            let mut child = cmd()
-                .arg("--record")
-                .arg(&record)
-                .arg("apply")
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            let mut stdin = child.stdin.take().unwrap();
+            let mut s = Stream::start(&record);
+            let mut stdin = s.stdin.take().unwrap();
             let feeder = std::thread::spawn(move || {
                 for i in 0..PER_WRITER {
                     let c = if i % 2 == 0 {
@@ -1500,12 +1491,9 @@ fn two_writers_race_for_ten_thousand_appends() {
                     writeln!(stdin, "{c}").unwrap();
                 }
             });
-            let results: Vec<String> = std::io::BufReader::new(child.stdout.take().unwrap())
-                .lines()
-                .map(Result::unwrap)
-                .collect();
+            let results: Vec<String> = (&mut s.stdout).lines().map(Result::unwrap).collect();
             feeder.join().unwrap();
-            let o = child.wait_with_output().unwrap();
+            let o = s.finish();
             assert_eq!(o.status.code(), Some(0), "{name}: {}", err(&o));
             results
         })
