@@ -39,11 +39,11 @@ fn op_of(command: &[u8]) -> Option<Cow<'_, str>> {
     serde_json::from_slice::<OpOnly<'_>>(command).ok()?.op
 }
 
-/// Runs one command against the locked, caught-up store; appends what it recorded. The
-/// command is bytes: a line that is not UTF-8 is the core's MALFORMED_INPUT result like any
-/// other bad command, and the stream goes on.
-fn one(store: &mut Store, command: &[u8]) -> Result<String, Fail> {
-    if op_of(command).as_deref() == Some("replay") {
+/// Runs one command (its `op` read by [`op_of`]) against the locked, caught-up store; appends
+/// what it recorded. The command is bytes: a line that is not UTF-8 is the core's
+/// MALFORMED_INPUT result like any other bad command, and the stream goes on.
+fn one(store: &mut Store, command: &[u8], op: Option<&str>) -> Result<String, Fail> {
+    if op == Some("replay") {
         return Ok(error_json(&Error::MalformedInput {
             detail: String::from(
                 "`replay` would replace the record file's history; the record file is append-only \
@@ -56,8 +56,9 @@ fn one(store: &mut Store, command: &[u8]) -> Result<String, Fail> {
     Ok(result)
 }
 
-fn writes(command: &[u8]) -> bool {
-    !matches!(op_of(command), Some(op) if READ_ONLY.contains(&op.as_ref()))
+/// Whether a command with this `op` needs the exclusive lock.
+fn writes(op: Option<&str>) -> bool {
+    !matches!(op, Some(op) if READ_ONLY.contains(&op))
 }
 
 /// The most of one input line a stream holds: the core's command limit and room to cut back to
@@ -101,8 +102,9 @@ fn read_line_capped(
 pub fn run(g: &Global, command: Option<&str>) -> Result<u8, Fail> {
     if let Some(command) = command {
         let command = command.as_bytes();
-        let mut store = Store::open(&g.record, writes(command))?;
-        let result = one(&mut store, command)?;
+        let op = op_of(command);
+        let mut store = Store::open(&g.record, writes(op.as_deref()))?;
+        let result = one(&mut store, command, op.as_deref())?;
         println!("{result}");
         return Ok(if result.starts_with("{\"ok\"") {
             0
@@ -136,8 +138,9 @@ pub fn run(g: &Global, command: Option<&str>) -> Result<u8, Fail> {
         if command.is_empty() {
             continue;
         }
-        store.relock(writes(command))?;
-        let result = one(&mut store, command);
+        let op = op_of(command);
+        store.relock(writes(op.as_deref()))?;
+        let result = one(&mut store, command, op.as_deref());
         store.unlock()?;
         let result = result?;
         writeln!(out, "{result}")
