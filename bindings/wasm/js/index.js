@@ -255,10 +255,14 @@ export class Policy {
   /** Runs a typed call's command. `lenient`: for Admin API documents, which are foreign and
    * written as JSON.stringify writes them (as in the Node package). */
   #run(command, lenient = false) {
-    const inner = this.#p;
     // Any command may add or remove clusters: ids are only trusted until the next one.
     this.#ids.clear();
-    return unwrap(applyText(inner, toJson(command, 'command', lenient ? foreignDocument : ownDocument)));
+    return this.#ask(command, lenient);
+  }
+
+  /** `#run` for the evaluations' fallback, which changes nothing: the cached ids stay. */
+  #ask(command, lenient = false) {
+    return unwrap(applyText(this.#p, toJson(command, 'command', lenient ? foreignDocument : ownDocument)));
   }
 
   /** Runs one SPEC §7 command (JSON text, or an object to be written as JSON) and returns the
@@ -351,7 +355,7 @@ export class Policy {
       if (packed >= 0) return decision(inner, packed, t);
       // An error of some kind: the command below names it exactly.
     }
-    return unwrap(applyText(inner, toJson({ op: 'evaluate', cluster, resource, now: t }, 'command', ownDocument)));
+    return this.#ask({ op: 'evaluate', cluster, resource, now: t });
   }
 
   evaluateMany(requests) {
@@ -388,7 +392,7 @@ export class Policy {
       out[i] = decision(inner, packed, now);
     }
     if (i === items.length) return out;
-    return unwrap(applyText(inner, toJson({ op: 'evaluateMany', requests: items }, 'command', ownDocument)));
+    return this.#ask({ op: 'evaluateMany', requests: items });
   }
 
   evaluateAt(cluster, resource, at) {
