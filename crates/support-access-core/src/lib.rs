@@ -8,8 +8,8 @@
 //!
 //! One core serves every runtime (C, Python, Node, WebAssembly, the CLI): each front end wraps
 //! either the typed API ([`Policy`]) or the JSON command interface ([`apply`]), never its own
-//! copy of the rules. The contract is `SPEC.md`; the conformance vectors in `tests/vectors/`
-//! are its executable form.
+//! copy of the rules. The contract is `docs/spec.md` in the repository; the conformance vectors
+//! in `tests/vectors/` are its executable form.
 //!
 //! ```
 //! use support_access_core::{Actor, GrantType, Policy, PolicyOptions, Reason, Resource, Timestamp};
@@ -69,7 +69,7 @@ pub use decision::{Decision, Reason};
 pub use error::{Error, ErrorCode};
 pub use grant::{GrantState, DEFAULT_GRANT_MS};
 pub use model::{Actor, ClusterKind, GrantType, Resource, Role, RoleName, Timestamp};
-pub use policy::{Cluster, ClusterId, LoadSummary, Policy, PolicyOptions, Request};
+pub use policy::{Cluster, ClusterId, LoadSummary, Policy, PolicyOptions, Request, Savepoint};
 pub use record::{AtlasGrant, Event, EventKind, Lines, Record};
 pub use replay::{verify, Replayer};
 

@@ -816,6 +816,83 @@ impl Policy {
     }
 }
 
+/// A point a [`Policy`] can return to: its state (without the record) and how many events its
+/// record held. Taken with [`Policy::savepoint`], used by [`Policy::rollback`].
+///
+/// It exists for stores that treat the policy in memory as a cache: a writer applies a command
+/// to its cache, tries to append the new lines to a shared store, and, when another writer got
+/// there first, must forget those lines before catching up. Taking a savepoint copies the state
+/// (projects, clusters, downloads), never the record, so it costs the same on a record of ten
+/// events or ten million.
+#[derive(Debug, Clone)]
+pub struct Savepoint {
+    state: Policy,
+    events: usize,
+}
+
+impl Savepoint {
+    /// How many events the record held when the savepoint was taken (the head `seq`).
+    pub fn events(&self) -> usize {
+        self.events
+    }
+}
+
+impl Policy {
+    /// An empty stand-in, for moving a policy out of a `&mut` for a moment (no record, no
+    /// allocation, never observable by callers).
+    pub(crate) fn placeholder() -> Policy {
+        Policy {
+            org_id: String::new(),
+            restrict: false,
+            max_grant_ms: None,
+            projects: BTreeSet::new(),
+            clusters: Vec::new(),
+            by_name: HashMap::new(),
+            downloads: BTreeMap::new(),
+            record: Record::default(),
+        }
+    }
+}
+
+impl Policy {
+    /// Remembers the current state so that [`Policy::rollback`] can return to it.
+    pub fn savepoint(&self) -> Savepoint {
+        Savepoint {
+            state: Policy {
+                org_id: self.org_id.clone(),
+                restrict: self.restrict,
+                max_grant_ms: self.max_grant_ms,
+                projects: self.projects.clone(),
+                clusters: self.clusters.clone(),
+                by_name: self.by_name.clone(),
+                downloads: self.downloads.clone(),
+                record: Record::default(),
+            },
+            events: self.record.len(),
+        }
+    }
+
+    /// Returns to a savepoint taken from this policy: the state as it was, and the record cut
+    /// back to the events it held then. The result equals the policy at that moment (and a
+    /// replay of its record).
+    ///
+    /// # Errors
+    /// [`Error::MalformedInput`] if the savepoint is of another organization or the record no
+    /// longer reaches back to it (the policy is then left as it was).
+    pub fn rollback(&mut self, savepoint: Savepoint) -> Result<(), Error> {
+        if savepoint.state.org_id != self.org_id || savepoint.events > self.record.len() {
+            return Err(Error::malformed(
+                "the savepoint was not taken from this policy's record",
+            ));
+        }
+        let mut record = core::mem::take(&mut self.record);
+        record.truncate(savepoint.events);
+        *self = savepoint.state;
+        self.record = record;
+        Ok(())
+    }
+}
+
 #[cold]
 #[inline(never)]
 fn not_found(cluster: &str) -> Error {

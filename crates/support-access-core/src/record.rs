@@ -742,6 +742,22 @@ impl Record {
         self.quiet = Quiet(quiet);
     }
 
+    /// Keeps the first `len` events and forgets the rest (a [`crate::Savepoint`] rollback).
+    /// `len` must be at least 1 and at most [`Record::len`]; the head hash is read back from
+    /// the new last line, whose canonical form ends with `"hash":"<64 hex>"}`.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        if len >= self.ends.len() || len == 0 {
+            return;
+        }
+        self.ends.truncate(len);
+        self.ats.truncate(len);
+        self.text.truncate(self.ends[len - 1]);
+        let line_end = self.text.len() - 1; // before the newline
+        let hash = line_end.checked_sub(66).map_or(0..0, |at| at..at + 64);
+        self.last_hash.clear();
+        self.last_hash.push_str(&self.text[hash]);
+    }
+
     /// Number of events.
     pub fn len(&self) -> usize {
         self.ends.len()

@@ -782,6 +782,43 @@ impl Policy {
     pub fn replay(text: &str) -> Result<Policy, Error> {
         replay(text)
     }
+
+    /// Verifies and applies lines that another writer appended after this policy's record,
+    /// all or nothing: each line is checked exactly as [`Replayer::feed`] checks it, and on the
+    /// first one that does not verify the policy is left exactly as it was and the error
+    /// (`RECORD_TAMPERED`) names that line's `seq`. Returns how many lines were applied.
+    ///
+    /// This is how a cache of a shared record (a store's writer, a follower) stays current
+    /// without ever building on a line it refused.
+    pub fn catch_up<'a>(
+        &mut self,
+        lines: impl IntoIterator<Item = &'a str>,
+    ) -> Result<usize, Error> {
+        let savepoint = self.savepoint();
+        let before = self.record.len();
+        let mut r = Replayer::resume(core::mem::replace(self, Policy::placeholder()));
+        let fed = lines.into_iter().try_for_each(|line| r.feed(line));
+        let pending = r.pending;
+        let mut p = r
+            .policy
+            .take()
+            .expect("a resumed replayer holds its policy");
+        p.record.set_quiet(false);
+        let result = match fed {
+            Ok(()) if pending > 0 => Err(Error::tampered(
+                seq_of(r.fed),
+                "an event the operations imply is missing",
+            )),
+            Ok(()) => Ok(p.record.len() - before),
+            Err(e) => Err(e),
+        };
+        if result.is_err() {
+            p.rollback(savepoint)
+                .expect("the savepoint was taken from this policy");
+        }
+        *self = p;
+        result
+    }
 }
 
 #[cfg(all(test, feature = "std"))]

@@ -417,6 +417,95 @@ proptest! {
         }
     }
 
+    /// What a store-backed writer does when another writer won the race for the head: it
+    /// forgets the lines it applied since its savepoint, and must be exactly where it was.
+    #[test]
+    fn rollback_returns_to_the_savepoint(
+        before in prop::collection::vec((op(), 0i64..4 * HOUR), 0..12),
+        after in prop::collection::vec((op(), 0i64..4 * HOUR), 0..12),
+        then in prop::collection::vec((op(), 0i64..4 * HOUR), 0..6),
+    ) {
+        let mut p = Policy::new(PolicyOptions::new("org")).unwrap();
+        let mut now = START;
+        for (op, dt) in &before {
+            now += dt;
+            let _ = run_core(&mut p, op, now);
+        }
+        let at_savepoint = p.clone();
+        let sp = p.savepoint();
+        prop_assert_eq!(sp.events(), p.record().len());
+        let mut later = now;
+        for (op, dt) in &after {
+            later += dt;
+            let _ = run_core(&mut p, op, later);
+        }
+        p.rollback(sp).unwrap();
+        prop_assert!(p == at_savepoint, "rollback differs from the policy at the savepoint");
+        prop_assert_eq!(p.record().last_hash(), at_savepoint.record().last_hash());
+        prop_assert!(Policy::replay(&p.export_record()).unwrap() == p);
+        // Continuing after a rollback writes what continuing from the savepoint writes.
+        let mut copy = at_savepoint;
+        for (op, dt) in &then {
+            now += dt;
+            prop_assert_eq!(run_core(&mut p, op, now), run_core(&mut copy, op, now));
+        }
+        prop_assert_eq!(p.export_record(), copy.export_record());
+    }
+
+    /// `Policy::catch_up` is all or nothing: honest lines bring a copy left behind to the live
+    /// policy; a changed line is refused with its seq and leaves the copy exactly as it was.
+    #[test]
+    fn catch_up_is_all_or_nothing(
+        before in prop::collection::vec((op(), 0i64..4 * HOUR), 0..10),
+        after in prop::collection::vec((op(), 0i64..4 * HOUR), 0..12),
+        pick in any::<prop::sample::Index>(),
+    ) {
+        let mut live = Policy::new(PolicyOptions::new("org")).unwrap();
+        let mut now = START;
+        for (op, dt) in &before {
+            now += dt;
+            let _ = run_core(&mut live, op, now);
+        }
+        let behind = live.clone();
+        // At least one new line, whatever the random steps do.
+        let owner = Actor::org_owner("owner").unwrap();
+        live.add_project(&owner, "extra", Timestamp::from_millis(now).unwrap()).unwrap();
+        for (op, dt) in &after {
+            now += dt;
+            let _ = run_core(&mut live, op, now);
+        }
+        let new: Vec<&str> = live.record().lines().skip(behind.record().len()).collect();
+        let mut copy = behind.clone();
+        // Tamper one new line: change its hash's last hex digit.
+        let bad = pick.index(new.len());
+        let mut lines: Vec<String> = new.iter().map(|l| String::from(*l)).collect();
+        let at = lines[bad].len() - 3;
+        let flipped = if &lines[bad][at..at + 1] == "0" { "1" } else { "0" };
+        lines[bad].replace_range(at..at + 1, flipped);
+        let err = copy.catch_up(lines.iter().map(String::as_str)).unwrap_err();
+        prop_assert_eq!(err.code(), ErrorCode::RecordTampered);
+        prop_assert_eq!(err.seq(), Some((behind.record().len() + bad + 1) as u64));
+        prop_assert!(copy == behind, "a refused catch-up changed the policy");
+        prop_assert_eq!(copy.catch_up(new.iter().copied()).unwrap(), new.len());
+        prop_assert!(copy == live, "catch-up differs from the live policy");
+    }
+
+    #[test]
+    fn a_savepoint_of_another_policy_is_refused(n in 0usize..4) {
+        let owner = Actor::org_owner("o").unwrap();
+        let mut a = Policy::new(PolicyOptions::new("org")).unwrap();
+        let b = Policy::new(PolicyOptions::new("other")).unwrap();
+        for i in 0..n {
+            a.add_project(&owner, &format!("p{i}"), Timestamp::from_millis(START).unwrap()).unwrap();
+        }
+        let before = a.clone();
+        prop_assert_eq!(a.rollback(b.savepoint()).unwrap_err().code(), ErrorCode::MalformedInput);
+        let mut longer = a.clone();
+        longer.add_project(&owner, "extra", Timestamp::from_millis(START).unwrap()).unwrap();
+        prop_assert_eq!(a.rollback(longer.savepoint()).unwrap_err().code(), ErrorCode::MalformedInput);
+        prop_assert!(a == before);
+    }
+
     #[test]
     fn any_single_byte_change_is_detected(
         steps in prop::collection::vec((op(), 0i64..4 * HOUR), 1..16),
