@@ -1,32 +1,21 @@
-//! `support-access apply`: the SPEC's JSON command interface over the record file.
+//! `support-access apply`: the SPEC's JSON command interface over the record's store.
 //!
 //! One command from the command line, or a stream of them on standard input (one per line, one
-//! result per line). A stream is a long-running writer: it replays the record once, then holds
-//! the file lock only while it handles a command, and catches up with what other processes
-//! appended meanwhile by verifying just those lines (`Store::relock`). The result bytes are the
-//! core's `apply` result, identical to every binding's.
+//! result per line). A stream is a long-running writer: it replays the record once, then for
+//! each command catches up with what other writers stored meanwhile by verifying just those
+//! lines, applies the command and stores its events compare-and-set on the head (a command that
+//! lost the race runs again on the new state). The result bytes are the core's `apply` result,
+//! identical to every binding's.
 
 use std::borrow::Cow;
 use std::io::{BufRead, Write};
 
 use support_access_core::wire::MAX_COMMAND_LEN;
-use support_access_core::{apply_bytes, error_json, Error};
+use support_access_core::{error_json, Error};
+use support_access_store::{Store, StoreError};
 
 use crate::args::Global;
 use crate::fail::{Fail, EXIT_POLICY};
-use crate::store::Store;
-
-/// Ops that never change the policy: they run under a shared lock.
-const READ_ONLY: &[&str] = &[
-    "evaluate",
-    "evaluateMany",
-    "evaluateAt",
-    "remaining",
-    "continueLogDownload",
-    "exportRecord",
-    "verifyRecord",
-    "describe",
-];
 
 #[derive(serde::Deserialize)]
 struct OpOnly<'a> {
@@ -39,26 +28,19 @@ fn op_of(command: &[u8]) -> Option<Cow<'_, str>> {
     serde_json::from_slice::<OpOnly<'_>>(command).ok()?.op
 }
 
-/// Runs one command (its `op` read by [`op_of`]) against the locked, caught-up store; appends
-/// what it recorded. The command is bytes: a line that is not UTF-8 is the core's
-/// MALFORMED_INPUT result like any other bad command, and the stream goes on.
-fn one(store: &mut Store, command: &[u8], op: Option<&str>) -> Result<String, Fail> {
-    if op == Some("replay") {
+/// Runs one command against the caught-up store and stores what it recorded. The command is
+/// bytes: a line that is not UTF-8 is the core's MALFORMED_INPUT result like any other bad
+/// command, and the stream goes on.
+fn one(store: &mut Store, command: &[u8]) -> Result<String, StoreError> {
+    if op_of(command).as_deref() == Some("replay") {
         return Ok(error_json(&Error::MalformedInput {
             detail: String::from(
-                "`replay` would replace the record file's history; the record file is append-only \
-                 (replay a record with the library, or `init` a new file)",
+                "`replay` would replace the stored history; the record is append-only \
+                 (replay a record with the library, or `init` a new one)",
             ),
         }));
     }
-    let result = apply_bytes(&mut store.policy, command);
-    store.commit()?;
-    Ok(result)
-}
-
-/// Whether a command with this `op` needs the exclusive lock.
-fn writes(op: Option<&str>) -> bool {
-    !matches!(op, Some(op) if READ_ONLY.contains(&op))
+    store.apply(command)
 }
 
 /// The most of one input line a stream holds: the core's command limit and room to cut back to
@@ -100,11 +82,9 @@ fn read_line_capped(
 
 /// `apply [COMMAND]`; returns the exit code.
 pub fn run(g: &Global, command: Option<&str>) -> Result<u8, Fail> {
+    let mut store = crate::run::open(g)?;
     if let Some(command) = command {
-        let command = command.as_bytes();
-        let op = op_of(command);
-        let mut store = Store::open(&g.record, writes(op.as_deref()))?;
-        let result = one(&mut store, command, op.as_deref())?;
+        let result = one(&mut store, command.as_bytes()).map_err(Fail::store)?;
         println!("{result}");
         return Ok(if result.starts_with("{\"ok\"") {
             0
@@ -112,9 +92,7 @@ pub fn run(g: &Global, command: Option<&str>) -> Result<u8, Fail> {
             EXIT_POLICY
         });
     }
-    // A stream: verify the whole file once, then hold no lock while waiting for input.
-    let mut store = Store::open(&g.record, true)?;
-    store.unlock()?;
+    // A stream: the whole record was verified once by `open`; from here on only new lines.
     let mut input = std::io::stdin().lock();
     let mut out = std::io::stdout().lock();
     let mut line = Vec::new();
@@ -138,11 +116,13 @@ pub fn run(g: &Global, command: Option<&str>) -> Result<u8, Fail> {
         if command.is_empty() {
             continue;
         }
-        let op = op_of(command);
-        store.relock(writes(op.as_deref()))?;
-        let result = one(&mut store, command, op.as_deref());
-        store.unlock()?;
-        let result = result?;
+        let result = match one(&mut store, command) {
+            Ok(r) => r,
+            // The store is down past the retry time: this command was not stored; say so and
+            // take the next (the store may be back by then). A refused record ends the stream.
+            Err(e) if e.is_transient() => Fail::store(e).json,
+            Err(e) => return Err(Fail::store(e)),
+        };
         writeln!(out, "{result}")
             .and_then(|()| out.flush())
             .map_err(|e| Fail::usage(format!("cannot write standard output: {e}")))?;

@@ -14,13 +14,15 @@ Exit codes:
      `init` over an existing record
   3  the policy refused the operation (a SPEC error code such as
      CLUSTER_NOT_FOUND, FORBIDDEN, MALFORMED_INPUT)
-  4  the record file is tampered, truncated or unreadable: the bad seq
-     is named and the file is left untouched";
+  4  the record is tampered, truncated or unreadable, or the store is
+     unavailable: the bad seq is named and the record is left untouched";
 
 const TOP_AFTER: &str = "\
-State is the tamper-evident record itself: a JSON Lines file (default ./support-access.jsonl).
+State is the tamper-evident record itself, in a store: a JSON Lines file (default
+./support-access.jsonl) or a PostgreSQL database shared by many writers (--store postgres://…).
 Every command reads and replays it, refuses it if any event was changed or cut short, and appends
-only the new events (one fsynced write, under an exclusive file lock).
+only the new events, compare-and-set on the head: if another writer got there first, the command
+runs again on the caught-up state.
 
 Examples:
   support-access demo                                   # a scripted day on a temporary record
@@ -37,7 +39,8 @@ Examples:
   support-access verify";
 
 /// Decide and record who may reach a database cluster's backend: time-limited support access
-/// grants, modeled on MongoDB Atlas, kept in a local tamper-evident record file.
+/// grants, modeled on MongoDB Atlas, kept in a tamper-evident record (a local file, or
+/// PostgreSQL shared by many writers).
 #[derive(Debug, Parser)]
 #[command(name = "support-access", version, after_help = format!("{TOP_AFTER}\n\n{EXIT_CODES}"))]
 pub struct Cli {
@@ -49,16 +52,38 @@ pub struct Cli {
 
 #[derive(Debug, Clone, Args)]
 pub struct Global {
-    /// The record file (JSON Lines).
+    /// Where the record lives: a JSON Lines file (one organization), or a PostgreSQL URL
+    /// (postgres://USER@HOST:PORT/DB; many organizations, shared by many writers). Default:
+    /// ./support-access.jsonl.
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "SUPPORT_ACCESS_STORE",
+        value_name = "URL|PATH"
+    )]
+    pub store: Option<String>,
+
+    /// The record file (JSON Lines): the same as --store PATH.
     #[arg(
         long,
         global = true,
         help_heading = "Global options",
         env = "SUPPORT_ACCESS_RECORD",
-        value_name = "PATH",
-        default_value = "support-access.jsonl"
+        value_name = "PATH"
     )]
-    pub record: PathBuf,
+    pub record: Option<PathBuf>,
+
+    /// The organization (`init` creates it). Needed when a PostgreSQL store holds more than
+    /// one; a file holds one.
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "SUPPORT_ACCESS_ORG",
+        value_name = "ID"
+    )]
+    pub org: Option<String>,
 
     /// The time of the operation: RFC 3339 (2026-11-28T09:00:00Z) or epoch milliseconds.
     /// Default: the system clock.
@@ -101,13 +126,14 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a new record for an organization.
-    #[command(
-        after_help = "Examples:\n  support-access init --org acme\n  support-access init --org acme --restrict --max-grant 12h\n  support-access --record /var/lib/sa/acme.jsonl init --org acme --max-grant none"
-    )]
+    #[command(after_help = "The organization is the global --org (required here).
+
+Examples:
+  support-access init --org acme
+  support-access init --org acme --restrict --max-grant 12h
+  support-access --record /var/lib/sa/acme.jsonl init --org acme --max-grant none
+  support-access --store postgres://sa@127.0.0.1:5432/sa --org acme init --restrict")]
     Init {
-        /// The organization id.
-        #[arg(long, value_name = "ID")]
-        org: String,
         /// Start with support access restricted (Atlas restrictEmployeeAccess).
         #[arg(long)]
         restrict: bool,
@@ -254,6 +280,32 @@ Examples:
         command: Option<String>,
     },
 
+    /// Print new events as other writers record them (verified, like `log`), until stopped.
+    #[command(
+        after_help = "On PostgreSQL it listens for notifications (and polls every second as a fallback); on a file it
+watches the file's length. A stored event that does not verify stops it with exit 4.
+
+Examples:
+  support-access follow                       # events from now on
+  support-access follow --from 0 --json       # the whole record, then new events, as JSON Lines
+  support-access follow --until-seq 120       # stop once event #120 is seen"
+    )]
+    Follow {
+        /// Print events after this seq first (default: the current head, so only new ones).
+        #[arg(long, value_name = "SEQ")]
+        from: Option<u64>,
+        /// Exit once the record reaches this seq.
+        #[arg(long, value_name = "SEQ")]
+        until_seq: Option<u64>,
+        /// Exit after this long without reaching --until-seq (e.g. 30s, 5m); exit 1 then.
+        #[arg(long, value_name = "DURATION")]
+        timeout: Option<String>,
+    },
+
+    /// The record store: copy a file record into PostgreSQL, print the schema.
+    #[command(subcommand)]
+    Store(StoreCmd),
+
     /// Play a scripted day on a temporary record (no setup needed).
     #[command(after_help = "Example:\n  cargo run --release -p support-access-cli -- demo")]
     Demo,
@@ -266,6 +318,32 @@ Examples:
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCmd {
+    /// Copy the record at --store/--record (a file) into another store, and verify it there.
+    #[command(
+        after_help = "The whole record is stored in one transaction, then read back and replayed: it is all there,
+verified, or not there at all. The target must not hold the organization yet.
+
+Example:
+  support-access --record acme.jsonl store migrate --to postgres://sa@127.0.0.1:5432/sa"
+    )]
+    Migrate {
+        /// The store to copy into (a postgres:// URL, or another file path).
+        #[arg(long, value_name = "URL|PATH")]
+        to: String,
+    },
+    /// Print the PostgreSQL schema (created on first use) and the GRANTs for an application
+    /// role that may only read and append.
+    #[command(after_help = "Example:\n  support-access store schema | psql \"$DATABASE_URL\"")]
+    Schema,
+    /// List the organizations a store holds.
+    #[command(
+        after_help = "Example:\n  support-access --store postgres://sa@127.0.0.1/sa store orgs"
+    )]
+    Orgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -362,6 +440,8 @@ impl Command {
             | Command::Verify
             | Command::Demo
             | Command::Apply { .. }
+            | Command::Follow { .. }
+            | Command::Store(_)
             | Command::Completions { .. } => false,
         }
     }

@@ -4,6 +4,7 @@ use std::fmt::Display;
 use std::path::Path;
 
 use support_access_core::{error_json, Error, ErrorCode};
+use support_access_store::StoreError;
 
 /// Exit code 1: `check` denied access.
 pub const EXIT_DENIED: u8 = 1;
@@ -73,17 +74,48 @@ impl Fail {
         }
     }
 
-    /// The record failed verification: exit 4, the core's `RECORD_TAMPERED` JSON (with `seq`).
-    pub fn tampered(path: &Path, e: Error) -> Fail {
-        let message = format!("record {} is refused: {e}", path.display());
+    /// The store refused or failed: exit 4 for a tampered, unreadable or unavailable record;
+    /// exit 2 for what the command line got wrong (a bad location, `init` over an existing
+    /// record, an organization to choose). The JSON code is the store error's code (the core's
+    /// `RECORD_TAMPERED` JSON, with `seq`, for a refused record).
+    pub fn store(e: StoreError) -> Fail {
+        if let StoreError::Tampered { error, .. } = &e {
+            return Fail {
+                exit: EXIT_RECORD,
+                code: String::from(error.code().as_str()),
+                message: format!("{e}"),
+                json: error_json(error),
+                hint: Some(String::from(
+                    "the record was left exactly as it is; restore it from a copy you trust",
+                )),
+            };
+        }
+        let exit = match &e {
+            StoreError::BadLocation { .. }
+            | StoreError::AlreadyExists { .. }
+            | StoreError::OrgRequired { .. }
+            | StoreError::WrongOrg { .. } => EXIT_USAGE,
+            _ => EXIT_RECORD,
+        };
+        let message = e.to_string();
+        let hint = match &e {
+            StoreError::NotFound { .. } => Some(
+                "create one with `support-access init --org ID`, or choose another with --store URL|PATH",
+            ),
+            StoreError::AlreadyExists { .. } => {
+                Some("init only creates new records (choose another with --store URL|PATH or --org ID)")
+            }
+            StoreError::Unavailable { .. } => Some(
+                "nothing was stored; check that the database is up and the URL, user and password are right",
+            ),
+            _ => None,
+        };
         Fail {
-            exit: EXIT_RECORD,
-            code: String::from(e.code().as_str()),
+            exit,
+            code: String::from(e.code()),
+            json: cli_error_json(e.code(), &message),
             message,
-            json: error_json(&e),
-            hint: Some(String::from(
-                "the file was left exactly as it is; restore it from a copy you trust",
-            )),
+            hint: hint.map(String::from),
         }
     }
 

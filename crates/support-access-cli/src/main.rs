@@ -1,5 +1,6 @@
 //! `support-access`: the command-line front end of support-access-core. Its state is the
-//! tamper-evident record itself, a JSON Lines file; see `support-access --help`.
+//! tamper-evident record itself, in a store (a JSON Lines file, or PostgreSQL shared by many
+//! writers: support-access-store); see `support-access --help`.
 
 mod apply;
 mod args;
@@ -7,7 +8,6 @@ mod demo;
 mod fail;
 mod parse;
 mod run;
-mod store;
 mod ui;
 
 use std::process::ExitCode;

@@ -1,17 +1,16 @@
 //! Runs one parsed command: read and replay the record, apply the operation with the core's
 //! typed API, append the new events, print the result (text, or the SPEC's JSON).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::io::Write;
+use std::time::{Duration, Instant};
 
 use support_access_core::grant::Ending;
-use support_access_core::{
-    apply, Decision, Event, EventKind, Policy, PolicyOptions, Resource, Timestamp,
-};
+use support_access_core::{Decision, Event, EventKind, Policy, PolicyOptions, Resource, Timestamp};
+use support_access_store::{host_clock, Location, Now, Store};
 
-use crate::args::{Cli, ClusterCmd, Command, DownloadCmd, Global, ProjectCmd};
+use crate::args::{Cli, ClusterCmd, Command, DownloadCmd, Global, ProjectCmd, StoreCmd};
 use crate::fail::{Fail, EXIT_DENIED};
 use crate::parse;
-use crate::store::Store;
 use crate::ui::{self, Ui};
 
 /// Runs a command; returns the exit code (0, or 1 for a denied `check`).
@@ -19,10 +18,9 @@ pub fn run(cli: &Cli, ui: &Ui) -> Result<u8, Fail> {
     let g = &cli.global;
     match &cli.command {
         Command::Init {
-            org,
             restrict,
             max_grant,
-        } => init(g, ui, org, *restrict, max_grant.as_deref()),
+        } => init(g, ui, *restrict, max_grant.as_deref()),
         Command::Demo => crate::demo::run(g, ui),
         Command::Apply { command } => crate::apply::run(g, command.as_deref()),
         Command::Completions { shell } => {
@@ -39,11 +37,17 @@ pub fn run(cli: &Cli, ui: &Ui) -> Result<u8, Fail> {
         } => check(g, ui, cluster, resource, at.as_deref()),
         Command::Log { cluster } => log(g, ui, cluster.as_deref()),
         Command::Verify => verify(g, ui),
+        Command::Follow {
+            from,
+            until_seq,
+            timeout,
+        } => follow(g, ui, *from, *until_seq, timeout.as_deref()),
+        Command::Store(cmd) => store_cmd(g, ui, cmd),
         Command::Download(DownloadCmd::Continue { id }) => {
-            let store = Store::open(&g.record, false)?;
+            let store = open(g)?;
             let now = now(g)?;
             let d = store
-                .policy
+                .policy()
                 .continue_log_download(id, now)
                 .map_err(Fail::policy)?;
             if g.json {
@@ -77,20 +81,40 @@ pub fn run(cli: &Cli, ui: &Ui) -> Result<u8, Fail> {
 fn now(g: &Global) -> Result<Timestamp, Fail> {
     match &g.now {
         Some(t) => parse::time(t),
-        None => {
-            let ms = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_millis())
-                .unwrap_or(0);
-            Timestamp::from_millis(i64::try_from(ms).unwrap_or(i64::MAX)).map_err(Fail::arg)
-        }
+        None => Ok(host_clock()),
     }
+}
+
+/// How a mutation is stamped: exactly `--now`, or the clock but never behind the record's head
+/// (another writer's clock may run a little ahead of this one's).
+fn now_for_write(g: &Global) -> Result<Now, Fail> {
+    Ok(match &g.now {
+        Some(t) => Now::At(parse::time(t)?),
+        None => Now::Clock,
+    })
+}
+
+/// Where the record lives: `--store`, or `--record`, or `./support-access.jsonl`.
+pub fn location(g: &Global) -> Result<Location, Fail> {
+    match (&g.store, &g.record) {
+        (Some(s), Some(r)) if std::path::Path::new(s) != r => Err(Fail::usage(
+            "give --store or --record, not both (SUPPORT_ACCESS_STORE and SUPPORT_ACCESS_RECORD count too)",
+        )),
+        (Some(s), _) => Location::parse(s).map_err(Fail::store),
+        (None, Some(r)) => Ok(Location::File(r.clone())),
+        (None, None) => Ok(Location::File("support-access.jsonl".into())),
+    }
+}
+
+/// Opens and verifies the record (`--org` chooses among a database's organizations).
+pub fn open(g: &Global) -> Result<Store, Fail> {
+    Store::open(&location(g)?, g.org.as_deref()).map_err(Fail::store)
 }
 
 fn label(g: &Global, ui: &Ui) -> String {
     ui.record_label
         .clone()
-        .unwrap_or_else(|| g.record.display().to_string())
+        .unwrap_or_else(|| location(g).map_or_else(|_| String::from("?"), |l| l.to_string()))
 }
 
 fn plural(n: usize, what: &str) -> String {
@@ -121,13 +145,10 @@ fn ok_decision(d: &Decision) -> String {
     )
 }
 
-fn init(
-    g: &Global,
-    ui: &Ui,
-    org: &str,
-    restrict: bool,
-    max_grant: Option<&str>,
-) -> Result<u8, Fail> {
+fn init(g: &Global, ui: &Ui, restrict: bool, max_grant: Option<&str>) -> Result<u8, Fail> {
+    let org = g.org.as_deref().ok_or_else(|| {
+        Fail::usage("init needs --org ID: the organization whose record to create")
+    })?;
     let mut options = PolicyOptions::new(org);
     options.restrict_employee_access = restrict;
     if let Some(m) = max_grant {
@@ -137,9 +158,10 @@ fn init(
             Some(parse::duration_ms(m)?)
         };
     }
-    let policy = Policy::new(options).map_err(Fail::arg)?;
-    Store::create(&g.record, &policy)?;
-    let created = policy.events().remove(0);
+    // Checked before the store is touched, so bad options create nothing.
+    let policy = Policy::new(options.clone()).map_err(Fail::arg)?;
+    let store = Store::create(&location(g)?, options).map_err(Fail::store)?;
+    let created = store.policy().events().remove(0);
     if g.json {
         println!("{}", ok_event(&created));
     } else {
@@ -161,6 +183,7 @@ fn init(
 fn mutate(g: &Global, ui: &Ui, cmd: &Command) -> Result<u8, Fail> {
     debug_assert!(cmd.writes());
     // Everything that can be read from the command line is read before the record is touched.
+    #[derive(Clone, Copy)]
     enum Op<'a> {
         Restrict(bool),
         AddProject(&'a str),
@@ -234,57 +257,63 @@ fn mutate(g: &Global, ui: &Ui, cmd: &Command) -> Result<u8, Fail> {
     if let Some(t) = &g.now {
         parse::time(t)?;
     }
-    let mut store = Store::open(&g.record, true)?;
-    // The clock is read under the lock, so writers serialised by it also get increasing times.
-    let now = now(g)?;
-    let before = store.policy.record().len();
-    let p = &mut store.policy;
-    let actor = actor.as_ref();
-    let a = || actor.expect("actor parsed above");
-    let main: Option<Event> = match op {
-        Op::Restrict(on) => Some(p.set_restriction(a(), on, now)),
-        Op::AddProject(id) => Some(p.add_project(a(), id, now)),
-        Op::RemoveProject(id) => Some(p.remove_project(a(), id, now)),
-        Op::AddCluster {
-            name,
-            project,
-            kind,
-            sync,
-        } => Some(p.add_cluster(a(), project, name, kind, sync, now)),
-        Op::RemoveCluster(name) => Some(p.remove_cluster(a(), name, now)),
-        Op::Grant {
-            cluster,
-            grant_type,
-            duration,
-            until,
-        } => {
-            let expiration = match (duration, until) {
-                (Some(ms), _) => Some(
-                    now.checked_add_millis(ms)
-                        .ok_or_else(|| Fail::usage("--for reaches past the year 9999"))?,
-                ),
-                (None, Some(t)) => Some(parse::time_rel(t, now)?),
-                (None, None) => None,
+    let mut store = open(g)?;
+    let mut before = 0;
+    let mut now = Timestamp::EPOCH;
+    // Runs on the caught-up cache; again, on the new state, if another writer stored first.
+    let (main, expired) = store
+        .write(now_for_write(g)?, |p, at| -> Result<_, Fail> {
+            before = p.record().len();
+            now = at;
+            let a = || actor.as_ref().expect("actor parsed above");
+            let main: Option<Event> = match op {
+                Op::Restrict(on) => Some(p.set_restriction(a(), on, now)),
+                Op::AddProject(id) => Some(p.add_project(a(), id, now)),
+                Op::RemoveProject(id) => Some(p.remove_project(a(), id, now)),
+                Op::AddCluster {
+                    name,
+                    project,
+                    kind,
+                    sync,
+                } => Some(p.add_cluster(a(), project, name, kind, sync, now)),
+                Op::RemoveCluster(name) => Some(p.remove_cluster(a(), name, now)),
+                Op::Grant {
+                    cluster,
+                    grant_type,
+                    duration,
+                    until,
+                } => {
+                    let expiration = match (duration, until) {
+                        (Some(ms), _) => Some(
+                            now.checked_add_millis(ms)
+                                .ok_or_else(|| Fail::usage("--for reaches past the year 9999"))?,
+                        ),
+                        (None, Some(t)) => Some(parse::time_rel(t, now)?),
+                        (None, None) => None,
+                    };
+                    Some(p.grant(a(), cluster, grant_type, now, expiration))
+                }
+                Op::Revoke(cluster) => Some(p.revoke(a(), cluster, now)),
+                Op::Expire => None,
+                Op::BeginDownload(cluster, resource) => {
+                    Some(p.begin_log_download(cluster, resource, now))
+                }
+                Op::FinishDownload(id) => Some(p.finish_log_download(id, now)),
+            }
+            .transpose()
+            .map_err(|e| known_clusters(Fail::policy(e), p))?;
+            let expired = if main.is_none() {
+                p.expire_due(now).map_err(Fail::policy)?
+            } else {
+                Vec::new()
             };
-            Some(p.grant(a(), cluster, grant_type, now, expiration))
-        }
-        Op::Revoke(cluster) => Some(p.revoke(a(), cluster, now)),
-        Op::Expire => None,
-        Op::BeginDownload(cluster, resource) => Some(p.begin_log_download(cluster, resource, now)),
-        Op::FinishDownload(id) => Some(p.finish_log_download(id, now)),
-    }
-    .transpose()
-    .map_err(|e| known_clusters(Fail::policy(e), &store.policy))?;
-    let expired = if main.is_none() {
-        store.policy.expire_due(now).map_err(Fail::policy)?
-    } else {
-        Vec::new()
-    };
-    store.commit()?;
+            Ok((main, expired))
+        })
+        .map_err(Fail::store)??;
 
     // Only the new lines are parsed: on a long record, `events()` would re-read all of it.
     let new: Vec<Event> = store
-        .policy
+        .policy()
         .record()
         .lines()
         .skip(before)
@@ -324,7 +353,7 @@ fn mutate(g: &Global, ui: &Ui, cmd: &Command) -> Result<u8, Fail> {
     match &main {
         None if expired.is_empty() => println!("No grant has run out; nothing to record."),
         None => {}
-        Some(e) => println!("{}", describe_mutation(&store.policy, ui, e, now)),
+        Some(e) => println!("{}", describe_mutation(store.policy(), ui, e, now)),
     }
     Ok(0)
 }
@@ -385,19 +414,14 @@ fn describe_mutation(p: &Policy, ui: &Ui, e: &Event, now: Timestamp) -> String {
 }
 
 fn status(g: &Global, ui: &Ui, list_only: bool) -> Result<u8, Fail> {
-    let mut store = Store::open(&g.record, false)?;
+    let mut store = open(g)?;
     let now = now(g)?;
     if g.json {
-        println!(
-            "{}",
-            apply(
-                &mut store.policy,
-                &format!("{{\"op\":\"describe\",\"now\":{}}}", now.millis())
-            )
-        );
+        let describe = format!("{{\"op\":\"describe\",\"now\":{}}}", now.millis());
+        println!("{}", store.apply(describe.as_bytes()).map_err(Fail::store)?);
         return Ok(0);
     }
-    let p = &store.policy;
+    let p = store.policy();
     if !list_only {
         println!(
             "Organization {}: support access {}; grants up to {}. As of {}.",
@@ -483,24 +507,21 @@ fn check(g: &Global, ui: &Ui, cluster: &str, resource: &str, at: Option<&str>) -
     if let Some(t) = &g.now {
         parse::time(t)?;
     }
-    let store = Store::open(&g.record, false)?;
+    let store = open(g)?;
     let now = now(g)?;
+    let p = store.policy();
     let (d, when) = match at {
         Some(t) => {
             let at = parse::time_rel(t, now)?;
             (
-                store
-                    .policy
-                    .evaluate_at(cluster, resource, at)
-                    .map_err(|e| known_clusters(Fail::policy(e), &store.policy))?,
+                p.evaluate_at(cluster, resource, at)
+                    .map_err(|e| known_clusters(Fail::policy(e), p))?,
                 Some(at),
             )
         }
         None => (
-            store
-                .policy
-                .evaluate(cluster, resource, now)
-                .map_err(|e| known_clusters(Fail::policy(e), &store.policy))?,
+            p.evaluate(cluster, resource, now)
+                .map_err(|e| known_clusters(Fail::policy(e), p))?,
             None,
         ),
     };
@@ -526,8 +547,20 @@ fn check(g: &Global, ui: &Ui, cluster: &str, resource: &str, at: Option<&str>) -
 }
 
 fn log(g: &Global, ui: &Ui, cluster: Option<&str>) -> Result<u8, Fail> {
-    let store = Store::open(&g.record, false)?;
-    let about = |e: &Event| -> bool {
+    let store = open(g)?;
+    for e in store.policy().events().iter().filter(|e| about(e, cluster)) {
+        if g.json {
+            println!("{}", e.json());
+        } else {
+            println!("{}", ui::event_line(ui, e));
+        }
+    }
+    Ok(0)
+}
+
+/// Whether an event is about the cluster (every event, without one).
+fn about(e: &Event, cluster: Option<&str>) -> bool {
+    {
         let Some(name) = cluster else { return true };
         match &e.kind {
             EventKind::ClusterAdded { cluster, .. }
@@ -543,20 +576,99 @@ fn log(g: &Global, ui: &Ui, cluster: Option<&str>) -> Result<u8, Fail> {
             EventKind::AtlasLoaded { clusters, .. } => clusters.iter().any(|c| c.cluster == name),
             _ => false,
         }
-    };
-    for e in store.policy.events().iter().filter(|e| about(e)) {
-        if g.json {
-            println!("{}", e.json());
-        } else {
-            println!("{}", ui::event_line(ui, e));
+    }
+}
+
+/// `follow`: prints events as they are recorded (by any writer), verified first.
+fn follow(
+    g: &Global,
+    ui: &Ui,
+    from: Option<u64>,
+    until: Option<u64>,
+    timeout: Option<&str>,
+) -> Result<u8, Fail> {
+    let timeout = timeout.map(parse::duration_ms).transpose()?;
+    let mut store = open(g)?;
+    let deadline = timeout.map(|ms| Instant::now() + Duration::from_millis(ms.max(0) as u64));
+    let mut printed = from.unwrap_or_else(|| store.head()).min(store.head());
+    let mut out = std::io::stdout().lock();
+    loop {
+        for line in store.policy().record().lines().skip(printed as usize) {
+            let text = if g.json {
+                String::from(line)
+            } else {
+                let e = support_access_core::replay::parse_event(line)
+                    .expect("the core's own lines parse");
+                ui::event_line(ui, &e)
+            };
+            writeln!(out, "{text}")
+                .and_then(|()| out.flush())
+                .map_err(|e| Fail::usage(format!("cannot write standard output: {e}")))?;
+        }
+        printed = store.head();
+        if until.is_some_and(|u| printed >= u) {
+            return Ok(0);
+        }
+        let wait = match deadline {
+            Some(d) if Instant::now() >= d => return Ok(EXIT_DENIED),
+            Some(d) => d
+                .saturating_duration_since(Instant::now())
+                .min(Duration::from_secs(1)),
+            None => Duration::from_secs(1),
+        };
+        store.wait_for_change(wait).map_err(Fail::store)?;
+    }
+}
+
+/// `store migrate | schema | orgs`.
+fn store_cmd(g: &Global, ui: &Ui, cmd: &StoreCmd) -> Result<u8, Fail> {
+    match cmd {
+        StoreCmd::Schema => {
+            print!(
+                "{}\n-- An application role that may only read and append:\n{}",
+                support_access_store::postgres::SCHEMA,
+                support_access_store::postgres::GRANTS
+            );
+            Ok(0)
+        }
+        StoreCmd::Orgs => {
+            for org in Store::orgs(&location(g)?).map_err(Fail::store)? {
+                println!("{org}");
+            }
+            Ok(0)
+        }
+        StoreCmd::Migrate { to } => {
+            let from = open(g)?;
+            let target = Location::parse(to).map_err(Fail::store)?;
+            let copied =
+                Store::import(&target, from.policy().record().as_text()).map_err(Fail::store)?;
+            let r = copied.policy().record();
+            if g.json {
+                println!(
+                    "{{\"ok\":{{\"orgId\":{},\"events\":{},\"lastHash\":\"{}\"}}}}",
+                    serde_json::Value::from(copied.org_id()),
+                    r.len(),
+                    r.last_hash()
+                );
+            } else {
+                println!(
+                    "{} copied {} of organization {} from {} to {}; read back and verified there, head {}.",
+                    ui.green("OK"),
+                    plural(r.len(), "event"),
+                    copied.org_id(),
+                    label(g, ui),
+                    target,
+                    r.last_hash()
+                );
+            }
+            Ok(0)
         }
     }
-    Ok(0)
 }
 
 fn verify(g: &Global, ui: &Ui) -> Result<u8, Fail> {
-    let store = Store::open(&g.record, false)?;
-    let r = store.policy.record();
+    let store = open(g)?;
+    let r = store.policy().record();
     if g.json {
         println!(
             "{{\"ok\":{{\"events\":{},\"lastHash\":\"{}\"}}}}",
@@ -617,12 +729,11 @@ fn import_atlas(
             }))
         }
     };
-    let mut store = Store::open(&g.record, true)?;
+    let mut store = open(g)?;
     let summary = store
-        .policy
-        .load_atlas(&settings, &items)
+        .write(Now::Clock, |p, _| p.load_atlas(&settings, &items))
+        .map_err(Fail::store)?
         .map_err(Fail::policy)?;
-    store.commit()?;
     if g.json {
         println!(
             "{{\"ok\":{}}}",
@@ -642,7 +753,7 @@ fn import_atlas(
             } else {
                 String::new()
             },
-            ui.dim(&format!("(event #{})", store.policy.record().len()))
+            ui.dim(&format!("(event #{})", store.policy().record().len()))
         );
     }
     Ok(0)

@@ -2,9 +2,12 @@
 //! subcommand, the SPEC's JSON, exit codes, bad input leaving the record byte-identical, refused
 //! truncated and tampered records, and two concurrent writers.
 
+use std::cell::Cell;
+use std::ffi::OsString;
 use std::fs;
 use std::path::PathBuf;
 use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use support_access_core::{apply, Policy};
 
@@ -12,10 +15,45 @@ const BIN: &str = env!("CARGO_BIN_EXE_support-access");
 const T0: &str = "2026-11-28T09:00:00Z";
 const OWNER: &[&str] = &["--actor", "alice", "--role", "ORG_OWNER"];
 
+/// Which store an `Env` runs the CLI on: the tests in `mod on_postgres` (at the end) run again
+/// with `Pg`, each on a fresh database of the test server that `cargo xtask test` starts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    File,
+    Pg,
+}
+
+thread_local! {
+    static KIND: Cell<Kind> = const { Cell::new(Kind::File) };
+}
+
 struct Env {
     _dir: tempfile::TempDir,
     dir: PathBuf,
     record: PathBuf,
+    /// The database URL, on PostgreSQL.
+    pg: Option<String>,
+}
+
+/// A fresh database on the test server (whose URL `cargo xtask test` exports).
+fn fresh_db() -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let base = std::env::var("SUPPORT_ACCESS_TEST_PG").unwrap_or_else(|_| {
+        panic!("SUPPORT_ACCESS_TEST_PG is not set: run through `cargo xtask test`, which starts PostgreSQL")
+    });
+    let name = format!(
+        "sa_cli_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap();
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        admin.batch_execute(&sql).unwrap();
+    }
+    format!("{}/{name}", &base[..base.rfind('/').unwrap()])
 }
 
 fn env() -> Env {
@@ -25,6 +63,7 @@ fn env() -> Env {
         record: path.join("r.jsonl"),
         dir: path,
         _dir: dir,
+        pg: (KIND.with(Cell::get) == Kind::Pg).then(fresh_db),
     }
 }
 
@@ -32,6 +71,8 @@ fn cmd() -> Command {
     let mut c = Command::new(BIN);
     for v in [
         "SUPPORT_ACCESS_RECORD",
+        "SUPPORT_ACCESS_STORE",
+        "SUPPORT_ACCESS_ORG",
         "SUPPORT_ACCESS_ACTOR",
         "SUPPORT_ACCESS_ROLES",
     ] {
@@ -42,14 +83,40 @@ fn cmd() -> Command {
 }
 
 impl Env {
-    /// Runs `support-access --record R ARGS…`.
+    /// `--record R`, or `--store URL` on PostgreSQL.
+    fn store_args(&self) -> [OsString; 2] {
+        match &self.pg {
+            Some(url) => ["--store".into(), url.into()],
+            None => ["--record".into(), self.record.clone().into()],
+        }
+    }
+
+    /// Runs `support-access --record R ARGS…` (or `--store URL`).
     fn run(&self, args: &[&str]) -> Output {
-        cmd()
-            .arg("--record")
-            .arg(&self.record)
-            .args(args)
-            .output()
-            .unwrap()
+        cmd().args(self.store_args()).args(args).output().unwrap()
+    }
+
+    /// The stored record's bytes, if there is one.
+    fn snapshot(&self) -> Option<Vec<u8>> {
+        match &self.pg {
+            None => fs::read(&self.record).ok(),
+            Some(url) => {
+                let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+                let exists: Option<String> = c
+                    .query_one("SELECT to_regclass('support_access_event')::text", &[])
+                    .unwrap()
+                    .get(0);
+                exists?;
+                let text: Option<String> = c
+                    .query_one(
+                        "SELECT string_agg(line || E'\\n', '' ORDER BY seq) FROM support_access_event WHERE org_id = 'acme'",
+                        &[],
+                    )
+                    .unwrap()
+                    .get(0);
+                text.map(String::into_bytes)
+            }
+        }
     }
 
     /// Runs at a time, as the org owner.
@@ -61,11 +128,11 @@ impl Env {
     }
 
     fn bytes(&self) -> Vec<u8> {
-        fs::read(&self.record).unwrap()
+        self.snapshot().expect("a stored record")
     }
 
     fn text(&self) -> String {
-        fs::read_to_string(&self.record).unwrap()
+        String::from_utf8(self.bytes()).unwrap()
     }
 
     /// A record with project prod and clusters Cluster0 (sync on) and Flex0 (FLEX).
@@ -134,16 +201,12 @@ fn code(o: &Output, expected: i32) {
 /// byte-identical.
 #[track_caller]
 fn refused(e: &Env, exit: i32, needle: &str, o: impl FnOnce(&Env) -> Output) {
-    let before = fs::read(&e.record).ok();
+    let before = e.snapshot();
     let o = o(e);
     code(&o, exit);
     let msg = format!("{}{}", out(&o), err(&o));
     assert!(msg.contains(needle), "expected `{needle}` in: {msg}");
-    assert_eq!(
-        fs::read(&e.record).ok(),
-        before,
-        "record changed by a refused command"
-    );
+    assert_eq!(e.snapshot(), before, "record changed by a refused command");
 }
 
 fn json(o: &Output) -> serde_json::Value {
@@ -179,7 +242,7 @@ fn init_never_overwrites_a_record() {
     let e = env();
     e.setup();
     refused(&e, 2, "already exists", |e| {
-        e.run(&["init", "--org", "other"])
+        e.run(&["init", "--org", "acme"])
     });
 }
 
@@ -190,8 +253,8 @@ fn init_refuses_bad_options_and_writes_nothing() {
         e.run(&["init", "--org", "acme", "--max-grant", "forever"])
     });
     refused(&e, 2, "MALFORMED_INPUT", |e| e.run(&["init", "--org", ""]));
-    refused(&e, 2, "required", |e| e.run(&["init"]));
-    assert!(!e.record.exists());
+    refused(&e, 2, "init needs --org", |e| e.run(&["init"]));
+    assert!(e.snapshot().is_none());
 }
 
 // ----- restrict, project, cluster -----
@@ -506,8 +569,7 @@ fn status_shows_a_countdown_plain_when_piped() {
     assert!(!text.contains('\x1b'), "no colors when piped");
     // NO_COLOR unset still gives plain output when stdout is not a terminal.
     let o = Command::new(BIN)
-        .arg("--record")
-        .arg(&e.record)
+        .args(e.store_args())
         .args(["--now", T0, "status"])
         .env_remove("NO_COLOR")
         .output()
@@ -912,7 +974,7 @@ fn every_subcommand_has_help_with_examples() {
     for needle in [
         "Exit codes",
         "1  `check` only",
-        "4  the record file",
+        "4  the record is tampered",
         "Examples",
     ] {
         assert!(
@@ -941,6 +1003,10 @@ fn every_subcommand_has_help_with_examples() {
         &["download", "finish"],
         &["demo"],
         &["apply"],
+        &["follow"],
+        &["store", "migrate"],
+        &["store", "schema"],
+        &["store", "orgs"],
         &["completions"],
     ];
     for sub in subs {
@@ -976,7 +1042,7 @@ fn a_missing_record_is_exit_4() {
     let o = e.run(&["--json", "verify"]);
     code(&o, 4);
     assert_eq!(json(&o)["error"]["code"], "RECORD_UNREADABLE");
-    assert!(!e.record.exists());
+    assert!(e.snapshot().is_none());
 }
 
 #[test]
@@ -1561,5 +1627,46 @@ fn two_writers_race_for_ten_thousand_appends() {
     assert!(
         v.contains(&format!("{} events", base + 2 * PER_WRITER + ONE_SHOT)),
         "{v}"
+    );
+}
+
+/// The same tests on a PostgreSQL store: every subcommand works, and fails, the same way.
+mod on_postgres {
+    macro_rules! again {
+        ($($name:ident),* $(,)?) => {
+            $(
+                #[test]
+                fn $name() {
+                    super::KIND.with(|k| k.set(super::Kind::Pg));
+                    super::$name();
+                }
+            )*
+        };
+    }
+
+    again!(
+        init_creates_a_record_with_its_first_event,
+        init_never_overwrites_a_record,
+        init_refuses_bad_options_and_writes_nothing,
+        restrict_on_and_off,
+        project_add_and_remove,
+        cluster_add_remove_and_list,
+        grant_for_until_and_default,
+        grant_bad_input_leaves_the_record_untouched,
+        revoke_ends_the_grant,
+        status_shows_a_countdown_plain_when_piped,
+        check_allows_denies_and_explains,
+        check_json_matches_the_core_bytes,
+        check_at_a_past_time_uses_the_record,
+        log_human_and_json,
+        verify_counts_events,
+        expire_records_expiry_at_the_grant_expiration,
+        a_mutation_records_due_expiries_first,
+        downloads_survive_a_revoke,
+        import_atlas_loads_admin_api_json,
+        import_atlas_bad_json_leaves_the_record_untouched,
+        unknown_flags_and_subcommands_are_usage_errors,
+        a_missing_record_is_exit_4,
+        apply_one_command_gives_the_core_result_and_exit_code,
     );
 }
