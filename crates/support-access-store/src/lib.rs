@@ -262,8 +262,27 @@ fn create_record(
         Location::File(path) => FileBackend::create(path, &lines),
         Location::Postgres(url) => {
             let mut pg = PgBackend::new(url)?;
-            retrying(Instant::now() + retry_for, || {
-                pg.create(policy.org_id(), &lines)
+            let deadline = Instant::now() + retry_for;
+            let org = policy.org_id();
+            // A failure may have hidden a commit: if a retry then finds the organization, it is
+            // ours when it holds exactly these lines.
+            let mut unsure = false;
+            retrying(deadline, || match pg.create(org, &lines) {
+                Err(e @ StoreError::AlreadyExists { .. }) if unsure => {
+                    match pg.fetch(org, 0, deadline) {
+                        Ok(stored)
+                            if stored.iter().map(String::as_str).eq(lines.iter().copied()) =>
+                        {
+                            Ok(())
+                        }
+                        _ => Err(e),
+                    }
+                }
+                Err(e) if e.is_transient() => {
+                    unsure = true;
+                    Err(e)
+                }
+                r => r,
             })
         }
     }

@@ -355,10 +355,14 @@ impl PgBackend {
                 },
             }),
             Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => Ok(Appended::Conflict),
-            Err(e) if e.as_db_error().is_some() && !transient(&e) => Err(self.fail(&e)),
-            Err(e) if e.as_db_error().is_some() => Err(self.fail(&e)),
+            // An ERROR answers the statement itself: its transaction aborted, nothing stored.
+            Err(e) if e.as_db_error().is_some_and(|d| d.severity() == "ERROR") => {
+                Err(self.fail(&e))
+            }
             Err(e) => {
-                // No answer: the statement may have committed before the connection went.
+                // No answer, or the connection ended (FATAL: terminated, shut down): the
+                // statement may have committed just before, so its outcome is read back once
+                // this server process is gone.
                 self.orphan = Some(pid);
                 Ok(Appended::Unknown(self.fail(&e)))
             }
