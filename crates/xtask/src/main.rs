@@ -14,6 +14,7 @@ mod cli;
 mod ctx;
 mod fuzz;
 mod node;
+mod pg;
 mod python;
 mod rust;
 mod vectors;
@@ -31,6 +32,7 @@ const STEPS: &[Step] = &[
     ("fmt", rust::fmt),
     ("clippy", rust::clippy),
     ("rust", rust::tests),
+    ("store", rust::store),
     ("nostd", rust::no_std),
     ("vectors", vectors::drift),
     ("cli", cli::run),
@@ -40,6 +42,9 @@ const STEPS: &[Step] = &[
     ("wasm", wasm::run),
     ("fuzz", fuzz::smoke),
 ];
+
+/// The steps whose tests need the PostgreSQL server.
+const NEEDS_PG: &[&str] = &["rust", "store", "cli"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -57,12 +62,22 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             }
+            let chosen = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| x == name));
+            // One server for every step whose tests talk to PostgreSQL, stopped (dropped)
+            // before the closing count, whatever the tests did.
+            let pg = if NEEDS_PG.iter().any(|s| chosen(s)) {
+                ctx.section("postgresql");
+                pg::Server::start(&mut ctx)
+            } else {
+                None
+            };
             for (name, step) in STEPS {
-                if only.as_ref().is_none_or(|o| o.iter().any(|x| x == name)) {
+                if chosen(name) {
                     ctx.section(name);
                     step(&mut ctx);
                 }
             }
+            drop(pg);
             ctx.finish()
         }
         Some("vectors") => vectors::generate(&mut ctx, args.iter().any(|a| a == "--bless")),

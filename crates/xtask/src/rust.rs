@@ -25,9 +25,31 @@ pub fn clippy(ctx: &mut Ctx) {
 
 pub fn tests(ctx: &mut Ctx) {
     let mut c = ctx.cmd("cargo");
-    // Release: the property tests run 10,000+ sequences, which debug builds make slow.
-    c.args(["test", "--workspace", "--release"]);
+    // Release: the property tests run 10,000+ sequences, which debug builds make slow. The
+    // store's and the CLI's tests have steps of their own (they race writers on PostgreSQL).
+    c.args([
+        "test",
+        "--workspace",
+        "--release",
+        "--exclude",
+        "support-access-store",
+        "--exclude",
+        "support-access-cli",
+    ]);
     ctx.run_counted("cargo test", &mut c, count_cargo);
+}
+
+/// The record store on a file and on the run's PostgreSQL server: compare-and-set appends,
+/// catch-up, followers, races, faults (a killed writer, a restarted server, dropped
+/// connections, a row edited behind the store's back).
+pub fn store(ctx: &mut Ctx) {
+    let mut c = ctx.cmd("cargo");
+    c.args(["test", "-p", "support-access-store", "--release"]);
+    ctx.run_counted(
+        "store: cargo test -p support-access-store",
+        &mut c,
+        count_cargo,
+    );
 }
 
 pub fn no_std(ctx: &mut Ctx) {
