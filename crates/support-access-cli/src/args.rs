@@ -15,7 +15,8 @@ Exit codes:
   3  the policy refused the operation (a SPEC error code such as
      CLUSTER_NOT_FOUND, FORBIDDEN, MALFORMED_INPUT)
   4  the record is tampered, truncated or unreadable, or the store is
-     unavailable: the bad seq is named and the record is left untouched";
+     unavailable or refused the login: the bad seq is named and the
+     record is left untouched";
 
 const TOP_AFTER: &str = "\
 State is the tamper-evident record itself, in a store: a JSON Lines file (default
@@ -54,12 +55,12 @@ pub struct Cli {
 pub struct Global {
     /// Where the record lives: a JSON Lines file (one organization), or a PostgreSQL URL
     /// (postgres://USER@HOST:PORT/DB; many organizations, shared by many writers). Default:
-    /// ./support-access.jsonl.
+    /// $SUPPORT_ACCESS_STORE, then $SUPPORT_ACCESS_RECORD, then ./support-access.jsonl. A
+    /// lost database connection is retried for 20 s ($SUPPORT_ACCESS_STORE_RETRY seconds).
     #[arg(
         long,
         global = true,
         help_heading = "Global options",
-        env = "SUPPORT_ACCESS_STORE",
         value_name = "URL|PATH"
     )]
     pub store: Option<String>,
@@ -69,7 +70,6 @@ pub struct Global {
         long,
         global = true,
         help_heading = "Global options",
-        env = "SUPPORT_ACCESS_RECORD",
         value_name = "PATH"
     )]
     pub record: Option<PathBuf>,

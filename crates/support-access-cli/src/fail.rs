@@ -106,8 +106,11 @@ impl Fail {
                 Some("init only creates new records (choose another with --store URL|PATH or --org ID)")
             }
             StoreError::Unavailable { .. } => Some(
-                "nothing was stored; check that the database is up and the URL, user and password are right",
+                "nothing was stored; check that the database is up and the URL is right",
             ),
+            StoreError::Refused { .. } => {
+                Some("nothing was stored; check the URL's user, password, database and the role's privileges")
+            }
             _ => None,
         };
         Fail {

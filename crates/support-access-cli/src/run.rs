@@ -94,15 +94,20 @@ fn now_for_write(g: &Global) -> Result<Now, Fail> {
     })
 }
 
-/// Where the record lives: `--store`, or `--record`, or `./support-access.jsonl`.
+/// Where the record lives: `--store` or `--record` (not both), else `SUPPORT_ACCESS_STORE`,
+/// else `SUPPORT_ACCESS_RECORD`, else `./support-access.jsonl`. A flag beats the environment,
+/// so `--record old.jsonl store migrate --to "$SUPPORT_ACCESS_STORE"` reads the file.
 pub fn location(g: &Global) -> Result<Location, Fail> {
+    let env = |name| std::env::var_os(name).filter(|v| !v.is_empty());
     match (&g.store, &g.record) {
-        (Some(s), Some(r)) if std::path::Path::new(s) != r => Err(Fail::usage(
-            "give --store or --record, not both (SUPPORT_ACCESS_STORE and SUPPORT_ACCESS_RECORD count too)",
-        )),
-        (Some(s), _) => Location::parse(s).map_err(Fail::store),
+        (Some(_), Some(_)) => Err(Fail::usage("give --store or --record, not both")),
+        (Some(s), None) => Location::parse(s).map_err(Fail::store),
         (None, Some(r)) => Ok(Location::File(r.clone())),
-        (None, None) => Ok(Location::File("support-access.jsonl".into())),
+        (None, None) => match (env("SUPPORT_ACCESS_STORE"), env("SUPPORT_ACCESS_RECORD")) {
+            (Some(s), _) => Location::parse(&s.to_string_lossy()).map_err(Fail::store),
+            (None, Some(r)) => Ok(Location::File(r.into())),
+            (None, None) => Ok(Location::File("support-access.jsonl".into())),
+        },
     }
 }
 

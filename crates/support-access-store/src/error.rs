@@ -15,13 +15,22 @@ pub enum StoreError {
         /// Why it does not parse.
         detail: String,
     },
-    /// The database cannot be reached, refused the login or the query, or the connection was
-    /// lost and did not come back within the retry time. The command was not stored.
+    /// The database cannot be reached, or the connection was lost and did not come back
+    /// within the retry time. The command was not stored.
     #[error("store {store} is unavailable: {detail}")]
     Unavailable {
         /// Where (password hidden).
         store: String,
         /// One readable line from the driver or the server.
+        detail: String,
+    },
+    /// The server refused: the login, the database, a privilege, a query. Retrying does not
+    /// help; nothing was stored.
+    #[error("store {store} refused: {detail}")]
+    Refused {
+        /// Where (password hidden).
+        store: String,
+        /// The server's message and SQLSTATE.
         detail: String,
     },
     /// The store holds no record for this organization (a missing file, no rows).
@@ -91,12 +100,13 @@ fn describe_orgs(orgs: &[String]) -> String {
 
 impl StoreError {
     /// The stable code: the core's code for [`StoreError::Tampered`], otherwise one of
-    /// `STORE_UNAVAILABLE`, `RECORD_UNREADABLE` (missing file or organization, I/O), `RECORD_EXISTS`,
+    /// `STORE_UNAVAILABLE`, `STORE_REFUSED`, `RECORD_UNREADABLE` (missing file or organization, I/O), `RECORD_EXISTS`,
     /// `ORG_REQUIRED`, `USAGE` (bad location) and `STORE_CONTENDED`.
     pub fn code(&self) -> &'static str {
         match self {
             StoreError::BadLocation { .. } => "USAGE",
             StoreError::Unavailable { .. } => "STORE_UNAVAILABLE",
+            StoreError::Refused { .. } => "STORE_REFUSED",
             StoreError::NotFound { .. } | StoreError::Io { .. } => "RECORD_UNREADABLE",
             StoreError::AlreadyExists { .. } => "RECORD_EXISTS",
             StoreError::OrgRequired { .. } | StoreError::WrongOrg { .. } => "ORG_REQUIRED",

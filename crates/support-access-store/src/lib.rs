@@ -71,9 +71,16 @@ pub struct StoreOptions {
 }
 
 impl Default for StoreOptions {
+    /// 20 s of retries, or `SUPPORT_ACCESS_STORE_RETRY` seconds (e.g. `0.5`) when set: a CLI
+    /// run against a database that is down waits that long before it says so.
     fn default() -> StoreOptions {
+        let retry_for = std::env::var("SUPPORT_ACCESS_STORE_RETRY")
+            .ok()
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0 && *s < 86_400.0)
+            .map_or(Duration::from_secs(20), Duration::from_secs_f64);
         StoreOptions {
-            retry_for: Duration::from_secs(20),
+            retry_for,
             poll: None,
         }
     }

@@ -156,12 +156,20 @@ impl PgBackend {
         }
     }
 
-    /// A failure: transient ones drop the connection (the next call makes a new one).
+    /// A failure: transient ones drop the connection (the next call makes a new one) and are
+    /// retried; a refusal (login, database, privilege) is not.
     fn fail(&mut self, e: &postgres::Error) -> StoreError {
         if transient(e) || self.conn.as_ref().is_some_and(|c| c.client.is_closed()) {
             self.conn = None;
         }
-        self.unavailable(e)
+        if transient(e) {
+            self.unavailable(e)
+        } else {
+            StoreError::Refused {
+                store: self.name.clone(),
+                detail: describe(e),
+            }
+        }
     }
 
     fn conn(&mut self) -> Result<&mut Conn, StoreError> {

@@ -8,6 +8,7 @@
 //!   cargo xtask web                        serve the browser demo (examples/web)
 //!   cargo xtask fuzz [--secs N]            run every fuzz target for N seconds (default 60)
 //!   cargo xtask bench                      run the benchmarks whose figures go in docs/benchmarks.md
+//!   cargo xtask bench-store [--quick]      the store's figures, on a PostgreSQL server of its own
 
 mod c;
 mod cli;
@@ -82,11 +83,12 @@ fn main() -> ExitCode {
         }
         Some("vectors") => vectors::generate(&mut ctx, args.iter().any(|a| a == "--bless")),
         Some("bench") => rust::bench(&mut ctx),
+        Some("bench-store") => rust::bench_store(&mut ctx, args.iter().any(|a| a == "--quick")),
         Some("fuzz") => fuzz::command(&mut ctx, &args),
         Some("web") => wasm::serve(&mut ctx),
         _ => {
             eprintln!(
-                "usage: cargo xtask test [--only {}] | vectors [--bless] | bench",
+                "usage: cargo xtask test [--only {}] | vectors [--bless] | bench | bench-store [--quick] | fuzz [--secs N] | web",
                 step_names()
             );
             ExitCode::from(2)

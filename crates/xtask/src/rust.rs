@@ -69,6 +69,31 @@ pub fn no_std(ctx: &mut Ctx) {
     ctx.check("no_std build for thumbv7em-none-eabihf", &mut c);
 }
 
+/// The store's figures (docs/benchmarks.md): appends, conflicts, catch-up, follower lag, on a
+/// PostgreSQL server of the run's own (stopped before the closing count).
+pub fn bench_store(ctx: &mut Ctx, quick: bool) -> ExitCode {
+    let Some(pg) = crate::pg::Server::start(ctx) else {
+        return ctx.finish();
+    };
+    let mut c = ctx.cmd("cargo");
+    c.args([
+        "run",
+        "--release",
+        "-p",
+        "support-access-store",
+        "--example",
+        "store_bench",
+        "--",
+    ])
+    .arg(pg.url());
+    if quick {
+        c.arg("--quick");
+    }
+    ctx.check("store bench", &mut c);
+    drop(pg);
+    ctx.finish()
+}
+
 pub fn bench(ctx: &mut Ctx) -> ExitCode {
     let mut c = ctx.cmd("cargo");
     c.args(["bench", "-p", "support-access-core"]);
