@@ -1630,6 +1630,90 @@ fn two_writers_race_for_ten_thousand_appends() {
     );
 }
 
+// ----- the store: migrate, follow, several organizations -----
+
+#[test]
+fn store_migrate_copies_a_file_record_into_postgres_and_verifies_it_there() {
+    let e = env();
+    e.setup();
+    ok(&e.owner(T0, &["grant", "Cluster0", "--type", "logs"]));
+    let url = fresh_db();
+    let o = cmd()
+        .args(["--record"])
+        .arg(&e.record)
+        .args(["--json", "store", "migrate", "--to", &url])
+        .output()
+        .unwrap();
+    let j = json(&o);
+    assert_eq!(j["ok"]["events"], 5, "{j}");
+    assert_eq!(j["ok"]["lastHash"], e.policy().record().last_hash());
+    // The copy answers like the file, byte for byte.
+    let on_pg = |args: &[&str]| cmd().args(["--store", &url]).args(args).output().unwrap();
+    assert_eq!(out(&on_pg(&["log", "--json"])), e.text());
+    assert_eq!(
+        out(&on_pg(&["--now", T0, "--json", "status"])),
+        out(&e.run(&["--now", T0, "--json", "status"]))
+    );
+    // Twice is refused, and a second organization beside it needs --org to be chosen.
+    let again = cmd()
+        .args(["--record"])
+        .arg(&e.record)
+        .args(["store", "migrate", "--to", &url])
+        .output()
+        .unwrap();
+    code(&again, 2);
+    assert!(err(&again).contains("already exists"), "{}", err(&again));
+    ok(&on_pg(&["init", "--org", "globex"]));
+    let o = on_pg(&["status"]);
+    code(&o, 2);
+    assert!(err(&o).contains("acme, globex"), "{}", err(&o));
+    ok(&on_pg(&["--org", "globex", "status"]));
+    assert_eq!(out(&on_pg(&["store", "orgs"])), "acme\nglobex\n");
+}
+
+#[test]
+fn follow_prints_what_other_writers_record() {
+    use std::io::{BufRead, BufReader};
+    for pg in [false, true] {
+        let e = Env {
+            pg: pg.then(fresh_db),
+            ..env()
+        };
+        e.setup();
+        let mut f = cmd()
+            .args(e.store_args())
+            .args([
+                "--json",
+                "follow",
+                "--from",
+                "2",
+                "--until-seq",
+                "6",
+                "--timeout",
+                "20s",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(f.stdout.take().unwrap()).lines();
+        // The history after seq 2 first, then what arrives.
+        for _ in 0..2 {
+            lines.next().unwrap().unwrap();
+        }
+        ok(&e.owner(T0, &["grant", "Cluster0", "--type", "logs"]));
+        ok(&e.owner(T0, &["revoke", "Cluster0"]));
+        let got: Vec<String> = lines.map(Result::unwrap).collect();
+        code(&f.wait_with_output().unwrap(), 0);
+        let all: Vec<String> = e.text().lines().map(String::from).collect();
+        assert_eq!(got, all[4..6].to_vec(), "pg={pg}");
+    }
+    // --timeout without reaching --until-seq: exit 1.
+    let e = env();
+    e.setup();
+    let o = e.run(&["follow", "--until-seq", "99", "--timeout", "200ms"]);
+    code(&o, 1);
+}
+
 /// The same tests on a PostgreSQL store: every subcommand works, and fails, the same way.
 mod on_postgres {
     macro_rules! again {
