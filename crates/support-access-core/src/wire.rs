@@ -223,7 +223,9 @@ pub fn parse_actor(v: &Value) -> Result<Actor, Error> {
     Actor::new(id, roles)
 }
 
-/// Policy options: `{orgId, restrictEmployeeAccess?, maxGrantDurationMs?}`.
+/// Policy options: `{orgId, restrictEmployeeAccess?, maxGrantDurationMs?, now?}`; `now` (the
+/// creation time, RFC 3339 or epoch ms like every `now`) is a bad time as in a command:
+/// `INVALID_TIMESTAMP`.
 pub fn parse_options(json: &str) -> Result<PolicyOptions, Error> {
     if json.len() > MAX_COMMAND_LEN {
         return Err(Error::malformed(format!(
@@ -238,7 +240,12 @@ pub(crate) fn options_from_value(v: &Value) -> Result<PolicyOptions, Error> {
     let f = Fields::new(
         v,
         "policy options",
-        &["orgId", "restrictEmployeeAccess", "maxGrantDurationMs"],
+        &[
+            "orgId",
+            "restrictEmployeeAccess",
+            "maxGrantDurationMs",
+            "now",
+        ],
     )?;
     let mut o = PolicyOptions::new(f.id("orgId")?);
     o.restrict_employee_access = f.opt_bool("restrictEmployeeAccess")?.unwrap_or(false);
@@ -250,6 +257,7 @@ pub(crate) fn options_from_value(v: &Value) -> Result<PolicyOptions, Error> {
             })?),
         };
     }
+    o.created_at = f.opt_time("now")?;
     Ok(o)
 }
 
