@@ -72,6 +72,7 @@ pub use model::{Actor, ClusterKind, GrantType, Resource, Role, RoleName, Timesta
 pub use policy::{Cluster, ClusterId, LoadSummary, Policy, PolicyOptions, Request};
 pub use record::{AtlasGrant, Event, EventKind, Lines, Record};
 pub use replay::{verify, Replayer};
+pub use wire::AtlasClusters;
 
 /// The crate version, for front ends to report.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

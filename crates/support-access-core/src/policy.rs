@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::grant::{expiration_for, Ending, GrantState, DEFAULT_GRANT_MS};
 use crate::model::{check_cluster_name, Actor, ClusterKind, GrantType, Resource, Timestamp};
 use crate::record::{AtlasGrant, Event, EventKind, LoadedCluster, Record, ReplacedGrant};
-use crate::wire::check_id;
+use crate::wire::{check_id, AtlasClusters};
 
 /// How a policy is created: the SPEC §7 options
 /// `{orgId, restrictEmployeeAccess?, maxGrantDurationMs?, now?}`.
@@ -725,14 +725,16 @@ impl Policy {
     }
 
     /// Loads Admin API JSON: an org settings document (`restrictEmployeeAccess`) and cluster
-    /// descriptions (`name`, `groupId`, optional `mongoDBEmployeeAccessGrant`). Projects are
-    /// created for unseen `groupId`s. Recorded as one `ATLAS_LOADED` event at the record's current
-    /// time; grants that expired by then are skipped. See [`Policy::load_atlas_at`] to stamp the
-    /// load with the time the documents were fetched.
-    pub fn load_atlas(
+    /// descriptions (`name`, `groupId`, optional `mongoDBEmployeeAccessGrant`), given as a list
+    /// or as the document Atlas sent: an array, or a `listClusters` page
+    /// `{"results": [...], "totalCount": N, "links": [...]}` (see [`AtlasClusters`]). Projects
+    /// are created for unseen `groupId`s. Recorded as one `ATLAS_LOADED` event at the record's
+    /// current time; grants that expired by then are skipped. See [`Policy::load_atlas_at`] to
+    /// stamp the load with the time the documents were fetched.
+    pub fn load_atlas<'a>(
         &mut self,
         org_settings: &serde_json::Value,
-        clusters: &[serde_json::Value],
+        clusters: impl Into<AtlasClusters<'a>>,
     ) -> Result<LoadSummary, Error> {
         self.load_atlas_at(org_settings, clusters, None)
     }
@@ -740,12 +742,13 @@ impl Policy {
     /// [`Policy::load_atlas`] as of `now`: a mutation like any other (it may not go behind the
     /// record's clock and first records the expiries due), stamped `now`, skipping grants that
     /// expired by `now`.
-    pub fn load_atlas_at(
+    pub fn load_atlas_at<'a>(
         &mut self,
         org_settings: &serde_json::Value,
-        clusters: &[serde_json::Value],
+        clusters: impl Into<AtlasClusters<'a>>,
         now: Option<Timestamp>,
     ) -> Result<LoadSummary, Error> {
+        let clusters = clusters.into();
         let at = now.unwrap_or(self.record.last_at());
         let (restrict, loaded, skipped) = crate::wire::parse_atlas(org_settings, clusters, at)?;
         let mut summary = self.apply_atlas(restrict, loaded, at)?;
@@ -859,6 +862,8 @@ fn download_not_found(id: &str) -> Error {
 mod tests {
     use super::*;
     use crate::error::ErrorCode;
+    use alloc::vec;
+    use serde_json::json;
 
     fn t(s: &str) -> Timestamp {
         Timestamp::parse_rfc3339(s).unwrap()
@@ -927,6 +932,51 @@ mod tests {
             let json = format!(r#"{{"orgId":"o","now":{bad}}}"#);
             let err = Policy::from_options_json(&json).unwrap_err();
             assert_eq!(err.code(), ErrorCode::InvalidTimestamp, "{json}");
+        }
+    }
+
+    /// A listClusters page loads exactly as its `results` do, through every form the typed call
+    /// takes; what is not a page is refused, naming the field.
+    #[test]
+    fn atlas_page_loads_like_its_list() {
+        let list = vec![
+            json!({"name": "C0", "groupId": "g1", "clusterType": "REPLICASET"}),
+            json!({"name": "C1", "groupId": "g2"}),
+        ];
+        let page = json!({"results": list, "totalCount": 2, "links": [{"rel": "self"}]});
+        let settings = json!({"restrictEmployeeAccess": true});
+        let load = |clusters: AtlasClusters<'_>| {
+            let mut p = Policy::new(PolicyOptions::new("org")).unwrap();
+            p.load_atlas(&settings, clusters)
+                .map(|s| (s, p.export_record()))
+        };
+        let from_list = load((&list).into()).unwrap();
+        assert_eq!(from_list.0.clusters, 2);
+        assert_eq!(load(list.as_slice().into()).unwrap(), from_list);
+        assert_eq!(load((&json!(list)).into()).unwrap(), from_list);
+        assert_eq!(load((&page).into()).unwrap(), from_list);
+
+        for (bad, says) in [
+            (
+                json!({"results": list, "pageNum": 1}),
+                "unexpected field `pageNum` in listClusters page",
+            ),
+            (
+                json!({"results": {}}),
+                "field `results` in listClusters page must be an array, not an object",
+            ),
+            (
+                json!({"totalCount": 0}),
+                "missing field `results` in listClusters page",
+            ),
+            (
+                json!("C0"),
+                "`clusters` must be an array of cluster descriptions or a listClusters page",
+            ),
+        ] {
+            let err = load((&bad).into()).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::MalformedInput, "{bad}");
+            assert!(format!("{err}").contains(says), "{err}");
         }
     }
 }
