@@ -56,6 +56,38 @@ def test_options() -> None:
     assert Policy.from_json('{"orgId":"o","maxGrantDurationMs":null}').max_grant_duration is None
 
 
+@pytest.mark.parametrize("now", [DT0, T0, T0_MS])
+def test_creation_time(now: Any) -> None:
+    """`now` stamps POLICY_CREATED and is the clock's floor; it survives replay."""
+    p = Policy("org-1", now=now)
+    assert p.record[0].at == DT0
+    assert p.record[0].fields == {"orgId": "org-1", "restrictEmployeeAccess": False, "maxGrantDurationMs": 86400000}
+    with pytest.raises(sa.ClockWentBackwards):
+        p.add_project(OWNER, "p1", T0_MS - 1)
+    assert len(p.record) == 1
+    p.add_project(OWNER, "p1", T0)
+    assert Policy.replay(p.export_record()) == p
+    assert Policy.from_json(f'{{"orgId":"org-1","now":"{T0}"}}').export_record() == Policy("org-1", now=T0).export_record()
+
+
+def test_creation_time_default_is_the_epoch() -> None:
+    """Unlike other `now`s, None at creation is not the current time: the record starts at 1970."""
+    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    assert Policy("org-1").record[0].at == epoch
+    assert Policy("org-1", now=None).export_record() == Policy("org-1").export_record()
+
+
+def test_bad_creation_time() -> None:
+    with pytest.raises(sa.InvalidTimestamp):
+        Policy("o", now="soon")
+    with pytest.raises(sa.InvalidTimestamp):
+        Policy("o", now=-1)
+    with pytest.raises(sa.InvalidTimestamp):
+        Policy.from_json('{"orgId":"o","now":"soon"}')
+    with pytest.raises(TypeError):
+        Policy("o", now=True)
+
+
 @pytest.mark.parametrize("org_id", ["", "a\nb", "x" * 257])
 def test_bad_org_id(org_id: str) -> None:
     with pytest.raises(sa.MalformedInput):
