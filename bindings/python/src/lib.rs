@@ -1656,9 +1656,11 @@ impl Policy {
         self.lock(py).export_record()
     }
 
-    /// Loads Admin API JSON (as Python objects): an org settings document and a list of cluster
-    /// descriptions (`name`, `groupId`, optional `mongoDBEmployeeAccessGrant`), as of `now`
-    /// (grants expired by then are skipped; the load is recorded at `now`).
+    /// Loads Admin API JSON (as Python objects): an org settings document and the cluster
+    /// descriptions (`name`, `groupId`, optional `mongoDBEmployeeAccessGrant`), as a list or as
+    /// the `listClusters` page dict (`{"results": [...], "totalCount": N, "links": [...]}`, read
+    /// by the core), as of `now` (grants expired by then are skipped; the load is recorded at
+    /// `now`).
     #[pyo3(signature = (org_settings, clusters, now = None))]
     fn load_atlas(
         &self,
@@ -1669,15 +1671,8 @@ impl Policy {
     ) -> PyResult<LoadSummary> {
         let now = time_arg(py, now)?;
         let settings = to_json_value(py, org_settings, "org_settings")?;
-        let list = match to_json_value(py, clusters, "clusters")? {
-            serde_json::Value::Array(a) => a,
-            _ => {
-                return Err(PyTypeError::new_err(
-                    "clusters must be a list of cluster descriptions",
-                ))
-            }
-        };
-        let s = self.with(py, |p| p.load_atlas_at(&settings, &list, Some(now)))?;
+        let clusters = to_json_value(py, clusters, "clusters")?;
+        let s = self.with(py, |p| p.load_atlas_at(&settings, &clusters, Some(now)))?;
         Ok(LoadSummary {
             projects: s.projects,
             clusters: s.clusters,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import pytest
 
@@ -672,6 +672,26 @@ def test_load_atlas() -> None:
     assert p.export_record() == before
 
 
+def test_load_atlas_page() -> None:
+    """An Admin API listClusters page loads exactly as its `results` list does."""
+    listed = Policy("org-1")
+    listed.load_atlas({}, ATLAS_CLUSTERS, T0)
+    paged = Policy("org-1")
+    page = {"results": ATLAS_CLUSTERS, "totalCount": 3, "links": [{"rel": "self", "href": "https://example.invalid"}]}
+    s = paged.load_atlas({}, page, T0)
+    assert (s.projects, s.clusters, s.grants, s.expired_grants_skipped) == (2, 3, 1, 0)
+    assert paged.export_record() == listed.export_record()
+    bad_pages: List[Tuple[Dict[str, Any], str]] = [
+        ({"results": ATLAS_CLUSTERS, "pageNum": 1}, "pageNum"),
+        ({"results": {"name": "C"}}, "results"),
+        ({"totalCount": 0}, "results"),
+    ]
+    for bad, field in bad_pages:
+        with pytest.raises(sa.MalformedInput, match=field):
+            paged.load_atlas({}, bad, T0)
+    assert paged.export_record() == listed.export_record()
+
+
 def test_load_atlas_skips_expired_grants() -> None:
     p = Policy("org-1", restrict_employee_access=True)
     s = p.load_atlas({}, ATLAS_CLUSTERS, at(25))
@@ -691,8 +711,10 @@ def test_load_atlas_errors() -> None:
         p.load_atlas({}, [{"name": "C", "groupId": "g", "mongoDBEmployeeAccessGrant": {"grantType": "CLUSTER_INFRASTRUCTURE", "expirationTime": "soon"}}])
     with pytest.raises(TypeError):
         p.load_atlas({}, [{"name": "C", "groupId": object()}])
-    with pytest.raises(TypeError):
-        p.load_atlas({}, {"name": "C"})  # type: ignore[arg-type]
+    with pytest.raises(sa.MalformedInput, match="unexpected field `name` in listClusters page"):
+        p.load_atlas({}, {"name": "C"})  # a dict is a page, and this one is not
+    with pytest.raises(sa.MalformedInput, match="must be an array of cluster descriptions"):
+        p.load_atlas({}, "Cluster0")  # type: ignore[arg-type]
     assert len(p.record) == 1
 
 

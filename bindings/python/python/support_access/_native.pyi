@@ -237,7 +237,7 @@ class Policy:
     def load_atlas(
         self,
         org_settings: Mapping[str, Any],
-        clusters: Sequence[Mapping[str, Any]],
+        clusters: Union[Sequence[Mapping[str, Any]], Mapping[str, Any]],
         now: Optional[_Time] = None,
     ) -> LoadSummary: ...
     def apply(self, command: str) -> str: ...
