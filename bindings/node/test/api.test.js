@@ -92,6 +92,27 @@ test('policy options: defaults, getters, POLICY_CREATED first', () => {
   throwsCode(null, 'MALFORMED_INPUT', () => new Policy())
 })
 
+test('policy options: now is the creation time (POLICY_CREATED at), the clock floor, kept by replay', () => {
+  for (const now of [new Date(T0_MS), T0, T0_MS]) {
+    const p = new Policy({ orgId: 'org-1', now })
+    assert.equal(p.events()[0].at, '2026-11-28T10:00:00.000Z')
+    throwsCode(p, 'CLOCK_WENT_BACKWARDS', () => p.addProject(OWNER, 'p1', T0_MS - 1))
+    p.addProject(OWNER, 'p1', T0)
+    assert.equal(Policy.replay(p.exportRecord()).exportRecord(), p.exportRecord())
+    // The typed constructor and the options JSON agree byte for byte.
+    const q = new Policy({ orgId: 'org-1', now: T0 })
+    assert.equal(p.exportRecord().split('\n')[0], q.exportRecord().split('\n')[0])
+  }
+  // Omitted or null, it is not Date.now(): the genesis stays at the epoch.
+  for (const options of [{ orgId: 'o' }, { orgId: 'o', now: undefined }, { orgId: 'o', now: null }]) {
+    assert.equal(new Policy(options).events()[0].at, '1970-01-01T00:00:00.000Z')
+  }
+  // Bad times are INVALID_TIMESTAMP, never read as "absent" (as JSON would write NaN or an invalid Date).
+  for (const bad of ['later', -1, 1.5, NaN, Infinity, new Date(NaN), true, {}, 10n]) {
+    throwsCode(null, 'INVALID_TIMESTAMP', () => new Policy({ orgId: 'o', now: bad }))
+  }
+})
+
 test('rule 1: unknown cluster is CLUSTER_NOT_FOUND (error), or a deny in batch mode', () => {
   const p = setup()
   throwsCode(p, 'CLUSTER_NOT_FOUND', () => p.evaluate('Nope', 'INFRASTRUCTURE', T0))

@@ -6,7 +6,8 @@
 // Conventions:
 // - Times (`Time`) are a `Date`, an RFC 3339 string (`2026-11-29T20:00:00Z`, offsets allowed,
 //   at most millisecond precision) or epoch milliseconds. Every `now` may be omitted: it then
-//   defaults to `Date.now()`.
+//   defaults to `Date.now()` — except the policy options' `now` (the creation time), which
+//   stays unset when omitted.
 // - Results are plain objects, equal to the `ok` payload of the same command through `apply`
 //   (times in results are RFC 3339 UTC strings with milliseconds, absent values are `null`).
 // - Every failure throws a `SupportAccessError` whose `code` is the SPEC code; a failed call
@@ -82,6 +83,10 @@ export interface PolicyOptions {
   restrictEmployeeAccess?: boolean
   /** Longest grant in ms; `null` lifts the bound. Default 24 h. */
   maxGrantDurationMs?: number | null
+  /** When the policy is created: the time of its `POLICY_CREATED` event, before which no
+   * change is accepted (CLOCK_WENT_BACKWARDS). Omitted or `null`, it is not `Date.now()`:
+   * the event is stamped 1970-01-01T00:00:00.000Z. */
+  now?: Time | null
 }
 
 /** The answer to one question (SPEC §4). The grant fields are set exactly when the cluster
