@@ -380,8 +380,10 @@ class Policy {
       .map((l) => JSON.parse(l))
   }
 
-  /** Loads Admin API JSON. With `now` it is a mutation like any other, stamped `now`; without,
-   * it is stamped with the record's current time (the core's default). */
+  /** Loads Admin API JSON: org settings and cluster descriptions, as a list or as the
+   * listClusters page (`{results, totalCount, links}`, read by the core). With `now` it is a
+   * mutation like any other, stamped `now`; without, it is stamped with the record's current
+   * time (the core's default). */
   loadAtlas(orgSettings, clusters, now) {
     this.#ids.clear()
     const t = now === undefined ? null : toMs(now, 'now')

@@ -664,6 +664,29 @@ test('evaluateMany: odd names are unknown clusters, as through apply; non-string
   assert.deepEqual(p.evaluateMany(big), JSON.parse(p.apply({ op: 'evaluateMany', requests: big })).ok)
 })
 
+test('loadAtlas reads a listClusters page as its results; other page fields are MALFORMED_INPUT', () => {
+  const docs = [
+    { name: 'A0', groupId: 'g1', mongoDBEmployeeAccessGrant: { grantType: 'CLUSTER_DATABASE_LOGS', expirationTime: '2026-11-28T20:00:00Z' } },
+    { name: 'B0', groupId: 'g2', clusterType: 'SHARDED' },
+  ]
+  const listed = new Policy({ orgId: 'org-1' })
+  const paged = new Policy({ orgId: 'org-1' })
+  const page = { results: docs, totalCount: 2, links: [{ rel: 'self', href: 'https://example.invalid' }] }
+  assert.deepEqual(paged.loadAtlas({}, page, T0), listed.loadAtlas({}, docs, T0))
+  assert.equal(paged.exportRecord(), listed.exportRecord())
+  const q = new Policy({ orgId: 'org-1' })
+  assert.equal(q.apply({ op: 'loadAtlas', orgSettings: {}, clusters: page, now: T0 }), '{"ok":{"projects":2,"clusters":2,"grants":1,"expiredGrantsSkipped":0}}')
+  for (const [bad, says] of [
+    [{ results: docs, pageNum: 1 }, 'unexpected field `pageNum` in listClusters page'],
+    [{ results: {} }, 'field `results` in listClusters page must be an array'],
+    [{ totalCount: 0 }, 'missing field `results` in listClusters page'],
+    ['nope', '`clusters` must be an array of cluster descriptions or a listClusters page'],
+  ]) {
+    const e = throwsCode(paged, 'MALFORMED_INPUT', () => paged.loadAtlas({}, bad, T0))
+    assert.ok(e.message.includes(says), e.message)
+  }
+})
+
 test('loadAtlas with now: stamped now, skips grants expired by now, clock checked; matches apply', () => {
   const docs = [
     { name: 'A0', groupId: 'g1', mongoDBEmployeeAccessGrant: { grantType: 'CLUSTER_DATABASE_LOGS', expirationTime: '2026-11-28T20:00:00Z' } },

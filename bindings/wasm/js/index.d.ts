@@ -197,6 +197,14 @@ export interface AtlasCluster {
   [field: string]: unknown
 }
 
+/** Admin API `listClusters` response page: its `results` are loaded; `totalCount` and `links`
+ * are ignored, and any other field is MALFORMED_INPUT. */
+export interface AtlasClustersPage {
+  results: readonly AtlasCluster[]
+  totalCount?: number
+  links?: readonly unknown[]
+}
+
 /** Options of `addCluster`. */
 export interface ClusterOptions {
   /** Default `DEDICATED`. */
@@ -278,10 +286,11 @@ export declare class Policy {
   events(): Event[]
   /** Same as `Policy.verifyRecord` (checks any record, not only this policy's). */
   verifyRecord(record: string): number
-  /** Loads Admin API JSON: an org settings document and cluster descriptions. With `now`, a
-   * mutation like any other (clock checked, due expiries recorded first, stamped `now`, grants
-   * expired by `now` skipped); without, stamped with the record's current time. */
-  loadAtlas(orgSettings: AtlasOrgSettings, clusters: readonly AtlasCluster[], now?: Time): LoadSummary
+  /** Loads Admin API JSON: an org settings document and cluster descriptions, as a list or as
+   * a `listClusters` page. With `now`, a mutation like any other (clock checked, due expiries
+   * recorded first, stamped `now`, grants expired by `now` skipped); without, stamped with the
+   * record's current time. */
+  loadAtlas(orgSettings: AtlasOrgSettings, clusters: readonly AtlasCluster[] | AtlasClustersPage, now?: Time): LoadSummary
   /** The state at `now` (org, projects, clusters with their active grant, downloads). */
   describe(now?: Time): Description
 

@@ -338,6 +338,28 @@ test('creation time: options now stamps POLICY_CREATED, is the clock floor, surv
   }
 });
 
+test('loadAtlas reads a listClusters page as its results; other page fields are MALFORMED_INPUT', () => {
+  const docs = [
+    { name: 'A0', groupId: 'g1', mongoDBEmployeeAccessGrant: { grantType: 'CLUSTER_DATABASE_LOGS', expirationTime: '2026-11-28T20:00:00Z' } },
+    { name: 'B0', groupId: 'g2', clusterType: 'SHARDED' },
+  ];
+  const now = '2026-11-28T10:00:00Z';
+  const listed = new Policy({ orgId: 'org-1' });
+  const paged = new Policy({ orgId: 'org-1' });
+  const page = { results: docs, totalCount: 2, links: [{ rel: 'self', href: 'https://example.invalid' }] };
+  assert.deepEqual(paged.loadAtlas({}, page, now), listed.loadAtlas({}, docs, now));
+  assert.equal(paged.exportRecord(), listed.exportRecord());
+  for (const [bad, says] of [
+    [{ results: docs, pageNum: 1 }, 'unexpected field `pageNum` in listClusters page'],
+    [{ results: {} }, 'field `results` in listClusters page must be an array'],
+    [{ totalCount: 0 }, 'missing field `results` in listClusters page'],
+    ['nope', '`clusters` must be an array of cluster descriptions or a listClusters page'],
+  ]) {
+    assert.throws(() => paged.loadAtlas({}, bad, now), (e) => e instanceof SupportAccessError && e.code === 'MALFORMED_INPUT' && e.message.includes(says), says);
+  }
+  assert.equal(paged.exportRecord(), listed.exportRecord());
+});
+
 test('every member index.d.ts declares is implemented', () => {
   const dts = readFileSync(new URL('../js/index.d.ts', import.meta.url), 'utf8');
   const body = dts.slice(dts.indexOf('export declare class Policy'));
