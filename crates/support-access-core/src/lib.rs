@@ -44,6 +44,8 @@
 //! ## Time
 //! The core never reads a clock. Every operation takes its time ([`Timestamp`], UTC,
 //! millisecond precision) from the caller. A grant is active while `now < expirationTime`.
+//! Creation too: the record starts at [`PolicyOptions::created_at`] (the options' `now`), or at
+//! 1970-01-01T00:00:00.000Z when the caller gives no creation time.
 //!
 //! ## The record's canonical encoding
 //! See [`record`] for the exact bytes that are hashed and [`replay`] for how verification works.
