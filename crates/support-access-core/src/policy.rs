@@ -953,6 +953,15 @@ mod tests {
         let from_list = load((&list).into()).unwrap();
         assert_eq!(from_list.0.clusters, 2);
         assert_eq!(load(list.as_slice().into()).unwrap(), from_list);
+        let array = [list[0].clone(), list[1].clone()];
+        assert_eq!(load((&array).into()).unwrap(), from_list);
+        let mut p = Policy::new(PolicyOptions::new("org")).unwrap();
+        let s = p.load_atlas(&settings, &[json!({"name": "C2", "groupId": "g1"})]);
+        assert_eq!(
+            s.unwrap().clusters,
+            1,
+            "a borrowed array literal, as callers wrote it"
+        );
         assert_eq!(load((&json!(list)).into()).unwrap(), from_list);
         assert_eq!(load((&page).into()).unwrap(), from_list);
 

@@ -284,7 +284,7 @@ fn atlas_kind(f: &Fields<'_>) -> Result<ClusterKind, Error> {
 /// plain list, or the document as it came (a JSON array, or the `listClusters` page
 /// `{"results": [...], "totalCount": N, "links": [...]}`), which the core reads so that no
 /// front end unwraps pages with rules of its own. Built with `From` from `&[Value]`,
-/// `&Vec<Value>` or `&Value`.
+/// `&[Value; N]`, `&Vec<Value>` or `&Value`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum AtlasClusters<'a> {
     /// Cluster descriptions, already a list.
@@ -295,6 +295,13 @@ pub enum AtlasClusters<'a> {
 
 impl<'a> From<&'a [Value]> for AtlasClusters<'a> {
     fn from(list: &'a [Value]) -> AtlasClusters<'a> {
+        AtlasClusters::List(list)
+    }
+}
+
+/// So that `&[a, b]`, which coerced to the slice the load used to take, still does.
+impl<'a, const N: usize> From<&'a [Value; N]> for AtlasClusters<'a> {
+    fn from(list: &'a [Value; N]) -> AtlasClusters<'a> {
         AtlasClusters::List(list)
     }
 }
