@@ -56,8 +56,9 @@ export declare class NativePolicy {
   /** The record as JSON Lines. */
   exportRecord(): string
   /**
-   * Loads Admin API JSON (org settings object, array of cluster descriptions) as of `now_ms`
-   * (default: the record's current time); returns the load summary as JSON.
+   * Loads Admin API JSON (org settings object; cluster descriptions as an array or a
+   * listClusters page, which the core reads) as of `now_ms` (default: the record's current
+   * time); returns the load summary as JSON.
    */
   loadAtlas(orgSettingsJson: string, clustersJson: string, nowMs?: number | undefined | null): string
 }

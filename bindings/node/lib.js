@@ -155,6 +155,17 @@ class Policy {
         if (max !== undefined && max !== null && !(typeof max === 'number' && Number.isFinite(max))) {
           throw new SupportAccessError('MALFORMED_INPUT', 'malformed input: `maxGrantDurationMs` must be a positive integer or null')
         }
+        // The creation time, as epoch ms for the core. Unlike every other `now`, absent is not
+        // Date.now() but "not given" (the core then stamps the epoch), and JSON must not turn
+        // an invalid Date or NaN into null, which would read as absent too.
+        const now = options.now
+        if (now !== undefined && now !== null) {
+          const ms = toMs(now, 'now')
+          if (!Number.isFinite(ms)) {
+            throw new SupportAccessError('INVALID_TIMESTAMP', `invalid timestamp for \`now\`: ${ms} is not a finite number of milliseconds`)
+          }
+          options = { ...options, now: ms }
+        }
       }
       const text = jsonText(options, 'the policy options')
       this.#n = call(() => new native.NativePolicy(text))
@@ -369,8 +380,10 @@ class Policy {
       .map((l) => JSON.parse(l))
   }
 
-  /** Loads Admin API JSON. With `now` it is a mutation like any other, stamped `now`; without,
-   * it is stamped with the record's current time (the core's default). */
+  /** Loads Admin API JSON: org settings and cluster descriptions, as a list or as the
+   * listClusters page (`{results, totalCount, links}`, read by the core). With `now` it is a
+   * mutation like any other, stamped `now`; without, it is stamped with the record's current
+   * time (the core's default). */
   loadAtlas(orgSettings, clusters, now) {
     this.#ids.clear()
     const t = now === undefined ? null : toMs(now, 'now')

@@ -6,7 +6,8 @@
 // Conventions:
 // - Times (`Time`) are a `Date`, an RFC 3339 string (`2026-11-29T20:00:00Z`, offsets allowed,
 //   at most millisecond precision) or epoch milliseconds. Every `now` may be omitted: it then
-//   defaults to `Date.now()`.
+//   defaults to `Date.now()` — except the policy options' `now` (the creation time), which
+//   stays unset when omitted.
 // - Results are plain objects, equal to the `ok` payload of the same command through `apply`
 //   (times in results are RFC 3339 UTC strings with milliseconds, absent values are `null`).
 // - Every failure throws a `SupportAccessError` whose `code` is the SPEC code; a failed call
@@ -82,6 +83,10 @@ export interface PolicyOptions {
   restrictEmployeeAccess?: boolean
   /** Longest grant in ms; `null` lifts the bound. Default 24 h. */
   maxGrantDurationMs?: number | null
+  /** When the policy is created: the time of its `POLICY_CREATED` event, before which no
+   * change is accepted (CLOCK_WENT_BACKWARDS). Omitted or `null`, it is not `Date.now()`:
+   * the event is stamped 1970-01-01T00:00:00.000Z. */
+  now?: Time | null
 }
 
 /** The answer to one question (SPEC §4). The grant fields are set exactly when the cluster
@@ -192,6 +197,14 @@ export interface AtlasCluster {
   [field: string]: unknown
 }
 
+/** Admin API `listClusters` response page: its `results` are loaded; `totalCount` and `links`
+ * are ignored, and any other field is MALFORMED_INPUT. */
+export interface AtlasClustersPage {
+  results: readonly AtlasCluster[]
+  totalCount?: number
+  links?: readonly unknown[]
+}
+
 /** Options of `addCluster`. */
 export interface ClusterOptions {
   /** Default `DEDICATED`. */
@@ -273,10 +286,11 @@ export declare class Policy {
   events(): Event[]
   /** Same as `Policy.verifyRecord` (checks any record, not only this policy's). */
   verifyRecord(record: string): number
-  /** Loads Admin API JSON: an org settings document and cluster descriptions. With `now`, a
-   * mutation like any other (clock checked, due expiries recorded first, stamped `now`, grants
-   * expired by `now` skipped); without, stamped with the record's current time. */
-  loadAtlas(orgSettings: AtlasOrgSettings, clusters: readonly AtlasCluster[], now?: Time): LoadSummary
+  /** Loads Admin API JSON: an org settings document and cluster descriptions, as a list or as
+   * a `listClusters` page. With `now`, a mutation like any other (clock checked, due expiries
+   * recorded first, stamped `now`, grants expired by `now` skipped); without, stamped with the
+   * record's current time. */
+  loadAtlas(orgSettings: AtlasOrgSettings, clusters: readonly AtlasCluster[] | AtlasClustersPage, now?: Time): LoadSummary
   /** The state at `now` (org, projects, clusters with their active grant, downloads). */
   describe(now?: Time): Description
 

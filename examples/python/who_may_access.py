@@ -14,7 +14,7 @@ import argparse
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import List, Optional
 
 import support_access as sa
 from support_access import Policy, Resource
@@ -27,14 +27,6 @@ def countdown(left: Optional[timedelta]) -> str:
         return "-"
     minutes = int(left.total_seconds()) // 60
     return f"{minutes // 60}h{minutes % 60:02d}m left"
-
-
-def load_clusters(path: Path) -> List[Dict[str, Any]]:
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    # A paginated Admin API response ({"results": [...]}) or a plain list of descriptions.
-    results = doc["results"] if isinstance(doc, dict) else doc
-    assert isinstance(results, list)
-    return results
 
 
 def parse_now(text: Optional[str]) -> datetime:
@@ -55,7 +47,9 @@ def main() -> None:
     now = parse_now(args.now)
     policy = Policy(args.org_id)
     settings = json.loads(args.org_settings.read_text(encoding="utf-8"))
-    summary = policy.load_atlas(settings, load_clusters(args.clusters), now)
+    # A listClusters page ({"results": [...], ...}) or a plain list: the core reads either.
+    clusters = json.loads(args.clusters.read_text(encoding="utf-8"))
+    summary = policy.load_atlas(settings, clusters, now)
     print(f"organization {policy.org_id}: restrictEmployeeAccess={policy.restrict_employee_access}")
     print(
         f"loaded {summary.clusters} clusters in {summary.projects} projects, {summary.grants} grants "

@@ -385,7 +385,10 @@ void sa_string_free(char *s);
 
 /**
  * Creates a policy from its SPEC section 7 options JSON, e.g.
- * `{"orgId": "org-1", "restrictEmployeeAccess": true, "maxGrantDurationMs": 86400000}`.
+ * `{"orgId": "org-1", "restrictEmployeeAccess": true, "maxGrantDurationMs": 86400000,
+ * "now": 1795860000000}`. `now` (RFC 3339 or epoch ms) is when the policy is created: its
+ * `POLICY_CREATED` event's time, before which no mutation is accepted; without it that event
+ * is stamped 1970-01-01T00:00:00.000Z. A bad `now` is `SA_INVALID_TIMESTAMP`.
  * On `SA_OK`, `*out_policy` is a new handle to free with `sa_policy_free`; otherwise it is NULL.
  *
  * # Safety

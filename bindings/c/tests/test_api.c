@@ -98,6 +98,42 @@ static void test_policy_new_errors(void) {
     passed++;
 }
 
+/* The options' `now` is the genesis time: the first event's `at`, and the clock's floor. */
+static void test_genesis_time(void) {
+    sa_policy *p = new_policy("{\"orgId\":\"org-1\",\"now\":\"2026-11-28T10:00:00Z\"}");
+    char *r = export_record(p);
+    CHECK(contains(r, "{\"seq\":1,\"at\":\"2026-11-28T10:00:00.000Z\","), "genesis at now: %s", r);
+    EXPECT(sa_add_project(p, OWNER, "p1", T0 - 1), SA_CLOCK_WENT_BACKWARDS);
+    EXPECT(sa_add_project(p, OWNER, "p1", T0), SA_OK);
+    sa_string_free(r);
+    r = export_record(p);
+    sa_policy *q = NULL;
+    EXPECT(sa_policy_from_record(r, &q), SA_OK);
+    char *again = export_record(q);
+    CHECK(streq(r, again), "replay keeps the genesis time");
+    sa_string_free(again);
+    sa_string_free(r);
+    sa_policy_free(q);
+    sa_policy_free(p);
+
+    p = new_policy("{\"orgId\":\"org-1\",\"now\":1795860000000}");
+    r = export_record(p);
+    CHECK(contains(r, "\"at\":\"2026-11-28T10:00:00.000Z\""), "epoch ms now: %s", r);
+    sa_string_free(r);
+    sa_policy_free(p);
+    p = new_policy("{\"orgId\":\"org-1\"}");
+    r = export_record(p);
+    CHECK(contains(r, "\"at\":\"1970-01-01T00:00:00.000Z\""), "no now: the epoch: %s", r);
+    sa_string_free(r);
+    sa_policy_free(p);
+
+    p = (sa_policy *)0x1;
+    EXPECT(sa_policy_new("{\"orgId\":\"o\",\"now\":\"tomorrow\"}", &p), SA_INVALID_TIMESTAMP);
+    CHECK(p == NULL, "out_policy NULL after a bad now");
+    CHECK(contains(sa_last_error_message(), "tomorrow"), "message names the bad time");
+    EXPECT(sa_policy_new("{\"orgId\":\"o\",\"now\":-1}", &p), SA_INVALID_TIMESTAMP);
+}
+
 static void test_flow(void) {
     sa_policy *p = new_policy("{\"orgId\":\"org-1\",\"restrictEmployeeAccess\":true}");
     EXPECT(sa_add_project(p, OWNER, "p1", T0), SA_OK);
@@ -503,6 +539,7 @@ static void test_threads(void) {
 int main(void) {
     test_names();
     test_policy_new_errors();
+    test_genesis_time();
     test_flow();
     test_expire_due();
     test_null_arguments();

@@ -670,8 +670,9 @@ impl NativePolicy {
         self.with(|p| Ok(p.export_record()))
     }
 
-    /// Loads Admin API JSON (org settings object, array of cluster descriptions) as of `now_ms`
-    /// (default: the record's current time); returns the load summary as JSON.
+    /// Loads Admin API JSON (org settings object; cluster descriptions as an array or a
+    /// listClusters page, which the core reads) as of `now_ms` (default: the record's current
+    /// time); returns the load summary as JSON.
     #[napi(catch_unwind)]
     pub fn load_atlas(
         &self,
@@ -681,11 +682,8 @@ impl NativePolicy {
     ) -> Result<String> {
         let settings = json(&org_settings_json, "orgSettings")?;
         let clusters = json(&clusters_json, "clusters")?;
-        let clusters = clusters
-            .as_array()
-            .ok_or_else(|| malformed("`clusters` must be an array"))?;
         let now = now_ms.map(ts).transpose()?;
-        let summary = self.with(|p| p.load_atlas_at(&settings, clusters, now).map_err(js_err))?;
+        let summary = self.with(|p| p.load_atlas_at(&settings, &clusters, now).map_err(js_err))?;
         Ok(serde_json::to_string(&summary).expect("summaries serialize"))
     }
 }

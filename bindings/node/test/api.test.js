@@ -92,6 +92,27 @@ test('policy options: defaults, getters, POLICY_CREATED first', () => {
   throwsCode(null, 'MALFORMED_INPUT', () => new Policy())
 })
 
+test('policy options: now is the creation time (POLICY_CREATED at), the clock floor, kept by replay', () => {
+  for (const now of [new Date(T0_MS), T0, T0_MS]) {
+    const p = new Policy({ orgId: 'org-1', now })
+    assert.equal(p.events()[0].at, '2026-11-28T10:00:00.000Z')
+    throwsCode(p, 'CLOCK_WENT_BACKWARDS', () => p.addProject(OWNER, 'p1', T0_MS - 1))
+    p.addProject(OWNER, 'p1', T0)
+    assert.equal(Policy.replay(p.exportRecord()).exportRecord(), p.exportRecord())
+    // The typed constructor and the options JSON agree byte for byte.
+    const q = new Policy({ orgId: 'org-1', now: T0 })
+    assert.equal(p.exportRecord().split('\n')[0], q.exportRecord().split('\n')[0])
+  }
+  // Omitted or null, it is not Date.now(): the genesis stays at the epoch.
+  for (const options of [{ orgId: 'o' }, { orgId: 'o', now: undefined }, { orgId: 'o', now: null }]) {
+    assert.equal(new Policy(options).events()[0].at, '1970-01-01T00:00:00.000Z')
+  }
+  // Bad times are INVALID_TIMESTAMP, never read as "absent" (as JSON would write NaN or an invalid Date).
+  for (const bad of ['later', -1, 1.5, NaN, Infinity, new Date(NaN), true, {}, 10n]) {
+    throwsCode(null, 'INVALID_TIMESTAMP', () => new Policy({ orgId: 'o', now: bad }))
+  }
+})
+
 test('rule 1: unknown cluster is CLUSTER_NOT_FOUND (error), or a deny in batch mode', () => {
   const p = setup()
   throwsCode(p, 'CLUSTER_NOT_FOUND', () => p.evaluate('Nope', 'INFRASTRUCTURE', T0))
@@ -641,6 +662,29 @@ test('evaluateMany: odd names are unknown clusters, as through apply; non-string
   // A large batch (grows the reused buffers) still matches apply.
   const big = Array.from({ length: 5000 }, (_, i) => ({ cluster: i % 3 ? 'Cluster0' : 'Plain0', resource: RESOURCES[i % 5], now: T0_MS + i }))
   assert.deepEqual(p.evaluateMany(big), JSON.parse(p.apply({ op: 'evaluateMany', requests: big })).ok)
+})
+
+test('loadAtlas reads a listClusters page as its results; other page fields are MALFORMED_INPUT', () => {
+  const docs = [
+    { name: 'A0', groupId: 'g1', mongoDBEmployeeAccessGrant: { grantType: 'CLUSTER_DATABASE_LOGS', expirationTime: '2026-11-28T20:00:00Z' } },
+    { name: 'B0', groupId: 'g2', clusterType: 'SHARDED' },
+  ]
+  const listed = new Policy({ orgId: 'org-1' })
+  const paged = new Policy({ orgId: 'org-1' })
+  const page = { results: docs, totalCount: 2, links: [{ rel: 'self', href: 'https://example.invalid' }] }
+  assert.deepEqual(paged.loadAtlas({}, page, T0), listed.loadAtlas({}, docs, T0))
+  assert.equal(paged.exportRecord(), listed.exportRecord())
+  const q = new Policy({ orgId: 'org-1' })
+  assert.equal(q.apply({ op: 'loadAtlas', orgSettings: {}, clusters: page, now: T0 }), '{"ok":{"projects":2,"clusters":2,"grants":1,"expiredGrantsSkipped":0}}')
+  for (const [bad, says] of [
+    [{ results: docs, pageNum: 1 }, 'unexpected field `pageNum` in listClusters page'],
+    [{ results: {} }, 'field `results` in listClusters page must be an array'],
+    [{ totalCount: 0 }, 'missing field `results` in listClusters page'],
+    ['nope', '`clusters` must be an array of cluster descriptions or a listClusters page'],
+  ]) {
+    const e = throwsCode(paged, 'MALFORMED_INPUT', () => paged.loadAtlas({}, bad, T0))
+    assert.ok(e.message.includes(says), e.message)
+  }
 })
 
 test('loadAtlas with now: stamped now, skips grants expired by now, clock checked; matches apply', () => {

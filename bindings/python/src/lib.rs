@@ -1078,6 +1078,10 @@ impl<'a, 'py> FromPyObject<'a, 'py> for MaxDuration {
 }
 
 /// One organization's support-access policy and its tamper-evident record.
+///
+/// `Policy(org_id, *, restrict_employee_access=False, max_grant_duration=timedelta(hours=24),
+/// now=None)`: `now` is the creation time (its `POLICY_CREATED` event's, before which no change
+/// is accepted); `None` leaves it at 1970-01-01T00:00:00Z.
 #[pyclass(frozen, module = "support_access")]
 struct Policy {
     inner: Mutex<sa::Policy>,
@@ -1129,13 +1133,17 @@ const DETACH_MIN_BATCH: usize = 256;
 
 #[pymethods]
 impl Policy {
+    /// `now` is when the policy is created: the time of its `POLICY_CREATED` event, before
+    /// which no change is accepted. Unlike every other `now`, `None` does not mean the current
+    /// time but "not given": the event is then stamped 1970-01-01T00:00:00Z, as the core does.
     #[new]
-    #[pyo3(signature = (org_id, *, restrict_employee_access = false, max_grant_duration = MaxDuration::Default))]
+    #[pyo3(signature = (org_id, *, restrict_employee_access = false, max_grant_duration = MaxDuration::Default, now = None))]
     fn new(
         py: Python<'_>,
         org_id: &Bound<'_, PyString>,
         restrict_employee_access: bool,
         max_grant_duration: MaxDuration,
+        now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Policy> {
         let mut o = sa::PolicyOptions::new(text(org_id)?.into_owned());
         o.restrict_employee_access = restrict_employee_access;
@@ -1144,6 +1152,7 @@ impl Policy {
             MaxDuration::Unbounded => None,
             MaxDuration::Ms(ms) => Some(ms),
         };
+        o.created_at = opt_time_arg(py, now)?;
         Ok(Policy::wrap(sa::Policy::new(o).or_py(py)?))
     }
 
@@ -1647,9 +1656,11 @@ impl Policy {
         self.lock(py).export_record()
     }
 
-    /// Loads Admin API JSON (as Python objects): an org settings document and a list of cluster
-    /// descriptions (`name`, `groupId`, optional `mongoDBEmployeeAccessGrant`), as of `now`
-    /// (grants expired by then are skipped; the load is recorded at `now`).
+    /// Loads Admin API JSON (as Python objects): an org settings document and the cluster
+    /// descriptions (`name`, `groupId`, optional `mongoDBEmployeeAccessGrant`), as a list or as
+    /// the `listClusters` page dict (`{"results": [...], "totalCount": N, "links": [...]}`, read
+    /// by the core), as of `now` (grants expired by then are skipped; the load is recorded at
+    /// `now`).
     #[pyo3(signature = (org_settings, clusters, now = None))]
     fn load_atlas(
         &self,
@@ -1660,15 +1671,8 @@ impl Policy {
     ) -> PyResult<LoadSummary> {
         let now = time_arg(py, now)?;
         let settings = to_json_value(py, org_settings, "org_settings")?;
-        let list = match to_json_value(py, clusters, "clusters")? {
-            serde_json::Value::Array(a) => a,
-            _ => {
-                return Err(PyTypeError::new_err(
-                    "clusters must be a list of cluster descriptions",
-                ))
-            }
-        };
-        let s = self.with(py, |p| p.load_atlas_at(&settings, &list, Some(now)))?;
+        let clusters = to_json_value(py, clusters, "clusters")?;
+        let s = self.with(py, |p| p.load_atlas_at(&settings, &clusters, Some(now)))?;
         Ok(LoadSummary {
             projects: s.projects,
             clusters: s.clusters,

@@ -144,6 +144,7 @@ def test_wrong_time_types(granted: Policy, bad: Any) -> None:
         lambda: granted.expire_due(bad),
         lambda: granted.clusters(bad),
         lambda: granted.remaining("Cluster0", bad),
+        lambda: Policy("o", now=bad),
     ]:
         expect_typed(granted, call, TypeError, sa.InvalidTimestamp)
 
@@ -155,6 +156,7 @@ def test_out_of_range_times(granted: Policy, bad: Any) -> None:
         lambda: granted.revoke(OWNER, "Cluster0", bad),
         lambda: granted.grant(OWNER, "Cluster0", INFRA, NOW, bad),
         lambda: granted.expire_due(bad),
+        lambda: Policy("o", now=bad),
     ]:
         expect_typed(granted, call, sa.InvalidTimestamp)
 
@@ -173,6 +175,7 @@ def test_naive_datetimes_everywhere(granted: Policy) -> None:
         lambda: granted.begin_log_download("Cluster0", LOGS, naive),
         lambda: granted.clusters(naive),
         lambda: granted.load_atlas({}, [], naive),
+        lambda: Policy("o", now=naive),
     ]:
         err = expect_typed(granted, call, sa.InvalidTimestamp)
         assert isinstance(err, ValueError)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import pytest
 
@@ -54,6 +54,38 @@ def test_options() -> None:
     assert p.max_grant_duration == timedelta(hours=2)
     assert Policy("o", max_grant_duration=None).max_grant_duration is None
     assert Policy.from_json('{"orgId":"o","maxGrantDurationMs":null}').max_grant_duration is None
+
+
+@pytest.mark.parametrize("now", [DT0, T0, T0_MS])
+def test_creation_time(now: Any) -> None:
+    """`now` stamps POLICY_CREATED and is the clock's floor; it survives replay."""
+    p = Policy("org-1", now=now)
+    assert p.record[0].at == DT0
+    assert p.record[0].fields == {"orgId": "org-1", "restrictEmployeeAccess": False, "maxGrantDurationMs": 86400000}
+    with pytest.raises(sa.ClockWentBackwards):
+        p.add_project(OWNER, "p1", T0_MS - 1)
+    assert len(p.record) == 1
+    p.add_project(OWNER, "p1", T0)
+    assert Policy.replay(p.export_record()) == p
+    assert Policy.from_json(f'{{"orgId":"org-1","now":"{T0}"}}').export_record() == Policy("org-1", now=T0).export_record()
+
+
+def test_creation_time_default_is_the_epoch() -> None:
+    """Unlike other `now`s, None at creation is not the current time: the record starts at 1970."""
+    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    assert Policy("org-1").record[0].at == epoch
+    assert Policy("org-1", now=None).export_record() == Policy("org-1").export_record()
+
+
+def test_bad_creation_time() -> None:
+    with pytest.raises(sa.InvalidTimestamp):
+        Policy("o", now="soon")
+    with pytest.raises(sa.InvalidTimestamp):
+        Policy("o", now=-1)
+    with pytest.raises(sa.InvalidTimestamp):
+        Policy.from_json('{"orgId":"o","now":"soon"}')
+    with pytest.raises(TypeError):
+        Policy("o", now=True)
 
 
 @pytest.mark.parametrize("org_id", ["", "a\nb", "x" * 257])
@@ -640,6 +672,26 @@ def test_load_atlas() -> None:
     assert p.export_record() == before
 
 
+def test_load_atlas_page() -> None:
+    """An Admin API listClusters page loads exactly as its `results` list does."""
+    listed = Policy("org-1")
+    listed.load_atlas({}, ATLAS_CLUSTERS, T0)
+    paged = Policy("org-1")
+    page = {"results": ATLAS_CLUSTERS, "totalCount": 3, "links": [{"rel": "self", "href": "https://example.invalid"}]}
+    s = paged.load_atlas({}, page, T0)
+    assert (s.projects, s.clusters, s.grants, s.expired_grants_skipped) == (2, 3, 1, 0)
+    assert paged.export_record() == listed.export_record()
+    bad_pages: List[Tuple[Dict[str, Any], str]] = [
+        ({"results": ATLAS_CLUSTERS, "pageNum": 1}, "pageNum"),
+        ({"results": {"name": "C"}}, "results"),
+        ({"totalCount": 0}, "results"),
+    ]
+    for bad, field in bad_pages:
+        with pytest.raises(sa.MalformedInput, match=field):
+            paged.load_atlas({}, bad, T0)
+    assert paged.export_record() == listed.export_record()
+
+
 def test_load_atlas_skips_expired_grants() -> None:
     p = Policy("org-1", restrict_employee_access=True)
     s = p.load_atlas({}, ATLAS_CLUSTERS, at(25))
@@ -659,8 +711,10 @@ def test_load_atlas_errors() -> None:
         p.load_atlas({}, [{"name": "C", "groupId": "g", "mongoDBEmployeeAccessGrant": {"grantType": "CLUSTER_INFRASTRUCTURE", "expirationTime": "soon"}}])
     with pytest.raises(TypeError):
         p.load_atlas({}, [{"name": "C", "groupId": object()}])
-    with pytest.raises(TypeError):
-        p.load_atlas({}, {"name": "C"})  # type: ignore[arg-type]
+    with pytest.raises(sa.MalformedInput, match="unexpected field `name` in listClusters page"):
+        p.load_atlas({}, {"name": "C"})  # a dict is a page, and this one is not
+    with pytest.raises(sa.MalformedInput, match="must be an array of cluster descriptions"):
+        p.load_atlas({}, "Cluster0")  # type: ignore[arg-type]
     assert len(p.record) == 1
 
 

@@ -170,6 +170,17 @@ function finiteOnly(key, v) {
   return v;
 }
 
+/** The replacer for the policy options `root`: `finiteOnly`, except for their `now`, the
+ * creation time, which is a time like every other `now` (written by `time`, so that NaN or an
+ * invalid Date reaches the core as INVALID_TIMESTAMP instead of becoming null) but stays absent
+ * when undefined or null: an untimed creation, where elsewhere `now` defaults to Date.now(). */
+function policyOptions(root) {
+  return function (key, v) {
+    if (key === 'now' && this === root) return optTime(this[key], 'now');
+    return finiteOnly.call(this, key, v);
+  };
+}
+
 /** The replacer for foreign (Admin API) documents: written as JSON.stringify writes them, as in
  * the Node package; only over-long strings stop early. */
 function foreignDocument(_key, v) {
@@ -232,7 +243,9 @@ export class Policy {
   #ids = new Map();
 
   /**
-   * @param {{orgId: string, restrictEmployeeAccess?: boolean, maxGrantDurationMs?: number | null}} options
+   * @param {{orgId: string, restrictEmployeeAccess?: boolean, maxGrantDurationMs?: number | null, now?: Date | string | number | null}} options
+   *   `now` is the creation time: its POLICY_CREATED event's, before which no change is
+   *   accepted; omitted, the event is stamped 1970-01-01T00:00:00.000Z (not Date.now()).
    */
   constructor(options, inner) {
     if (options === FROM_INNER) {
@@ -240,7 +253,7 @@ export class Policy {
       return;
     }
     try {
-      this.#inner = new WasmPolicy(utf8.encode(toJson(options, 'policy options', finiteOnly) ?? ''));
+      this.#inner = new WasmPolicy(utf8.encode(toJson(options, 'policy options', policyOptions(options)) ?? ''));
     } catch (e) {
       rethrow(e);
     }

@@ -314,6 +314,7 @@ function argumentCalls(p, bad) {
     ['new Policy orgId', () => new Policy({ orgId: bad })],
     ['new Policy restrict', () => new Policy({ orgId: 'o', restrictEmployeeAccess: bad })],
     ['new Policy maxGrantDurationMs', () => new Policy({ orgId: 'o', maxGrantDurationMs: bad })],
+    ['new Policy now', () => new Policy({ orgId: 'o', now: bad })],
     ['actor', () => p.grant(bad, 'Cluster0', INFRA, NOW)],
     ['actor id', () => p.grant({ id: bad, roles: [{ role: 'ORG_OWNER' }] }, 'Cluster0', INFRA, NOW)],
     ['actor roles', () => p.grant({ id: 'a', roles: bad }, 'Cluster0', INFRA, NOW)],
@@ -377,6 +378,8 @@ function acceptable(name, kind, bad, result) {
   // A number or a Date is a time (the odd-times test below checks which ones are refused).
   if (/ (now|at|expirationTime)$/.test(name) && (typeof bad === 'number' || bad instanceof Date || bad === undefined)) return true;
   if (name === 'loadAtlas now' && bad === null) return true;
+  // The creation time: undefined or null leave it unset (the epoch).
+  if (name === 'new Policy now' && bad === null) return true;
   switch (name) {
     case 'new Policy': // a Date, a boxed string… have no orgId: refused; checked below anyway
       return false;
@@ -470,11 +473,12 @@ test('odd times: NaN, ±Infinity, huge, fractional, invalid Date, BigInt, Symbol
       () => p.describe(bad),
       () => p.continueLogDownload('dl-1', bad),
       () => p.setRestriction(OWNER, false, bad),
+      () => new Policy({ orgId: 'o', now: bad }),
     ];
     calls.forEach((fn, i) => {
-      // `null` expiration means the default, as does loadAtlas' null `now` (the record's
-      // time); elsewhere null `now` is refused.
-      if (bad === null && (i === 6 || i === 10)) return;
+      // `null` expiration means the default, as do loadAtlas' null `now` (the record's time)
+      // and the options' null `now` (an untimed creation); elsewhere null `now` is refused.
+      if (bad === null && (i === 6 || i === 10 || i === 14)) return;
       typed(p, fn, ['INVALID_TIMESTAMP'], `${label} #${i}`);
     });
   }

@@ -319,6 +319,47 @@ test('loadAtlas with now: a mutation stamped now', () => {
   assert.equal(q.remaining('A0', now), 2 * 3600 * 1000);
 });
 
+test('creation time: options now stamps POLICY_CREATED, is the clock floor, survives replay', () => {
+  const T0 = '2026-11-28T10:00:00Z';
+  const T0_MS = Date.parse(T0);
+  const owner = { id: 'alice', roles: [{ role: 'ORG_OWNER' }] };
+  for (const now of [new Date(T0_MS), T0, T0_MS]) {
+    const p = new Policy({ orgId: 'org-1', now });
+    assert.equal(p.events()[0].at, '2026-11-28T10:00:00.000Z');
+    assert.throws(() => p.addProject(owner, 'p1', T0_MS - 1), (e) => e instanceof SupportAccessError && e.code === 'CLOCK_WENT_BACKWARDS');
+    p.addProject(owner, 'p1', T0);
+    assert.equal(Policy.replay(p.exportRecord()).exportRecord(), p.exportRecord());
+  }
+  for (const options of [{ orgId: 'o' }, { orgId: 'o', now: undefined }, { orgId: 'o', now: null }]) {
+    assert.equal(new Policy(options).events()[0].at, '1970-01-01T00:00:00.000Z');
+  }
+  for (const bad of ['later', -1, 1.5, NaN, Infinity, new Date(NaN), true, {}, 10n]) {
+    assert.throws(() => new Policy({ orgId: 'o', now: bad }), (e) => e instanceof SupportAccessError && e.code === 'INVALID_TIMESTAMP', String(bad));
+  }
+});
+
+test('loadAtlas reads a listClusters page as its results; other page fields are MALFORMED_INPUT', () => {
+  const docs = [
+    { name: 'A0', groupId: 'g1', mongoDBEmployeeAccessGrant: { grantType: 'CLUSTER_DATABASE_LOGS', expirationTime: '2026-11-28T20:00:00Z' } },
+    { name: 'B0', groupId: 'g2', clusterType: 'SHARDED' },
+  ];
+  const now = '2026-11-28T10:00:00Z';
+  const listed = new Policy({ orgId: 'org-1' });
+  const paged = new Policy({ orgId: 'org-1' });
+  const page = { results: docs, totalCount: 2, links: [{ rel: 'self', href: 'https://example.invalid' }] };
+  assert.deepEqual(paged.loadAtlas({}, page, now), listed.loadAtlas({}, docs, now));
+  assert.equal(paged.exportRecord(), listed.exportRecord());
+  for (const [bad, says] of [
+    [{ results: docs, pageNum: 1 }, 'unexpected field `pageNum` in listClusters page'],
+    [{ results: {} }, 'field `results` in listClusters page must be an array'],
+    [{ totalCount: 0 }, 'missing field `results` in listClusters page'],
+    ['nope', '`clusters` must be an array of cluster descriptions or a listClusters page'],
+  ]) {
+    assert.throws(() => paged.loadAtlas({}, bad, now), (e) => e instanceof SupportAccessError && e.code === 'MALFORMED_INPUT' && e.message.includes(says), says);
+  }
+  assert.equal(paged.exportRecord(), listed.exportRecord());
+});
+
 test('every member index.d.ts declares is implemented', () => {
   const dts = readFileSync(new URL('../js/index.d.ts', import.meta.url), 'utf8');
   const body = dts.slice(dts.indexOf('export declare class Policy'));

@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::model::Resource;
 use crate::policy::{Policy, Request};
 use crate::record::{AtlasGrant, Event};
-use crate::wire::{parse_json, Fields, MAX_COMMAND_LEN};
+use crate::wire::{parse_json, AtlasClusters, Fields, MAX_COMMAND_LEN};
 
 #[derive(Serialize)]
 struct Ok<T> {
@@ -311,7 +311,10 @@ fn run(p: &mut Policy, text: &str) -> Result<String, Error> {
         }
         "loadAtlas" => {
             let f = fields(&["orgSettings", "clusters", "now"])?;
-            let (settings, clusters) = (f.req("orgSettings")?, f.array("clusters")?);
+            // A list or a listClusters page, unwrapped before `now` is read: a bad `clusters`
+            // is the error named first.
+            let settings = f.req("orgSettings")?;
+            let clusters = AtlasClusters::from(f.req("clusters")?).descriptions()?;
             let now = f.opt_time("now")?;
             ok(p.load_atlas_at(settings, clusters, now)?)
         }

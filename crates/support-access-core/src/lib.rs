@@ -44,6 +44,8 @@
 //! ## Time
 //! The core never reads a clock. Every operation takes its time ([`Timestamp`], UTC,
 //! millisecond precision) from the caller. A grant is active while `now < expirationTime`.
+//! Creation too: the record starts at [`PolicyOptions::created_at`] (the options' `now`), or at
+//! 1970-01-01T00:00:00.000Z when the caller gives no creation time.
 //!
 //! ## The record's canonical encoding
 //! See [`record`] for the exact bytes that are hashed and [`replay`] for how verification works.
@@ -72,6 +74,7 @@ pub use model::{Actor, ClusterKind, GrantType, Resource, Role, RoleName, Timesta
 pub use policy::{Cluster, ClusterId, LoadSummary, Policy, PolicyOptions, Request, Savepoint};
 pub use record::{AtlasGrant, Event, EventKind, Lines, Record};
 pub use replay::{verify, Replayer};
+pub use wire::AtlasClusters;
 
 /// The crate version, for front ends to report.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

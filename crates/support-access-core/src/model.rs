@@ -252,7 +252,8 @@ pub struct Timestamp(i64);
 impl Timestamp {
     /// The latest representable time, 9999-12-31T23:59:59.999Z.
     pub const MAX_MS: i64 = 253_402_300_799_999;
-    /// 1970-01-01T00:00:00.000Z, when every policy's record begins.
+    /// 1970-01-01T00:00:00.000Z: the earliest time, and when a policy's record begins unless
+    /// its creation was given a time ([`crate::PolicyOptions::created_at`]).
     pub const EPOCH: Timestamp = Timestamp(0);
 
     /// From epoch milliseconds; out of range is `INVALID_TIMESTAMP`.

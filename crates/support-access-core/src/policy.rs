@@ -14,9 +14,10 @@ use crate::error::Error;
 use crate::grant::{expiration_for, Ending, GrantState, DEFAULT_GRANT_MS};
 use crate::model::{check_cluster_name, Actor, ClusterKind, GrantType, Resource, Timestamp};
 use crate::record::{AtlasGrant, Event, EventKind, LoadedCluster, Record, ReplacedGrant};
-use crate::wire::check_id;
+use crate::wire::{check_id, AtlasClusters};
 
-/// How a policy is created: the SPEC §7 options `{orgId, restrictEmployeeAccess?, maxGrantDurationMs?}`.
+/// How a policy is created: the SPEC §7 options
+/// `{orgId, restrictEmployeeAccess?, maxGrantDurationMs?, now?}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PolicyOptions {
     /// The organization.
@@ -25,15 +26,21 @@ pub struct PolicyOptions {
     pub restrict_employee_access: bool,
     /// Longest grant allowed, in ms; `None` lifts the bound. Default 24 h.
     pub max_grant_duration_ms: Option<i64>,
+    /// When the policy is created (the options' `now`): the time of its `POLICY_CREATED` event,
+    /// and so the earliest time a mutation may have. `None` stamps the event
+    /// 1970-01-01T00:00:00.000Z, as in every record written before creation took a time: an
+    /// event's time is part of its hash, so that default can never change.
+    pub created_at: Option<Timestamp>,
 }
 
 impl PolicyOptions {
-    /// Options with the defaults: unrestricted, 24 h maximum grant.
+    /// Options with the defaults: unrestricted, 24 h maximum grant, created at the epoch.
     pub fn new(org_id: impl Into<String>) -> PolicyOptions {
         PolicyOptions {
             org_id: org_id.into(),
             restrict_employee_access: false,
             max_grant_duration_ms: Some(DEFAULT_GRANT_MS),
+            created_at: None,
         }
     }
 }
@@ -139,8 +146,11 @@ impl PartialEq for Policy {
 }
 
 impl Policy {
-    /// Creates a policy; its record starts with `POLICY_CREATED` at 1970-01-01T00:00:00.000Z
-    /// (the core knows no clock, so creation is not a moment it can stamp).
+    /// Creates a policy; its record starts with `POLICY_CREATED` at `options.created_at`, or at
+    /// 1970-01-01T00:00:00.000Z without one (the core knows no clock: the caller says when
+    /// creation happened, or the record says nothing about it). Being the first recorded event,
+    /// the creation time is also the clock's floor: a mutation dated before it is
+    /// `CLOCK_WENT_BACKWARDS`.
     pub fn new(options: PolicyOptions) -> Result<Policy, Error> {
         check_id("orgId", &options.org_id)?;
         if let Some(ms) = options.max_grant_duration_ms {
@@ -161,7 +171,7 @@ impl Policy {
             record: Record::default(),
         };
         p.record.append(
-            Timestamp::EPOCH,
+            options.created_at.unwrap_or(Timestamp::EPOCH),
             None,
             EventKind::PolicyCreated {
                 org_id: options.org_id,
@@ -286,7 +296,9 @@ impl Policy {
     }
 
     /// SPEC §4 for a past (or any) time, from the record alone: the state the record implies
-    /// after every event at or before `at`, judged at `at`.
+    /// after every event at or before `at`, judged at `at`. Before the policy was created (its
+    /// `POLICY_CREATED` time) there was no cluster to ask about: `CLUSTER_NOT_FOUND`, as right
+    /// after creation.
     pub fn evaluate_at(
         &self,
         cluster: &str,
@@ -294,6 +306,9 @@ impl Policy {
         at: Timestamp,
     ) -> Result<Decision, Error> {
         let n = self.record.count_until(at);
+        if n == 0 {
+            return Err(not_found(cluster));
+        }
         let past = crate::replay::replay_lines(self.record.lines().take(n))
             .expect("a prefix of a policy's own record replays");
         past.evaluate(cluster, resource, at)
@@ -710,14 +725,16 @@ impl Policy {
     }
 
     /// Loads Admin API JSON: an org settings document (`restrictEmployeeAccess`) and cluster
-    /// descriptions (`name`, `groupId`, optional `mongoDBEmployeeAccessGrant`). Projects are
-    /// created for unseen `groupId`s. Recorded as one `ATLAS_LOADED` event at the record's current
-    /// time; grants that expired by then are skipped. See [`Policy::load_atlas_at`] to stamp the
-    /// load with the time the documents were fetched.
-    pub fn load_atlas(
+    /// descriptions (`name`, `groupId`, optional `mongoDBEmployeeAccessGrant`), given as a list
+    /// or as the document Atlas sent: an array, or a `listClusters` page
+    /// `{"results": [...], "totalCount": N, "links": [...]}` (see [`AtlasClusters`]). Projects
+    /// are created for unseen `groupId`s. Recorded as one `ATLAS_LOADED` event at the record's
+    /// current time; grants that expired by then are skipped. See [`Policy::load_atlas_at`] to
+    /// stamp the load with the time the documents were fetched.
+    pub fn load_atlas<'a>(
         &mut self,
         org_settings: &serde_json::Value,
-        clusters: &[serde_json::Value],
+        clusters: impl Into<AtlasClusters<'a>>,
     ) -> Result<LoadSummary, Error> {
         self.load_atlas_at(org_settings, clusters, None)
     }
@@ -725,12 +742,13 @@ impl Policy {
     /// [`Policy::load_atlas`] as of `now`: a mutation like any other (it may not go behind the
     /// record's clock and first records the expiries due), stamped `now`, skipping grants that
     /// expired by `now`.
-    pub fn load_atlas_at(
+    pub fn load_atlas_at<'a>(
         &mut self,
         org_settings: &serde_json::Value,
-        clusters: &[serde_json::Value],
+        clusters: impl Into<AtlasClusters<'a>>,
         now: Option<Timestamp>,
     ) -> Result<LoadSummary, Error> {
+        let clusters = clusters.into();
         let at = now.unwrap_or(self.record.last_at());
         let (restrict, loaded, skipped) = crate::wire::parse_atlas(org_settings, clusters, at)?;
         let mut summary = self.apply_atlas(restrict, loaded, at)?;
@@ -914,5 +932,137 @@ fn id_not_found(id: ClusterId) -> Error {
 fn download_not_found(id: &str) -> Error {
     Error::DownloadNotFound {
         download_id: crate::error::clip(id),
+    }
+}
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+    use alloc::vec;
+    use serde_json::json;
+
+    fn t(s: &str) -> Timestamp {
+        Timestamp::parse_rfc3339(s).unwrap()
+    }
+
+    /// The creation time is the genesis event's `at` and the clock's floor, survives replay,
+    /// and evaluating before it finds no cluster (rather than failing to replay nothing).
+    #[test]
+    fn genesis_carries_the_creation_time() {
+        let owner = Actor::org_owner("alice").unwrap();
+        let mut o = PolicyOptions::new("org");
+        o.created_at = Some(t("2026-11-28T10:00:00Z"));
+        let mut p = Policy::new(o).unwrap();
+        assert_eq!(p.events()[0].at, t("2026-11-28T10:00:00Z"));
+        assert_eq!(p.record().last_at(), t("2026-11-28T10:00:00Z"));
+
+        let err = p
+            .add_project(&owner, "p1", t("2026-11-28T09:59:59.999Z"))
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ClockWentBackwards);
+        assert_eq!(p.record().len(), 1);
+        p.add_project(&owner, "p1", t("2026-11-28T10:00:00Z"))
+            .unwrap();
+        p.add_cluster(
+            &owner,
+            "p1",
+            "C0",
+            ClusterKind::Dedicated,
+            false,
+            t("2026-11-28T11:00:00Z"),
+        )
+        .unwrap();
+
+        let again = Policy::replay(&p.export_record()).unwrap();
+        assert_eq!(again, p);
+
+        let before = p.evaluate_at("C0", Resource::Infrastructure, t("2026-11-28T09:00:00Z"));
+        assert_eq!(before.unwrap_err().code(), ErrorCode::ClusterNotFound);
+        let bad_name = p.evaluate_at("bad name", Resource::Infrastructure, Timestamp::EPOCH);
+        assert_eq!(bad_name.unwrap_err().code(), ErrorCode::InvalidClusterName);
+        let after = p.evaluate_at("C0", Resource::Infrastructure, t("2026-11-28T11:00:00Z"));
+        assert!(after.unwrap().allowed);
+    }
+
+    /// Without a creation time, the genesis is exactly what it always was.
+    #[test]
+    fn genesis_without_a_time_is_the_epoch() {
+        let a = Policy::new(PolicyOptions::new("org")).unwrap();
+        let mut o = PolicyOptions::new("org");
+        o.created_at = Some(Timestamp::EPOCH);
+        let b = Policy::new(o).unwrap();
+        assert_eq!(a.export_record(), b.export_record());
+        assert!(a
+            .export_record()
+            .contains("\"at\":\"1970-01-01T00:00:00.000Z\""));
+    }
+
+    /// Options JSON takes `now` like a command does, and refuses a bad one alike.
+    #[test]
+    fn options_now() {
+        let p = Policy::from_options_json(r#"{"orgId":"o","now":1795860000000}"#).unwrap();
+        assert_eq!(p.events()[0].at, t("2026-11-28T10:00:00Z"));
+        let p = Policy::from_options_json(r#"{"orgId":"o","now":null}"#).unwrap();
+        assert_eq!(p.events()[0].at, Timestamp::EPOCH);
+        for bad in [r#""tomorrow""#, "-1", "1.5", "true", "{}"] {
+            let json = format!(r#"{{"orgId":"o","now":{bad}}}"#);
+            let err = Policy::from_options_json(&json).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::InvalidTimestamp, "{json}");
+        }
+    }
+
+    /// A listClusters page loads exactly as its `results` do, through every form the typed call
+    /// takes; what is not a page is refused, naming the field.
+    #[test]
+    fn atlas_page_loads_like_its_list() {
+        let list = vec![
+            json!({"name": "C0", "groupId": "g1", "clusterType": "REPLICASET"}),
+            json!({"name": "C1", "groupId": "g2"}),
+        ];
+        let page = json!({"results": list, "totalCount": 2, "links": [{"rel": "self"}]});
+        let settings = json!({"restrictEmployeeAccess": true});
+        let load = |clusters: AtlasClusters<'_>| {
+            let mut p = Policy::new(PolicyOptions::new("org")).unwrap();
+            p.load_atlas(&settings, clusters)
+                .map(|s| (s, p.export_record()))
+        };
+        let from_list = load((&list).into()).unwrap();
+        assert_eq!(from_list.0.clusters, 2);
+        assert_eq!(load(list.as_slice().into()).unwrap(), from_list);
+        let array = [list[0].clone(), list[1].clone()];
+        assert_eq!(load((&array).into()).unwrap(), from_list);
+        let mut p = Policy::new(PolicyOptions::new("org")).unwrap();
+        let s = p.load_atlas(&settings, &[json!({"name": "C2", "groupId": "g1"})]);
+        assert_eq!(
+            s.unwrap().clusters,
+            1,
+            "a borrowed array literal, as callers wrote it"
+        );
+        assert_eq!(load((&json!(list)).into()).unwrap(), from_list);
+        assert_eq!(load((&page).into()).unwrap(), from_list);
+
+        for (bad, says) in [
+            (
+                json!({"results": list, "pageNum": 1}),
+                "unexpected field `pageNum` in listClusters page",
+            ),
+            (
+                json!({"results": {}}),
+                "field `results` in listClusters page must be an array, not an object",
+            ),
+            (
+                json!({"totalCount": 0}),
+                "missing field `results` in listClusters page",
+            ),
+            (
+                json!("C0"),
+                "`clusters` must be an array of cluster descriptions or a listClusters page",
+            ),
+        ] {
+            let err = load((&bad).into()).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::MalformedInput, "{bad}");
+            assert!(format!("{err}").contains(says), "{err}");
+        }
     }
 }

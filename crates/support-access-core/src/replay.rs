@@ -675,10 +675,13 @@ impl Replayer {
             else {
                 return Err(Error::tampered(1, "the first event must be POLICY_CREATED"));
             };
+            // The genesis keeps its own time: a creation stamped with the options' `now` (or
+            // the epoch default) is rebuilt at that time, and must then hash to the same line.
             let options = PolicyOptions {
                 org_id,
                 restrict_employee_access,
                 max_grant_duration_ms,
+                created_at: Some(created.at),
             };
             let mut p = Policy::new(options).map_err(|e| Error::tampered(1, format!("{e}")))?;
             p.record.set_quiet(true);

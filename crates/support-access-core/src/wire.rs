@@ -223,7 +223,9 @@ pub fn parse_actor(v: &Value) -> Result<Actor, Error> {
     Actor::new(id, roles)
 }
 
-/// Policy options: `{orgId, restrictEmployeeAccess?, maxGrantDurationMs?}`.
+/// Policy options: `{orgId, restrictEmployeeAccess?, maxGrantDurationMs?, now?}`; `now` (the
+/// creation time, RFC 3339 or epoch ms like every `now`) is a bad time as in a command:
+/// `INVALID_TIMESTAMP`.
 pub fn parse_options(json: &str) -> Result<PolicyOptions, Error> {
     if json.len() > MAX_COMMAND_LEN {
         return Err(Error::malformed(format!(
@@ -238,7 +240,12 @@ pub(crate) fn options_from_value(v: &Value) -> Result<PolicyOptions, Error> {
     let f = Fields::new(
         v,
         "policy options",
-        &["orgId", "restrictEmployeeAccess", "maxGrantDurationMs"],
+        &[
+            "orgId",
+            "restrictEmployeeAccess",
+            "maxGrantDurationMs",
+            "now",
+        ],
     )?;
     let mut o = PolicyOptions::new(f.id("orgId")?);
     o.restrict_employee_access = f.opt_bool("restrictEmployeeAccess")?.unwrap_or(false);
@@ -250,6 +257,7 @@ pub(crate) fn options_from_value(v: &Value) -> Result<PolicyOptions, Error> {
             })?),
         };
     }
+    o.created_at = f.opt_time("now")?;
     Ok(o)
 }
 
@@ -272,13 +280,78 @@ fn atlas_kind(f: &Fields<'_>) -> Result<ClusterKind, Error> {
     })
 }
 
+/// The cluster descriptions of an Atlas load, in either form the Admin API hands them out: the
+/// plain list, or the document as it came (a JSON array, or the `listClusters` page
+/// `{"results": [...], "totalCount": N, "links": [...]}`), which the core reads so that no
+/// front end unwraps pages with rules of its own. Built with `From` from `&[Value]`,
+/// `&[Value; N]`, `&Vec<Value>` or `&Value`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AtlasClusters<'a> {
+    /// Cluster descriptions, already a list.
+    List(&'a [Value]),
+    /// A JSON document: an array of cluster descriptions or a `listClusters` page.
+    Document(&'a Value),
+}
+
+impl<'a> From<&'a [Value]> for AtlasClusters<'a> {
+    fn from(list: &'a [Value]) -> AtlasClusters<'a> {
+        AtlasClusters::List(list)
+    }
+}
+
+/// So that `&[a, b]`, which coerced to the slice the load used to take, still does.
+impl<'a, const N: usize> From<&'a [Value; N]> for AtlasClusters<'a> {
+    fn from(list: &'a [Value; N]) -> AtlasClusters<'a> {
+        AtlasClusters::List(list)
+    }
+}
+
+impl<'a> From<&'a Vec<Value>> for AtlasClusters<'a> {
+    fn from(list: &'a Vec<Value>) -> AtlasClusters<'a> {
+        AtlasClusters::List(list)
+    }
+}
+
+impl<'a> From<&'a Value> for AtlasClusters<'a> {
+    fn from(document: &'a Value) -> AtlasClusters<'a> {
+        AtlasClusters::Document(document)
+    }
+}
+
+/// The fields a `listClusters` page may hold. Only `results` is read: the load takes the page
+/// it is given, so `totalCount` and `links` (which point at further pages) are allowed and
+/// ignored. Anything else means the document is not such a page and is refused rather than
+/// guessed at (the cluster descriptions inside it, by contrast, carry many Atlas fields we do
+/// not read, and those are ignored).
+const PAGE_FIELDS: &[&str] = &["results", "totalCount", "links"];
+
+impl<'a> AtlasClusters<'a> {
+    /// The cluster descriptions: the list itself, an array document, or a page's `results`.
+    /// Anything else is `MALFORMED_INPUT` naming what is wrong.
+    pub fn descriptions(self) -> Result<&'a [Value], Error> {
+        match self {
+            AtlasClusters::List(list) => Ok(list),
+            AtlasClusters::Document(Value::Array(list)) => Ok(list),
+            AtlasClusters::Document(page @ Value::Object(_)) => {
+                Ok(Fields::new(page, "listClusters page", PAGE_FIELDS)?.array("results")?)
+            }
+            AtlasClusters::Document(other) => Err(Error::malformed(format!(
+                "`clusters` must be an array of cluster descriptions or a listClusters page \
+                 ({{\"results\": [...]}}), not {}",
+                type_name(other)
+            ))),
+        }
+    }
+}
+
 /// Normalizes Admin API documents: returns the org setting (if present), the clusters, and how
 /// many grants were skipped because they expired at or before `as_of`.
 pub(crate) fn parse_atlas(
     org_settings: &Value,
-    clusters: &[Value],
+    clusters: AtlasClusters<'_>,
     as_of: Timestamp,
 ) -> Result<(Option<bool>, Vec<LoadedCluster>, usize), Error> {
+    let clusters = clusters.descriptions()?;
     let settings = Fields::lenient(org_settings, "orgSettings")?;
     let restrict = settings.opt_bool("restrictEmployeeAccess")?;
     let mut skipped = 0;

@@ -54,7 +54,10 @@ const checked: number = verifyRecord(record) + Policy.verifyRecord(record) + aga
 const summary = again.loadAtlas({ restrictEmployeeAccess: false }, [
   { name: 'A0', groupId: 'g1', mongoDBEmployeeAccessGrant: { grantType: 'CLUSTER_INFRASTRUCTURE', expirationTime: '2026-11-28T20:00:00Z' } },
 ])
-const loaded: number = summary.clusters + summary.expiredGrantsSkipped
+const paged = again.loadAtlas({}, { results: [{ name: 'B0', groupId: 'g1' }], totalCount: 1, links: [] })
+const loaded: number = summary.clusters + summary.expiredGrantsSkipped + paged.clusters
+const created = new Policy({ orgId: 'org-2', now: new Date('2026-11-28T10:00:00Z') })
+void new Policy({ orgId: 'org-3', now: '2026-11-28T10:00:00Z' }), new Policy({ orgId: 'org-4', now: 1795860000000 })
 const out: string = policy.apply('{"op":"exportRecord"}')
 const status = policy.describe()
 const clusterNames: string[] = status.clusters.map((c) => c.name)
@@ -69,6 +72,11 @@ const bad: Actor = { id: 'x', roles: [{ role: 'PROJECT_OWNER' }] }
 new Policy({ restrictEmployeeAccess: true })
 // @ts-expect-error: downloads are for logs only
 policy.beginLogDownload('Cluster0', 'INFRASTRUCTURE')
+// @ts-expect-error: a creation time is a Time
+new Policy({ orgId: 'org-5', now: true })
+// @ts-expect-error: a page holds its clusters in `results`
+again.loadAtlas({}, { clusters: [] })
 
 again.free()
+created.free()
 void reason, left, many, remaining, past, expired, checked, loaded, out, clusterNames, bad

@@ -169,7 +169,9 @@ class Policy:
     """One organization's support-access policy and its tamper-evident record.
 
     Safe to share between threads. Times: aware ``datetime``, RFC 3339 string or epoch
-    milliseconds; ``now=None`` is the current UTC time.
+    milliseconds; ``now=None`` is the current UTC time, except when creating a policy: there
+    ``now`` is the creation time (its ``POLICY_CREATED`` event's, before which no change is
+    accepted), and ``None`` leaves it at 1970-01-01T00:00:00Z.
     """
 
     __hash__: ClassVar[None]  # type: ignore[assignment]
@@ -180,6 +182,7 @@ class Policy:
         *,
         restrict_employee_access: bool = False,
         max_grant_duration: Optional[timedelta] = ...,
+        now: Optional[_Time] = None,
     ) -> Policy: ...
     @staticmethod
     def from_json(options: str) -> Policy: ...
@@ -234,7 +237,7 @@ class Policy:
     def load_atlas(
         self,
         org_settings: Mapping[str, Any],
-        clusters: Sequence[Mapping[str, Any]],
+        clusters: Union[Sequence[Mapping[str, Any]], Mapping[str, Any]],
         now: Optional[_Time] = None,
     ) -> LoadSummary: ...
     def apply(self, command: str) -> str: ...

@@ -27,6 +27,9 @@ p.finishLogDownload(id);
 const n: number = Policy.verifyRecord(p.exportRecord()) + verifyRecord(p.exportRecord());
 const again: Policy = Policy.replay(p.exportRecord());
 const summary: LoadSummary = again.loadAtlas({ restrictEmployeeAccess: true }, [{ name: 'A0', groupId: 'g1' }]);
+const paged: LoadSummary = again.loadAtlas({}, { results: [{ name: 'B0', groupId: 'g1' }], totalCount: 1, links: [] });
+const created = new Policy({ orgId: 'org-2', now: times[0] });
+void new Policy({ orgId: 'org-3', now: times[1] }); void new Policy({ orgId: 'org-4', now: times[2] });
 const json: string = p.apply('{"op":"exportRecord"}') + p.apply({ op: 'exportRecord' });
 const lists: readonly string[][] = [ERROR_CODES, REASONS, GRANT_TYPES, RESOURCES, CLUSTER_KINDS].map((l) => [...l]);
 const org: string = p.orgId + VERSION;
@@ -39,7 +42,7 @@ try {
     void code; void seq;
   }
 }
-void allowed; void left; void many; void n; void summary; void json; void lists; void org;
+void allowed; void left; void many; void n; void summary; void paged; void json; void lists; void org;
 
 // String-literal unions catch typos at compile time.
 // @ts-expect-error not a resource
@@ -52,6 +55,11 @@ p.beginLogDownload('Cluster0', 'INFRASTRUCTURE');
 const bad: Actor = { id: 'x', roles: [{ role: 'ADMIN' }] };
 // @ts-expect-error orgId is required
 new Policy({ restrictEmployeeAccess: true });
+// @ts-expect-error a creation time is a Time
+new Policy({ orgId: 'o', now: true });
+// @ts-expect-error a page holds its clusters in `results`
+again.loadAtlas({}, { clusters: [] });
 const r: Resource = 'SYNC_DATA';
 void bad; void r;
 p.free();
+created.free();
