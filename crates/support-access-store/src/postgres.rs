@@ -88,6 +88,15 @@ impl std::fmt::Debug for PgBackend {
     }
 }
 
+/// The synchronous client runs a runtime of its own, and dropping it from a thread that is
+/// driving an async runtime (a web server shutting down, say) would panic: the connection is
+/// closed on a short-lived thread of its own instead.
+impl Drop for PgBackend {
+    fn drop(&mut self) {
+        self.disconnect();
+    }
+}
+
 /// One readable line from a driver error: the server's message and SQLSTATE, or the innermost
 /// cause of a connection failure, never a chain of wrappers.
 pub(crate) fn describe(e: &postgres::Error) -> String {
@@ -149,6 +158,13 @@ impl PgBackend {
         &self.name
     }
 
+    /// Closes the connection (see the `Drop` impl for why on a thread of its own).
+    fn disconnect(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            let _ = std::thread::spawn(move || drop(conn)).join();
+        }
+    }
+
     fn unavailable(&self, e: &postgres::Error) -> StoreError {
         StoreError::Unavailable {
             store: self.name.clone(),
@@ -160,7 +176,7 @@ impl PgBackend {
     /// retried; a refusal (login, database, privilege) is not.
     fn fail(&mut self, e: &postgres::Error) -> StoreError {
         if transient(e) || self.conn.as_ref().is_some_and(|c| c.client.is_closed()) {
-            self.conn = None;
+            self.disconnect();
         }
         if transient(e) {
             self.unavailable(e)
@@ -174,7 +190,7 @@ impl PgBackend {
 
     fn conn(&mut self) -> Result<&mut Conn, StoreError> {
         if self.conn.as_ref().is_some_and(|c| c.client.is_closed()) {
-            self.conn = None;
+            self.disconnect();
         }
         if self.conn.is_none() {
             let c = self.connect().map_err(|e| self.fail(&e))?;
@@ -428,7 +444,7 @@ impl PgBackend {
         };
         match outcome {
             Ok(()) if c.client.is_closed() => {
-                self.conn = None;
+                self.disconnect();
                 Err(StoreError::Unavailable {
                     store: self.name.clone(),
                     detail: String::from("the connection was closed"),

@@ -1,8 +1,8 @@
 //! The test run's own PostgreSQL server: Debian's `postgresql` package (installed when
-//! missing), `initdb` into `.cache/pg/` (ignored) as the unprivileged `postgres` user (initdb
+//! missing), `initdb` into `.cache/pg/PID/` (ignored) as the unprivileged `postgres` user (initdb
 //! refuses root), trust authentication, a loopback port of its own, and a socket directory of
-//! its own. [`Server`] stops it when dropped, so it is stopped whatever the tests did; a server
-//! left behind by a run that was killed is stopped at the next start.
+//! its own. [`Server`] stops it when dropped (and removes its folder), so it is stopped whatever
+//! the tests did; a server left behind by a run that was killed is stopped at the next start.
 //!
 //! The tests find it through the environment: `SUPPORT_ACCESS_TEST_PG` (a superuser URL),
 //! `SUPPORT_ACCESS_TEST_PG_BIN` (the server's bin dir), `SUPPORT_ACCESS_TEST_PG_DATA` (its data
@@ -84,7 +84,24 @@ impl Server {
             return None;
         };
         let user = is_root().then(|| String::from("postgres"));
-        let dir = ctx.cache().join("pg");
+        // One folder per run (`.cache/pg/PID`), so two runs sharing a checkout (or its .cache)
+        // never stop each other's server; a folder whose run is gone is cleaned up here.
+        let root = ctx.cache().join("pg");
+        for stale in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            let pid = stale.file_name().to_string_lossy().parse::<u32>().ok();
+            let alive = pid.is_some_and(|p| Path::new(&format!("/proc/{p}")).exists());
+            if alive {
+                continue;
+            }
+            let data = stale.path().join("data");
+            if data.join("postmaster.pid").exists() {
+                let mut stop = as_user(&user, &bin.join("pg_ctl"));
+                stop.arg("-D").arg(&data).args(["-m", "immediate", "stop"]);
+                let _ = stop.output();
+            }
+            let _ = std::fs::remove_dir_all(stale.path());
+        }
+        let dir = root.join(std::process::id().to_string());
         let data = dir.join("data");
         let server = Server {
             bin,
@@ -92,12 +109,6 @@ impl Server {
             user: user.clone(),
             port: free_port(),
         };
-        // A server left running by a killed run: stop it before its data dir goes.
-        if data.join("postmaster.pid").exists() {
-            let mut stop = server.ctl();
-            stop.arg("-D").arg(&data).args(["-m", "immediate", "stop"]);
-            let _ = stop.output();
-        }
         let _ = std::fs::remove_dir_all(&dir);
         if let Err(e) = std::fs::create_dir_all(&dir) {
             println!("cannot create {}: {e}", dir.display());
@@ -107,7 +118,7 @@ impl Server {
         if let Some(u) = &user {
             let mut chown = Command::new("chown");
             chown.args([&format!("{u}:"), dir.to_str().unwrap_or_default()]);
-            if !ctx.setup("chown .cache/pg to postgres", &mut chown) {
+            if !ctx.setup("chown .cache/pg/PID to postgres", &mut chown) {
                 return None;
             }
         }
@@ -167,7 +178,12 @@ impl Drop for Server {
             .arg(&self.data)
             .args(["-m", "fast", "-w", "stop"]);
         match stop.output() {
-            Ok(o) if o.status.success() => println!("PostgreSQL stopped"),
+            Ok(o) if o.status.success() => {
+                println!("PostgreSQL stopped");
+                if let Some(dir) = self.data.parent() {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+            }
             // Already stopped (a fault test that failed half way, say) is fine.
             Ok(o) => println!("pg_ctl stop: {}", String::from_utf8_lossy(&o.stderr).trim()),
             Err(e) => println!("pg_ctl stop: {e}"),
