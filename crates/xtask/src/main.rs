@@ -34,6 +34,7 @@ const STEPS: &[Step] = &[
     ("clippy", rust::clippy),
     ("rust", rust::tests),
     ("store", rust::store),
+    ("server", rust::server),
     ("nostd", rust::no_std),
     ("vectors", vectors::drift),
     ("cli", cli::run),
@@ -45,7 +46,7 @@ const STEPS: &[Step] = &[
 ];
 
 /// The steps whose tests need the PostgreSQL server.
-const NEEDS_PG: &[&str] = &["rust", "store", "cli"];
+const NEEDS_PG: &[&str] = &["rust", "store", "server", "cli"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -35,6 +35,8 @@ pub fn tests(ctx: &mut Ctx) {
         "support-access-store",
         "--exclude",
         "support-access-cli",
+        "--exclude",
+        "support-access-server",
     ]);
     ctx.run_counted("cargo test", &mut c, count_cargo);
 }
@@ -67,6 +69,18 @@ pub fn no_std(ctx: &mut Ctx) {
         TARGET,
     ]);
     ctx.check("no_std build for thumbv7em-none-eabihf", &mut c);
+}
+
+/// The service: two replicas on the run's PostgreSQL over real HTTP on loopback (the Atlas
+/// operations, the JSON commands, decisions, the record, bad input).
+pub fn server(ctx: &mut Ctx) {
+    let mut c = ctx.cmd("cargo");
+    c.args(["test", "-p", "support-access-server", "--release"]);
+    ctx.run_counted(
+        "server: cargo test -p support-access-server",
+        &mut c,
+        count_cargo,
+    );
 }
 
 /// The store's figures (docs/benchmarks.md): appends, conflicts, catch-up, follower lag, on a
