@@ -302,6 +302,28 @@ Examples:
         timeout: Option<String>,
     },
 
+    /// Serve the Atlas Admin API's support-access operations and the JSON commands over HTTP.
+    #[command(
+        after_help = "Several replicas on one PostgreSQL store serve the same organizations; any replica may take any
+request. Bearer tokens come from --tokens (SHA-256 hex only; reloaded on SIGHUP); SIGTERM stops
+gracefully (requests in flight finish).
+
+Examples:
+  support-access serve --tokens tokens.json                                  # on ./support-access.jsonl
+  support-access --store postgres://sa@db:5432/sa serve --listen 127.0.0.1:8787 --tokens tokens.json
+  curl -X POST -H 'Authorization: Bearer $TOKEN' -H 'Content-Type: application/vnd.atlas.2024-08-05+json' \\
+    -d '{\"grantType\":\"CLUSTER_DATABASE_LOGS\",\"expirationTime\":\"2026-12-02T08:00:00Z\"}' \\
+    http://127.0.0.1:8787/api/atlas/v2/groups/prod/clusters/Cluster0:grantMongoDBEmployeeAccess"
+    )]
+    Serve {
+        /// Address to listen on.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787")]
+        listen: std::net::SocketAddr,
+        /// The tokens file: {"tokens": [{"sha256": HEX, "id": ACTOR, "orgs": {ORG: [ROLE…]}}]}.
+        #[arg(long, value_name = "FILE")]
+        tokens: PathBuf,
+    },
+
     /// The record store: copy a file record into PostgreSQL, print the schema.
     #[command(subcommand)]
     Store(StoreCmd),
@@ -441,6 +463,7 @@ impl Command {
             | Command::Demo
             | Command::Apply { .. }
             | Command::Follow { .. }
+            | Command::Serve { .. }
             | Command::Store(_)
             | Command::Completions { .. } => false,
         }

@@ -43,6 +43,15 @@ pub fn run(cli: &Cli, ui: &Ui) -> Result<u8, Fail> {
             timeout,
         } => follow(g, ui, *from, *until_seq, timeout.as_deref()),
         Command::Store(cmd) => store_cmd(g, ui, cmd),
+        Command::Serve { listen, tokens } => {
+            let config = support_access_server::Config {
+                listen: *listen,
+                store: location(g)?,
+                tokens: tokens.clone(),
+            };
+            support_access_server::run(config).map_err(Fail::usage)?;
+            Ok(0)
+        }
         Command::Download(DownloadCmd::Continue { id }) => {
             let store = open(g)?;
             let now = now(g)?;
@@ -156,6 +165,8 @@ fn init(g: &Global, ui: &Ui, restrict: bool, max_grant: Option<&str>) -> Result<
     })?;
     let mut options = PolicyOptions::new(org);
     options.restrict_employee_access = restrict;
+    // The record says when it was created: the clock, or --now.
+    options.created_at = Some(now(g)?);
     if let Some(m) = max_grant {
         options.max_grant_duration_ms = if m.eq_ignore_ascii_case("none") {
             None
@@ -714,29 +725,13 @@ fn import_atlas(
     clusters: &std::path::Path,
 ) -> Result<u8, Fail> {
     let settings = read_json(org_settings, "org settings")?;
+    // An array of descriptions or a listClusters page, as Atlas answers: the core reads both.
     let list = read_json(clusters, "clusters")?;
-    let items: Vec<serde_json::Value> = match list {
-        serde_json::Value::Array(items) => items,
-        serde_json::Value::Object(mut page) => match page.remove("results") {
-            Some(serde_json::Value::Array(items)) => items,
-            Some(other) => {
-                page.insert(String::from("results"), other);
-                vec![serde_json::Value::Object(page)]
-            }
-            None => vec![serde_json::Value::Object(page)],
-        },
-        _ => {
-            return Err(Fail::policy(support_access_core::Error::MalformedInput {
-                detail: format!(
-                    "clusters file {}: expected an array of cluster descriptions or {{\"results\": [...]}}",
-                    clusters.display()
-                ),
-            }))
-        }
-    };
     let mut store = open(g)?;
     let summary = store
-        .write(Now::Clock, |p, _| p.load_atlas(&settings, &items))
+        .write(now_for_write(g)?, |p, now| {
+            p.load_atlas_at(&settings, &list, Some(now))
+        })
         .map_err(Fail::store)?
         .map_err(Fail::policy)?;
     if g.json {

@@ -137,7 +137,7 @@ impl Env {
 
     /// A record with project prod and clusters Cluster0 (sync on) and Flex0 (FLEX).
     fn setup(&self) {
-        ok(&self.run(&["init", "--org", "acme", "--restrict"]));
+        ok(&self.run(&["--now", T0, "init", "--org", "acme", "--restrict"]));
         ok(&self.owner(T0, &["project", "add", "prod"]));
         ok(&self.owner(
             T0,
@@ -218,7 +218,16 @@ fn json(o: &Output) -> serde_json::Value {
 #[test]
 fn init_creates_a_record_with_its_first_event() {
     let e = env();
-    let o = e.run(&["--json", "init", "--org", "acme", "--max-grant", "12h"]);
+    let o = e.run(&[
+        "--now",
+        T0,
+        "--json",
+        "init",
+        "--org",
+        "acme",
+        "--max-grant",
+        "12h",
+    ]);
     let printed = ok(&o);
     assert_eq!(
         printed,
@@ -230,11 +239,36 @@ fn init_creates_a_record_with_its_first_event() {
     assert_eq!(p.max_grant_duration_ms(), Some(12 * 3_600_000));
     assert!(!p.restrict_employee_access());
 
+    assert_eq!(
+        p.record().last_at().to_string(),
+        "2026-11-28T09:00:00.000Z",
+        "stamped --now"
+    );
+
     let e2 = env();
-    let text = ok(&e2.run(&["init", "--org", "acme", "--restrict", "--max-grant", "none"]));
+    let text = ok(&e2.run(&[
+        "--now",
+        T0,
+        "init",
+        "--org",
+        "acme",
+        "--restrict",
+        "--max-grant",
+        "none",
+    ]));
     assert!(text.contains("restricted"), "{text}");
     assert!(e2.policy().restrict_employee_access());
     assert_eq!(e2.policy().max_grant_duration_ms(), None);
+
+    // Without --now the record says when it was created, by the clock.
+    let e3 = env();
+    let before = support_access_store::host_clock().millis();
+    ok(&e3.run(&["init", "--org", "acme"]));
+    let at = e3.policy().record().last_at().millis();
+    assert!(
+        at >= before && at - before < 60_000,
+        "genesis at {at}, clock {before}"
+    );
 }
 
 #[test]
@@ -242,7 +276,7 @@ fn init_never_overwrites_a_record() {
     let e = env();
     e.setup();
     refused(&e, 2, "already exists", |e| {
-        e.run(&["init", "--org", "acme"])
+        e.run(&["--now", T0, "init", "--org", "acme"])
     });
 }
 
@@ -250,9 +284,19 @@ fn init_never_overwrites_a_record() {
 fn init_refuses_bad_options_and_writes_nothing() {
     let e = env();
     refused(&e, 2, "invalid duration", |e| {
-        e.run(&["init", "--org", "acme", "--max-grant", "forever"])
+        e.run(&[
+            "--now",
+            T0,
+            "init",
+            "--org",
+            "acme",
+            "--max-grant",
+            "forever",
+        ])
     });
-    refused(&e, 2, "MALFORMED_INPUT", |e| e.run(&["init", "--org", ""]));
+    refused(&e, 2, "MALFORMED_INPUT", |e| {
+        e.run(&["--now", T0, "init", "--org", ""])
+    });
     refused(&e, 2, "init needs --org", |e| e.run(&["init"]));
     assert!(e.snapshot().is_none());
 }
@@ -262,7 +306,7 @@ fn init_refuses_bad_options_and_writes_nothing() {
 #[test]
 fn restrict_on_and_off() {
     let e = env();
-    ok(&e.run(&["init", "--org", "acme"]));
+    ok(&e.run(&["--now", T0, "init", "--org", "acme"]));
     let o = e.owner(T0, &["--json", "restrict", "on"]);
     assert_eq!(json(&o)["ok"]["type"], "ORG_EMPLOYEE_ACCESS_RESTRICTED");
     assert!(e.policy().restrict_employee_access());
@@ -665,7 +709,7 @@ fn check_json_matches_the_core_bytes() {
 #[test]
 fn check_at_a_past_time_uses_the_record() {
     let e = env();
-    ok(&e.run(&["init", "--org", "acme"]));
+    ok(&e.run(&["--now", T0, "init", "--org", "acme"]));
     ok(&e.owner(T0, &["project", "add", "prod"]));
     ok(&e.owner(T0, &["cluster", "add", "Cluster0", "--project", "prod"]));
     ok(&e.owner("2026-11-28T10:00:00Z", &["restrict", "on"]));
@@ -842,10 +886,12 @@ const CLUSTERS: &str = r#"[
 #[test]
 fn import_atlas_loads_admin_api_json() {
     let e = env();
-    ok(&e.run(&["init", "--org", "acme"]));
+    ok(&e.run(&["--now", T0, "init", "--org", "acme"]));
     fs::write(e.path("s.json"), SETTINGS).unwrap();
     fs::write(e.path("c.json"), CLUSTERS).unwrap();
     let o = e.run(&[
+        "--now",
+        T0,
         "--json",
         "import-atlas",
         "--org-settings",
@@ -864,7 +910,7 @@ fn import_atlas_loads_admin_api_json() {
 
     // An Admin API page ({"results": [...]}) works too.
     let e2 = env();
-    ok(&e2.run(&["init", "--org", "acme"]));
+    ok(&e2.run(&["--now", T0, "init", "--org", "acme"]));
     fs::write(
         e2.path("c.json"),
         format!("{{\"results\": {CLUSTERS}, \"totalCount\": 2}}"),
@@ -872,6 +918,8 @@ fn import_atlas_loads_admin_api_json() {
     .unwrap();
     fs::write(e2.path("s.json"), "{}").unwrap();
     let text = ok(&e2.run(&[
+        "--now",
+        T0,
         "import-atlas",
         "--org-settings",
         e2.path("s.json").to_str().unwrap(),
@@ -887,12 +935,14 @@ fn import_atlas_loads_admin_api_json() {
 #[test]
 fn import_atlas_bad_json_leaves_the_record_untouched() {
     let e = env();
-    ok(&e.run(&["init", "--org", "acme"]));
+    ok(&e.run(&["--now", T0, "init", "--org", "acme"]));
     let s = e.path("s.json");
     let c = e.path("c.json");
     fs::write(&s, SETTINGS).unwrap();
     let import = |e: &Env| {
         e.run(&[
+            "--now",
+            T0,
             "import-atlas",
             "--org-settings",
             s.to_str().unwrap(),
@@ -911,6 +961,8 @@ fn import_atlas_bad_json_leaves_the_record_untouched() {
     fs::remove_file(&c).unwrap();
     refused(&e, 2, "cannot read clusters file", import);
     let o = e.run(&[
+        "--now",
+        T0,
         "--json",
         "import-atlas",
         "--org-settings",
@@ -1004,6 +1056,7 @@ fn every_subcommand_has_help_with_examples() {
         &["demo"],
         &["apply"],
         &["follow"],
+        &["serve"],
         &["store", "migrate"],
         &["store", "schema"],
         &["store", "orgs"],
@@ -1132,7 +1185,10 @@ fn environment_variables_choose_record_and_actor() {
             .env("SUPPORT_ACCESS_ROLES", "PROJECT_OWNER:prod,ORG_OWNER");
         c
     };
-    ok(&c().args(["init", "--org", "acme"]).output().unwrap());
+    ok(&c()
+        .args(["--now", T0, "init", "--org", "acme"])
+        .output()
+        .unwrap());
     ok(&c()
         .args(["--now", T0, "project", "add", "prod"])
         .output()
@@ -1144,7 +1200,7 @@ fn environment_variables_choose_record_and_actor() {
     // The default record is ./support-access.jsonl.
     let o = cmd()
         .current_dir(&e.dir)
-        .args(["init", "--org", "acme"])
+        .args(["--now", T0, "init", "--org", "acme"])
         .output()
         .unwrap();
     ok(&o);
@@ -1155,7 +1211,7 @@ fn environment_variables_choose_record_and_actor() {
 fn two_concurrent_writers_are_serialised() {
     const N: usize = 50;
     let e = env();
-    ok(&e.run(&["init", "--org", "acme", "--restrict"]));
+    ok(&e.run(&["--now", T0, "init", "--org", "acme", "--restrict"]));
     ok(&e.run(&[
         "--actor",
         "alice",
@@ -1663,7 +1719,7 @@ fn store_migrate_copies_a_file_record_into_postgres_and_verifies_it_there() {
         .unwrap();
     code(&again, 2);
     assert!(err(&again).contains("already exists"), "{}", err(&again));
-    ok(&on_pg(&["init", "--org", "globex"]));
+    ok(&on_pg(&["--now", T0, "init", "--org", "globex"]));
     let o = on_pg(&["status"]);
     code(&o, 2);
     assert!(err(&o).contains("acme, globex"), "{}", err(&o));
