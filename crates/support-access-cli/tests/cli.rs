@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use support_access_core::{apply, Policy};
 
-const BIN: &str = env!("CARGO_BIN_EXE_support-access");
+mod common;
+
+use common::{cmd, BIN};
 const T0: &str = "2026-11-28T09:00:00Z";
 const OWNER: &[&str] = &["--actor", "alice", "--role", "ORG_OWNER"];
 
@@ -38,22 +40,7 @@ struct Env {
 /// A fresh database on the test server (whose URL `cargo xtask test` exports).
 fn fresh_db() -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let base = std::env::var("SUPPORT_ACCESS_TEST_PG").unwrap_or_else(|_| {
-        panic!("SUPPORT_ACCESS_TEST_PG is not set: run through `cargo xtask test`, which starts PostgreSQL")
-    });
-    let name = format!(
-        "sa_cli_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    );
-    let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap();
-    for sql in [
-        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        format!("CREATE DATABASE {name}"),
-    ] {
-        admin.batch_execute(&sql).unwrap();
-    }
-    format!("{}/{name}", &base[..base.rfind('/').unwrap()])
+    support_access_testkit::fresh_db(&format!("cli_{}", N.fetch_add(1, Ordering::Relaxed)))
 }
 
 fn env() -> Env {
@@ -65,21 +52,6 @@ fn env() -> Env {
         _dir: dir,
         pg: (KIND.with(Cell::get) == Kind::Pg).then(fresh_db),
     }
-}
-
-fn cmd() -> Command {
-    let mut c = Command::new(BIN);
-    for v in [
-        "SUPPORT_ACCESS_RECORD",
-        "SUPPORT_ACCESS_STORE",
-        "SUPPORT_ACCESS_ORG",
-        "SUPPORT_ACCESS_ACTOR",
-        "SUPPORT_ACCESS_ROLES",
-    ] {
-        c.env_remove(v);
-    }
-    c.env("NO_COLOR", "1");
-    c
 }
 
 impl Env {

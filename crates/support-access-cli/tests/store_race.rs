@@ -15,8 +15,10 @@ use std::time::{Duration, Instant};
 
 use support_access_core::Policy;
 use support_access_store::{Location, Store};
+use support_access_testkit::pg_ctl;
 
-const BIN: &str = env!("CARGO_BIN_EXE_support-access");
+mod common;
+
 const NOW: &str = "2026-11-28T10:00:00Z";
 const CLUSTERS: [&str; 4] = ["c0", "c1", "c2", "c3"];
 
@@ -26,23 +28,8 @@ fn heavy() -> std::sync::MutexGuard<'static, ()> {
     HEAVY.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn server_url() -> String {
-    std::env::var("SUPPORT_ACCESS_TEST_PG").unwrap_or_else(|_| {
-        panic!("SUPPORT_ACCESS_TEST_PG is not set: run through `cargo xtask test`, which starts PostgreSQL")
-    })
-}
-
 fn fresh_db(name: &str) -> String {
-    let base = server_url();
-    let name = format!("sa_race_{name}_{}", std::process::id());
-    let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap();
-    for sql in [
-        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        format!("CREATE DATABASE {name}"),
-    ] {
-        admin.batch_execute(&sql).unwrap();
-    }
-    format!("{}/{name}", &base[..base.rfind('/').unwrap()])
+    support_access_testkit::fresh_db(&format!("race_{name}"))
 }
 
 /// Where a test's record lives.
@@ -72,17 +59,8 @@ impl Target {
     }
 
     fn cmd(&self) -> Command {
-        let mut c = Command::new(BIN);
-        for v in [
-            "SUPPORT_ACCESS_RECORD",
-            "SUPPORT_ACCESS_STORE",
-            "SUPPORT_ACCESS_ORG",
-            "SUPPORT_ACCESS_ACTOR",
-            "SUPPORT_ACCESS_ROLES",
-        ] {
-            c.env_remove(v);
-        }
-        c.env("NO_COLOR", "1").args(["--store", &self.store]);
+        let mut c = common::cmd();
+        c.args(["--store", &self.store]);
         c
     }
 
@@ -166,6 +144,22 @@ fn writer(t: &Target, w: usize, n: usize) -> std::thread::JoinHandle<(Vec<String
     })
 }
 
+/// Waits for every writer: each must exit 0 having answered all `per` of its commands.
+fn answered(
+    handles: Vec<std::thread::JoinHandle<(Vec<String>, bool)>>,
+    per: usize,
+) -> Vec<Vec<String>> {
+    handles
+        .into_iter()
+        .map(|h| {
+            let (rs, ok) = h.join().unwrap();
+            assert!(ok, "a writer exited with an error");
+            assert_eq!(rs.len(), per, "every command answered");
+            rs
+        })
+        .collect()
+}
+
 /// Checks what the writers were told against the store: every `{"ok": event}` is stored at
 /// its seq byte for byte (so once: a seq holds one line), the record verifies, and the
 /// acknowledged events of mutations number as many as the stored events after `base`.
@@ -217,16 +211,7 @@ fn race(t: &Target, writers: usize, per: usize) {
         .map(|_| Store::open(&t.location(), Some("acme")).unwrap().follow())
         .collect();
     let started = Instant::now();
-    let handles: Vec<_> = (0..writers).map(|w| writer(t, w, per)).collect();
-    let results: Vec<Vec<String>> = handles
-        .into_iter()
-        .map(|h| {
-            let (rs, ok) = h.join().unwrap();
-            assert!(ok, "a writer failed");
-            assert_eq!(rs.len(), per, "every command answered");
-            rs
-        })
-        .collect();
+    let results = answered((0..writers).map(|w| writer(t, w, per)).collect(), per);
     let took = started.elapsed();
     let (acked, errors) = check_acknowledged(t, &results, base);
     // The only refusals are the outcomes of contention on the shared clusters.
@@ -375,37 +360,6 @@ fn a_writer_killed_mid_stream_on_a_file() {
     killed_writer(&Target::file());
 }
 
-fn pg_ctl(args: &[&str]) {
-    let bin = std::env::var("SUPPORT_ACCESS_TEST_PG_BIN").expect("SUPPORT_ACCESS_TEST_PG_BIN");
-    let data = std::env::var("SUPPORT_ACCESS_TEST_PG_DATA").expect("SUPPORT_ACCESS_TEST_PG_DATA");
-    let ctl = format!("{bin}/pg_ctl");
-    let mut c = match std::env::var("SUPPORT_ACCESS_TEST_PG_USER") {
-        Ok(u) => {
-            let mut c = Command::new("runuser");
-            c.args(["-u", &u, "--", &ctl]);
-            c
-        }
-        Err(_) => Command::new(&ctl),
-    };
-    // The server's own output goes to a log file: were it to inherit our pipes, reading them
-    // to the end would wait for the server to exit.
-    let log = std::path::Path::new(&data).with_file_name("restart.log");
-    let out = c
-        .arg("-D")
-        .arg(&data)
-        .arg("-l")
-        .arg(&log)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "pg_ctl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// The server stops and starts again while four writers run: each command is answered with
 /// its outcome (retried on a new connection) or STORE_UNAVAILABLE (nothing stored), never a
 /// half-stored command, and the writers carry on after recovery.
@@ -422,15 +376,7 @@ fn the_server_restarted_mid_run() {
     let down = Instant::now();
     pg_ctl(&["-m", "fast", "-w", "-t", "60", "restart"]);
     let outage = down.elapsed();
-    let results: Vec<Vec<String>> = handles
-        .into_iter()
-        .map(|h| {
-            let (rs, ok) = h.join().unwrap();
-            assert!(ok, "a writer exited");
-            assert_eq!(rs.len(), 1_500, "every command answered");
-            rs
-        })
-        .collect();
+    let results = answered(handles, 1_500);
     let (acked, errors) = check_acknowledged(&t, &results, base);
     for (code, _) in &errors {
         assert!(
@@ -486,15 +432,7 @@ fn connections_dropped_while_appending() {
         })
     };
     let handles: Vec<_> = (0..4).map(|w| writer(&t, w, 1_500)).collect();
-    let results: Vec<Vec<String>> = handles
-        .into_iter()
-        .map(|h| {
-            let (rs, ok) = h.join().unwrap();
-            assert!(ok, "a writer exited");
-            assert_eq!(rs.len(), 1_500, "every command answered");
-            rs
-        })
-        .collect();
+    let results = answered(handles, 1_500);
     stop.store(true, Ordering::Relaxed);
     killer.join().unwrap();
     let (acked, errors) = check_acknowledged(&t, &results, base);

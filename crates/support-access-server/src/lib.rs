@@ -17,6 +17,7 @@
 //! | POST | `/v1/orgs/{orgId}/commands` | one spec JSON command; the answer is `apply`'s bytes |
 //! | GET | `/v1/orgs/{orgId}/decision?cluster=…&resource=…[&at=…]` | the decision object |
 //! | GET | `/v1/orgs/{orgId}/record[?since=SEQ]` | the record as JSON Lines |
+//! | GET | `/v1/orgs/{orgId}/events` | Server-Sent Events, one per recorded event, resumable with `Last-Event-ID` |
 //! | GET | `/healthz`, `/metrics` | liveness; Prometheus text |
 //!
 //! Who is asking comes from a bearer token ([`auth`]); the core decides what they may do.
@@ -28,7 +29,7 @@ pub mod orgs;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use axum::body::Bytes;
@@ -36,6 +37,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -80,6 +82,8 @@ pub struct App {
     tokens: RwLock<Tokens>,
     tokens_path: PathBuf,
     metrics: Metrics,
+    /// Set when shutdown begins, so that event streams end and the server can stop.
+    stopping: AtomicBool,
 }
 
 type Shared = Arc<App>;
@@ -92,6 +96,7 @@ impl App {
             tokens: RwLock::new(Tokens::load(&config.tokens)?),
             tokens_path: config.tokens.clone(),
             metrics: Metrics::default(),
+            stopping: AtomicBool::new(false),
         }))
     }
 
@@ -689,6 +694,65 @@ async fn record(
     Ok(typed(StatusCode::OK, "application/x-ndjson", body))
 }
 
+/// One Server-Sent Event per recorded event (`id` = its seq, `data` = its line), from the
+/// client's `Last-Event-ID` (or the start) on, then each new one as this replica's cache sees
+/// it. A stream ends when the server stops.
+async fn events(
+    State(app): State<Shared>,
+    Path(org): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    app.actor(&headers, &org)?;
+    let from = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.trim().parse::<u64>().map_err(|_| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "MALFORMED_INPUT",
+                    "`Last-Event-ID` must be a seq",
+                )
+            })
+        })
+        .transpose()?
+        .unwrap_or(0);
+    let a = Arc::clone(&app);
+    let o = blocking(move || Ok(a.orgs.get(&org)?)).await?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Event>(256);
+    tokio::task::spawn_blocking(move || {
+        let mut next = from;
+        while !app.stopping.load(Ordering::Relaxed) && !tx.is_closed() {
+            let lines: Vec<String> = o.follower.read(|p| {
+                p.record()
+                    .lines()
+                    .skip(next as usize)
+                    .map(String::from)
+                    .collect()
+            });
+            for line in lines {
+                next += 1;
+                let e = Event::default()
+                    .id(next.to_string())
+                    .event("event")
+                    .data(line);
+                if tx.blocking_send(e).is_err() {
+                    return;
+                }
+            }
+            o.follower
+                .wait_for(next + 1, std::time::Duration::from_millis(500));
+        }
+    });
+    let stream =
+        tokio_stream::StreamExt::map(tokio_stream::wrappers::ReceiverStream::new(rx), |e| {
+            Ok::<_, std::convert::Infallible>(e)
+        });
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
 async fn healthz() -> Response {
     typed(
         StatusCode::OK,
@@ -751,6 +815,7 @@ pub fn router(app: Shared) -> Router {
         .route("/v1/orgs/{org}/commands", post(command))
         .route("/v1/orgs/{org}/decision", get(decision))
         .route("/v1/orgs/{org}/record", get(record))
+        .route("/v1/orgs/{org}/events", get(events))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .fallback(not_found)
@@ -768,8 +833,12 @@ pub async fn serve(
     app: Shared,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let stop = Arc::clone(&app);
     axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            stop.stopping.store(true, Ordering::Relaxed);
+        })
         .await
 }
 

@@ -20,18 +20,7 @@ const V2024: &str = "application/vnd.atlas.2024-08-05+json";
 const V2023: &str = "application/vnd.atlas.2023-01-01+json";
 
 fn fresh_db(name: &str) -> String {
-    let base = std::env::var("SUPPORT_ACCESS_TEST_PG").unwrap_or_else(|_| {
-        panic!("SUPPORT_ACCESS_TEST_PG is not set: run through `cargo xtask test`, which starts PostgreSQL")
-    });
-    let name = format!("sa_srv_{name}_{}", std::process::id());
-    let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap();
-    for sql in [
-        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        format!("CREATE DATABASE {name}"),
-    ] {
-        admin.batch_execute(&sql).unwrap();
-    }
-    format!("{}/{name}", &base[..base.rfind('/').unwrap()])
+    support_access_testkit::fresh_db(&format!("srv_{name}"))
 }
 
 fn tokens_file(dir: &std::path::Path) -> std::path::PathBuf {
@@ -674,4 +663,61 @@ fn bad_input_is_a_clear_4xx_and_changes_nothing() {
     r.call("GET", "/nowhere", None, None, "")
         .api_error(404, "NOT_FOUND");
     assert_eq!(stored(&url), before, "nothing was stored by any of it");
+}
+
+#[test]
+fn the_events_stream_resumes_from_last_event_id_and_carries_another_replicas_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_db("events");
+    seed(&url);
+    let tokens = tokens_file(dir.path());
+    let r1 = Replica::start(&url, &tokens);
+    let r2 = Replica::start(&url, &tokens);
+    let mut s = TcpStream::connect(r2.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    write!(
+        s,
+        "GET /v1/orgs/acme/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {READER}\r\nLast-Event-ID: 2\r\n\r\n"
+    )
+    .unwrap();
+    let mut seen = String::new();
+    let mut read_until = |needle: &str, seen: &mut String| {
+        let start = Instant::now();
+        let mut buf = [0u8; 4096];
+        while !seen.contains(needle) {
+            assert!(
+                start.elapsed() < Duration::from_secs(3),
+                "no {needle:?} in {seen}"
+            );
+            if let Ok(n) = s.read(&mut buf) {
+                seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        }
+    };
+    read_until("id: 4", &mut seen);
+    assert!(seen.contains("text/event-stream"), "{seen}");
+    assert!(
+        !seen.contains("id: 2\n") && seen.contains("id: 3"),
+        "resumed after 2: {seen}"
+    );
+    let lines: Vec<String> = stored(&url).lines().map(String::from).collect();
+    assert!(seen.contains(&format!("data: {}", lines[3])), "{seen}");
+    // A grant through replica 1 arrives on replica 2's stream.
+    let body =
+        json!({"grantType": "CLUSTER_INFRASTRUCTURE", "expirationTime": in_hours(1)}).to_string();
+    let g = r1.call(
+        "POST",
+        "/api/atlas/v2/groups/prod/clusters/Cluster1:grantMongoDBEmployeeAccess",
+        Some(MANAGER),
+        Some(V2024),
+        &body,
+    );
+    assert_eq!(g.status, 204, "{}", g.body);
+    read_until("id: 5", &mut seen);
+    assert!(seen.contains("EMPLOYEE_ACCESS_GRANTED"), "{seen}");
+    drop(s);
+    // Without a token: 401, before any stream.
+    r2.call("GET", "/v1/orgs/acme/events", None, None, "")
+        .api_error(401, "UNAUTHORIZED");
 }

@@ -1,17 +1,19 @@
 //! The store on both backends, against the real test PostgreSQL server: create/open, the
 //! compare-and-set append and its retry, catch-up, followers, refused rows, clear failures.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{admin, fresh_db, pg};
 use support_access_core::{
     Actor, ErrorCode, GrantType, Policy, PolicyOptions, Reason, Resource, Timestamp,
 };
 use support_access_store::{Location, Now, Store, StoreError, StoreOptions};
+use support_access_testkit::{admin, fresh_db};
 
 const T0: i64 = 1_795_860_000_000; // 2026-11-28T10:00:00Z
+
+fn pg(url: &str) -> Location {
+    Location::parse(url).unwrap()
+}
 
 fn t(ms: i64) -> Timestamp {
     Timestamp::from_millis(T0 + ms).unwrap()
@@ -353,7 +355,7 @@ fn a_gap_or_a_cut_chain_is_refused() {
 
 #[test]
 fn bad_urls_and_refused_logins_are_one_readable_line() {
-    let base = common::server_url();
+    let base = support_access_testkit::server_url();
     let port = std::env::var("SUPPORT_ACCESS_TEST_PG_PORT").unwrap();
     let cases = [
         (

@@ -1,12 +1,10 @@
-//! The test PostgreSQL server (started by `cargo xtask test`) and fresh databases on it.
-#![allow(dead_code)]
+//! Helpers for tests that talk to the PostgreSQL server `cargo xtask test` starts (see
+//! `crates/xtask/src/pg.rs`): its URL, a fresh database per test, and `pg_ctl` for the fault
+//! tests that stop and restart it. Without the server the tests fail, loudly.
 
-use std::process::Command;
+use std::process::{Command, Stdio};
 
-use support_access_store::Location;
-
-/// The superuser URL of the test server. Panics, loudly, without one: these tests talk to a
-/// real PostgreSQL and `cargo xtask test` starts it.
+/// The superuser URL of the test server (`SUPPORT_ACCESS_TEST_PG`).
 pub fn server_url() -> String {
     std::env::var("SUPPORT_ACCESS_TEST_PG").unwrap_or_else(|_| {
         panic!(
@@ -23,30 +21,28 @@ pub fn db_url(name: &str) -> String {
     format!("{}/{name}", &base[..cut])
 }
 
-/// A new, empty database for one test (dropped first if a previous run left it).
+/// A new, empty database `sa_NAME_PID` (dropped first if a previous run left it); its URL.
 pub fn fresh_db(name: &str) -> String {
     let name = format!("sa_{name}_{}", std::process::id());
     let mut admin = postgres::Client::connect(&server_url(), postgres::NoTls)
         .expect("connect to the test server");
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        admin.batch_execute(&sql).expect("make a fresh database");
+    }
     db_url(&name)
 }
 
-/// A superuser connection to a database (for editing rows behind the store's back).
+/// A superuser connection (for editing rows behind a store's back).
 pub fn admin(url: &str) -> postgres::Client {
     postgres::Client::connect(url, postgres::NoTls).expect("connect as the test superuser")
 }
 
-pub fn pg(url: &str) -> Location {
-    Location::parse(url).unwrap()
-}
-
-/// Runs `pg_ctl ARGS` on the test server (as its OS user when the tests run as root).
+/// Runs `pg_ctl ARGS` on the test server, as its OS user when the tests run as root. The
+/// server's own output goes to a log file beside its data: were it to inherit our pipes,
+/// reading them to the end would wait for the server to exit.
 pub fn pg_ctl(args: &[&str]) {
     let bin = std::env::var("SUPPORT_ACCESS_TEST_PG_BIN").expect("SUPPORT_ACCESS_TEST_PG_BIN");
     let data = std::env::var("SUPPORT_ACCESS_TEST_PG_DATA").expect("SUPPORT_ACCESS_TEST_PG_DATA");
@@ -59,7 +55,16 @@ pub fn pg_ctl(args: &[&str]) {
         }
         Err(_) => Command::new(&ctl),
     };
-    let out = c.arg("-D").arg(&data).args(args).output().unwrap();
+    let log = std::path::Path::new(&data).with_file_name("restart.log");
+    let out = c
+        .arg("-D")
+        .arg(&data)
+        .arg("-l")
+        .arg(&log)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run pg_ctl");
     assert!(
         out.status.success(),
         "pg_ctl {args:?}: {}",
