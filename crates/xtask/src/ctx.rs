@@ -191,6 +191,41 @@ impl Ctx {
         }
     }
 
+    /// A venv under `.cache/NAME` in which `imports` (a Python import line) works, pip-installing
+    /// `packages` when it does not; `None` (after counting a failed test) if that fails.
+    pub fn venv_with(&mut self, name: &str, imports: &str, packages: &[&str]) -> Option<PathBuf> {
+        let venv = self.cache().join(name);
+        let python = venv.join("bin").join("python");
+        if !python.exists() {
+            let mut c = self.cmd("python3");
+            c.args(["-m", "venv"]).arg(&venv);
+            if !self.setup(&format!("{name}: python3 -m venv"), &mut c) {
+                return None;
+            }
+        }
+        let present = Command::new(&python)
+            .args(["-c", imports])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !present {
+            let mut c = self.cmd(&python);
+            c.args(["-m", "pip", "install", "--disable-pip-version-check", "-q"])
+                .args(packages);
+            if !self.setup(
+                &format!("{name}: pip install {}", packages.join(" ")),
+                &mut c,
+            ) {
+                return None;
+            }
+        }
+        Some(venv)
+    }
+
+    /// The workspace's target dir (`CARGO_TARGET_DIR`, or `target/`).
+    pub fn target_dir(&self) -> PathBuf {
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| self.root.join("target"), PathBuf::from)
+    }
+
     pub fn finish(&self) -> ExitCode {
         println!();
         if !self.failures.is_empty() {

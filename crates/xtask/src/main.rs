@@ -18,6 +18,7 @@ mod node;
 mod pg;
 mod python;
 mod rust;
+mod server;
 mod vectors;
 mod wasm;
 

@@ -81,6 +81,7 @@ pub fn server(ctx: &mut Ctx) {
         &mut c,
         count_cargo,
     );
+    crate::server::schemathesis(ctx);
 }
 
 /// The store's figures (docs/benchmarks.md): appends, conflicts, catch-up, follower lag, on a
