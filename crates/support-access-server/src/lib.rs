@@ -791,6 +791,23 @@ async fn metrics(State(app): State<Shared>) -> Response {
         "# TYPE support_access_appends_total counter\nsupport_access_appends_total {}\n",
         app.metrics.appends.load(Ordering::Relaxed)
     ));
+    let orgs = app.orgs.opened();
+    out.push_str("# TYPE support_access_append_conflicts_total counter\n");
+    for (name, o) in &orgs {
+        let conflicts = o.writer.lock().map_or(0, |w| w.stats().conflicts);
+        out.push_str(&format!(
+            "support_access_append_conflicts_total{{org=\"{name}\"}} {conflicts}\n"
+        ));
+    }
+    // Events this replica's writer has seen that its read cache has not (yet).
+    out.push_str("# TYPE support_access_follower_lag_events gauge\n");
+    for (name, o) in &orgs {
+        let written = o.writer.lock().map_or(0, |w| w.head());
+        let lag = written.saturating_sub(o.follower.head());
+        out.push_str(&format!(
+            "support_access_follower_lag_events{{org=\"{name}\"}} {lag}\n"
+        ));
+    }
     typed(StatusCode::OK, "text/plain; version=0.0.4", out)
 }
 

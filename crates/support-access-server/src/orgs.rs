@@ -59,6 +59,17 @@ impl Orgs {
         ))
     }
 
+    /// The organizations opened so far, by name.
+    pub fn opened(&self) -> Vec<(String, Arc<Org>)> {
+        let open = self.open.read().unwrap_or_else(|e| e.into_inner());
+        let mut all: Vec<_> = open
+            .iter()
+            .map(|(k, v)| (k.clone(), Arc::clone(v)))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+
     /// The organization holding project `group` (a group id names one project across the
     /// whole store). Organizations not opened yet are opened to look.
     pub fn of_group(&self, group: &str) -> Result<Option<(String, Arc<Org>)>, StoreError> {
