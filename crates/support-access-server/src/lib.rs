@@ -650,16 +650,21 @@ async fn decision(
             Err(_) => Timestamp::parse_rfc3339(t)?,
         }),
     };
-    let body = blocking(move || {
-        let o = app.orgs.get(&org)?;
-        let d = o.follower.read(|p| match at {
-            Some(at) => p.evaluate_at(&cluster, resource, at),
-            None => p.evaluate(&cluster, resource, host_clock()),
-        })?;
-        app.metrics.decisions.fetch_add(1, Ordering::Relaxed);
-        Ok(serde_json::to_string(&d).expect("decisions serialize"))
-    })
-    .await?;
+    // The hot path: an open organization answers from its cache on this thread (a read lock
+    // and an in-memory evaluation); only the first request opens it, off the async threads.
+    let o = match app.orgs.cached(&org) {
+        Some(o) => o,
+        None => {
+            let a = Arc::clone(&app);
+            blocking(move || Ok(a.orgs.get(&org)?)).await?
+        }
+    };
+    let d = o.follower.read(|p| match at {
+        Some(at) => p.evaluate_at(&cluster, resource, at),
+        None => p.evaluate(&cluster, resource, host_clock()),
+    })?;
+    app.metrics.decisions.fetch_add(1, Ordering::Relaxed);
+    let body = serde_json::to_string(&d).expect("decisions serialize");
     Ok(typed(StatusCode::OK, "application/json", body))
 }
 

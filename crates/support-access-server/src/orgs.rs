@@ -42,6 +42,15 @@ impl Orgs {
         }
     }
 
+    /// The organization if it is open already (never blocks on the store).
+    pub fn cached(&self, org: &str) -> Option<Arc<Org>> {
+        self.open
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(org)
+            .map(Arc::clone)
+    }
+
     /// The organization, opened (replayed, followed) on first use.
     pub fn get(&self, org: &str) -> Result<Arc<Org>, StoreError> {
         if let Some(o) = self.open.read().unwrap_or_else(|e| e.into_inner()).get(org) {
