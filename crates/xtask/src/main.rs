@@ -9,7 +9,9 @@
 //!   cargo xtask fuzz [--secs N]            run every fuzz target for N seconds (default 60)
 //!   cargo xtask bench                      run the benchmarks whose figures go in docs/benchmarks.md
 //!   cargo xtask bench-store [--quick]      the store's figures, on a PostgreSQL server of its own
+//!   cargo xtask bench-service              the service's figures with wrk (and PostgreSQL)
 
+mod bench_service;
 mod c;
 mod cli;
 mod ctx;
@@ -85,6 +87,7 @@ fn main() -> ExitCode {
         }
         Some("vectors") => vectors::generate(&mut ctx, args.iter().any(|a| a == "--bless")),
         Some("bench") => rust::bench(&mut ctx),
+        Some("bench-service") => bench_service::run(&mut ctx),
         Some("bench-store") => rust::bench_store(&mut ctx, args.iter().any(|a| a == "--quick")),
         Some("fuzz") => fuzz::command(&mut ctx, &args),
         Some("web") => wasm::serve(&mut ctx),
