@@ -418,20 +418,19 @@ fn texts<T>(
     name: &str,
     parse: fn(&str) -> Result<T, Error>,
 ) -> Result<Vec<T>, Error> {
-    f.array(name)?
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let item = format!("{name}[{i}]");
-            let text = v.as_str().ok_or_else(|| {
-                Error::malformed(format!(
-                    "`{item}` in {op} must be a string, not {}",
-                    crate::wire::type_name(v)
-                ))
-            })?;
-            parse(text).map_err(|e| in_field(e, &item, op))
-        })
-        .collect()
+    let items = f.array(name)?;
+    let mut out = Vec::with_capacity(items.len());
+    for (i, v) in items.iter().enumerate() {
+        let item = format!("{name}[{i}]");
+        let Some(text) = v.as_str() else {
+            return Err(Error::malformed(format!(
+                "`{item}` in {op} must be a string, not {}",
+                crate::wire::type_name(v)
+            )));
+        };
+        out.push(parse(text).map_err(|e| in_field(e, &item, op))?);
+    }
+    Ok(out)
 }
 
 /// Puts a field's name in front of a parse error: `` `checkpoints[1]` in verifyCheckpoints is
