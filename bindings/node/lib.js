@@ -25,8 +25,8 @@ class SupportAccessError extends Error {
   }
 }
 
-// Native errors carry `code` = SPEC code, then `|seq` (RECORD_TAMPERED) or `|reason`
-// (ACCESS_DENIED). napi-rs' own argument errors (a number where a string belongs…) become
+// Native errors carry `code` = SPEC code, then `|reason` (ACCESS_DENIED) or `|seq`
+// (RECORD_TAMPERED and the checkpoint codes). napi-rs' own argument errors (a number where a string belongs…) become
 // MALFORMED_INPUT: every error this package throws is a SupportAccessError.
 function convert(e) {
   if (e instanceof SupportAccessError) return e
@@ -38,8 +38,10 @@ function convert(e) {
     return new SupportAccessError('MALFORMED_INPUT', `malformed input: ${message}`)
   }
   let extra
-  if (bar >= 0 && code === 'RECORD_TAMPERED') extra = { seq: Number(raw.slice(bar + 1)) }
-  if (bar >= 0 && code === 'ACCESS_DENIED') extra = { reason: raw.slice(bar + 1) }
+  if (bar >= 0) {
+    const tail = raw.slice(bar + 1)
+    extra = code === 'ACCESS_DENIED' ? { reason: tail } : { seq: Number(tail) }
+  }
   return new SupportAccessError(code, message, extra)
 }
 

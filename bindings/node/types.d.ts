@@ -64,6 +64,11 @@ export type ErrorCode =
   | 'ACCESS_DENIED'
   | 'DOWNLOAD_NOT_FOUND'
   | 'RECORD_TAMPERED'
+  | 'RECORD_TRUNCATED'
+  | 'CHECKPOINT_MISMATCH'
+  | 'CHECKPOINTS_DISAGREE'
+  | 'BAD_SIGNATURE'
+  | 'UNTRUSTED_KEY'
 
 /** A role an actor holds (SPEC §1). Project roles name their project. */
 export type Role =
@@ -235,7 +240,8 @@ export declare class SupportAccessError extends Error {
   readonly name: 'SupportAccessError'
   /** The SPEC error code. */
   readonly code: ErrorCode
-  /** For RECORD_TAMPERED: the first bad event's `seq`. */
+  /** For RECORD_TAMPERED: the first bad event's `seq`; for the checkpoint codes (RECORD_TRUNCATED,
+   * CHECKPOINT_MISMATCH, CHECKPOINTS_DISAGREE, BAD_SIGNATURE, UNTRUSTED_KEY): the refused checkpoint's. */
   readonly seq?: number
   /** For ACCESS_DENIED: why access was denied. */
   readonly reason?: Reason

@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 /**
- * Result of every call that can fail. `SA_OK` is 0; codes 1–19 are the SPEC error codes (their
+ * Result of every call that can fail. `SA_OK` is 0; codes 1–24 are the SPEC error codes (their
  * `sa_status_name` is the SPEC string); codes from 100 are ABI-level conditions of this library.
  */
 enum sa_status
@@ -115,6 +115,27 @@ enum sa_status
    * `RECORD_TAMPERED`: see `sa_verify_record` for the `seq`.
    */
   SA_RECORD_TAMPERED = 19,
+  /**
+   * `RECORD_TRUNCATED`: the record ends before a signed checkpoint's `seq` (SPEC section 9).
+   */
+  SA_RECORD_TRUNCATED = 20,
+  /**
+   * `CHECKPOINT_MISMATCH`: the record's event at a checkpoint's `seq` has another hash, or the
+   * checkpoint is of another organization.
+   */
+  SA_CHECKPOINT_MISMATCH = 21,
+  /**
+   * `CHECKPOINTS_DISAGREE`: two checkpoints name different hashes for one `seq`.
+   */
+  SA_CHECKPOINTS_DISAGREE = 22,
+  /**
+   * `BAD_SIGNATURE`: a checkpoint's signature does not verify with the key it names.
+   */
+  SA_BAD_SIGNATURE = 23,
+  /**
+   * `UNTRUSTED_KEY`: a checkpoint is signed by a key that is not trusted.
+   */
+  SA_UNTRUSTED_KEY = 24,
   /**
    * ABI-level (not a SPEC code): a required pointer argument was NULL. Nothing was changed.
    */

@@ -43,7 +43,7 @@ use support_access_core::{
 // from C that is out of range is still a defined value here (rejected as INVALID_ENUM_VALUE).
 // ---------------------------------------------------------------------------------------------
 
-/// Result of every call that can fail. `SA_OK` is 0; codes 1–19 are the SPEC error codes (their
+/// Result of every call that can fail. `SA_OK` is 0; codes 1–24 are the SPEC error codes (their
 /// `sa_status_name` is the SPEC string); codes from 100 are ABI-level conditions of this library.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +88,17 @@ pub enum sa_status {
     SA_DOWNLOAD_NOT_FOUND = 18,
     /// `RECORD_TAMPERED`: see `sa_verify_record` for the `seq`.
     SA_RECORD_TAMPERED = 19,
+    /// `RECORD_TRUNCATED`: the record ends before a signed checkpoint's `seq` (SPEC section 9).
+    SA_RECORD_TRUNCATED = 20,
+    /// `CHECKPOINT_MISMATCH`: the record's event at a checkpoint's `seq` has another hash, or the
+    /// checkpoint is of another organization.
+    SA_CHECKPOINT_MISMATCH = 21,
+    /// `CHECKPOINTS_DISAGREE`: two checkpoints name different hashes for one `seq`.
+    SA_CHECKPOINTS_DISAGREE = 22,
+    /// `BAD_SIGNATURE`: a checkpoint's signature does not verify with the key it names.
+    SA_BAD_SIGNATURE = 23,
+    /// `UNTRUSTED_KEY`: a checkpoint is signed by a key that is not trusted.
+    SA_UNTRUSTED_KEY = 24,
     /// ABI-level (not a SPEC code): a required pointer argument was NULL. Nothing was changed.
     SA_NULL_ARGUMENT = 100,
     /// ABI-level (not a SPEC code): the library caught an internal panic (a bug). The policy
@@ -260,6 +271,11 @@ fn status_of(code: ErrorCode) -> sa_status {
         ErrorCode::AccessDenied => SA_ACCESS_DENIED,
         ErrorCode::DownloadNotFound => SA_DOWNLOAD_NOT_FOUND,
         ErrorCode::RecordTampered => SA_RECORD_TAMPERED,
+        ErrorCode::RecordTruncated => SA_RECORD_TRUNCATED,
+        ErrorCode::CheckpointMismatch => SA_CHECKPOINT_MISMATCH,
+        ErrorCode::CheckpointsDisagree => SA_CHECKPOINTS_DISAGREE,
+        ErrorCode::BadSignature => SA_BAD_SIGNATURE,
+        ErrorCode::UntrustedKey => SA_UNTRUSTED_KEY,
     }
 }
 
@@ -528,7 +544,7 @@ static REASON_NAMES: [&CStr; 9] = [
     c"NO_GRANT",
 ];
 static KIND_NAMES: [&CStr; 3] = [c"DEDICATED", c"FLEX", c"SERVERLESS"];
-static STATUS_NAMES: [&CStr; 20] = [
+static STATUS_NAMES: [&CStr; 25] = [
     c"OK",
     c"FORBIDDEN",
     c"INVALID_ENUM_VALUE",
@@ -549,6 +565,11 @@ static STATUS_NAMES: [&CStr; 20] = [
     c"ACCESS_DENIED",
     c"DOWNLOAD_NOT_FOUND",
     c"RECORD_TAMPERED",
+    c"RECORD_TRUNCATED",
+    c"CHECKPOINT_MISMATCH",
+    c"CHECKPOINTS_DISAGREE",
+    c"BAD_SIGNATURE",
+    c"UNTRUSTED_KEY",
 ];
 
 /// The name of a status: `"OK"`, the SPEC error code string (e.g. `"CLUSTER_NOT_FOUND"`),

@@ -45,10 +45,11 @@ static void test_names(void) {
     CHECK(streq(sa_status_name(SA_CLUSTER_NOT_FOUND), "CLUSTER_NOT_FOUND"), "CLUSTER_NOT_FOUND name");
     CHECK(streq(sa_status_name(SA_NULL_ARGUMENT), "NULL_ARGUMENT"), "NULL_ARGUMENT name");
     CHECK(streq(sa_status_name(SA_PANIC), "PANIC"), "PANIC name");
-    CHECK(sa_status_name(20) == NULL && sa_status_name(99) == NULL && sa_status_name(0xFFFFFFFFu) == NULL,
+    CHECK(streq(sa_status_name(SA_UNTRUSTED_KEY), "UNTRUSTED_KEY"), "UNTRUSTED_KEY name");
+    CHECK(sa_status_name(25) == NULL && sa_status_name(99) == NULL && sa_status_name(0xFFFFFFFFu) == NULL,
           "unknown status names are NULL");
-    /* every SPEC status 1..19 has a distinct non-empty name */
-    for (unsigned s = 1; s <= 19; s++) CHECK(sa_status_name(s) && sa_status_name(s)[0], "status %u has a name", s);
+    /* every SPEC status 1..24 has a distinct non-empty name */
+    for (unsigned s = 1; s <= 24; s++) CHECK(sa_status_name(s) && sa_status_name(s)[0], "status %u has a name", s);
 
     CHECK(streq(sa_grant_type_name(SA_GRANT_TYPE_CLUSTER_INFRASTRUCTURE), "CLUSTER_INFRASTRUCTURE"), "gt0");
     CHECK(streq(sa_grant_type_name(SA_GRANT_TYPE_CLUSTER_DATABASE_LOGS), "CLUSTER_DATABASE_LOGS"), "gt1");

@@ -34,7 +34,7 @@ use support_access_core as core_;
 type Result<T> = std::result::Result<T, napi::Error<String>>;
 
 /// Converts a core error into a thrown JS error whose `code` is the SPEC code (plus, after `|`,
-/// the `seq` of `RECORD_TAMPERED` or the `reason` of `ACCESS_DENIED`).
+/// the `seq` of `RECORD_TAMPERED` and the checkpoint codes, or the `reason` of `ACCESS_DENIED`).
 fn js_err(e: Error) -> napi::Error<String> {
     let mut code = String::from(e.code().as_str());
     if let Some(seq) = e.seq() {

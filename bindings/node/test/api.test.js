@@ -60,7 +60,7 @@ function throwsCode(p, code, fn) {
 }
 
 test('constants list the SPEC strings', () => {
-  assert.equal(ERROR_CODES.length, 19)
+  assert.equal(ERROR_CODES.length, 24)
   assert.deepEqual([...GRANT_TYPES], [
     'CLUSTER_INFRASTRUCTURE',
     'CLUSTER_DATABASE_LOGS',
@@ -607,6 +607,8 @@ test('every SPEC error code is reachable and carries its code', () => {
     'PROJECT_NOT_FOUND', 'CLUSTER_NOT_FOUND', 'DUPLICATE_PROJECT', 'DUPLICATE_CLUSTER', 'UNSUPPORTED_CLUSTER_KIND',
     'SYNC_NOT_ENABLED', 'EXPIRATION_NOT_IN_FUTURE', 'EXPIRATION_TOO_FAR', 'NO_ACTIVE_GRANT', 'CLOCK_WENT_BACKWARDS',
     'ACCESS_DENIED', 'DOWNLOAD_NOT_FOUND', 'RECORD_TAMPERED',
+    // Through apply (below): the checkpoint codes of SPEC §9.
+    'RECORD_TRUNCATED', 'CHECKPOINT_MISMATCH', 'CHECKPOINTS_DISAGREE', 'BAD_SIGNATURE', 'UNTRUSTED_KEY',
   ])
   assert.deepEqual([...seen].sort(), [...ERROR_CODES].sort())
   const e = new SupportAccessError('FORBIDDEN', 'no')
@@ -701,4 +703,36 @@ test('loadAtlas with now: stamped now, skips grants expired by now, clock checke
   assert.equal(p.events().at(-1).at, '2026-11-28T13:00:00.000Z')
   throwsCode(p, 'CLOCK_WENT_BACKWARDS', () => p.loadAtlas({}, [{ name: 'C0', groupId: 'g1' }], T0))
   throwsCode(p, 'INVALID_TIMESTAMP', () => p.loadAtlas({}, [{ name: 'C0', groupId: 'g1' }], 'later'))
+})
+
+test('checkpoints through apply: signed, verified, and each checkpoint code carries its seq', () => {
+  const hex = (from) => Buffer.from(Array.from({ length: 32 }, (_, i) => from + i)).toString('hex')
+  const [keyA, keyB] = [`sa-ed25519-key:${hex(0)}`, `sa-ed25519-key:${hex(32)}`]
+  const run = (p, command) => JSON.parse(p.apply(JSON.stringify(command)))
+  const p = setup()
+  const pubA = run(p, { op: 'publicKey', signingKey: keyA }).ok.publicKey
+  const pubB = run(p, { op: 'publicKey', signingKey: keyB }).ok.publicKey
+  const head = run(p, { op: 'checkpoint', signingKey: keyA, now: T0 }).ok
+  assert.equal(head.seq, p.events().length)
+  const record = p.exportRecord()
+  const verify = (rec, checkpoints, trustedKeys) =>
+    run(p, { op: 'verifyCheckpoints', record: rec, checkpoints, trustedKeys })
+  assert.deepEqual(verify(record, [head.checkpoint], [pubA]).ok.verifiedUpTo, head.seq)
+  const shorter = record.split('\n').slice(0, -2).join('\n') + '\n'
+  const other = new Policy({ orgId: 'other' })
+  const forks = [Policy.replay(record), Policy.replay(record)]
+  forks.forEach((f, i) => f.addProject(OWNER, `fork-${i}`, T0))
+  const [forkA, forkB] = forks.map((f) => run(f, { op: 'checkpoint', signingKey: keyA, now: T0 }).ok.checkpoint)
+  const cases = [
+    ['RECORD_TRUNCATED', verify(shorter, [head.checkpoint], [pubA]), head.seq],
+    ['CHECKPOINT_MISMATCH', verify(record, [run(other, { op: 'checkpoint', signingKey: keyA, now: T0 }).ok.checkpoint], [pubA]), 1],
+    ['BAD_SIGNATURE', verify(record, [head.checkpoint.replace(`hash ${head.hash}`, `hash ${'0'.repeat(64)}`)], [pubA]), head.seq],
+    ['UNTRUSTED_KEY', verify(record, [head.checkpoint], [pubB]), head.seq],
+    ['CHECKPOINTS_DISAGREE', verify(forks[0].exportRecord(), [forkA, forkB], [pubA]), head.seq + 1],
+  ]
+  for (const [code, result, seq] of cases) {
+    assert.equal(result.error.code, code)
+    assert.equal(result.error.seq, seq, code)
+    assert.ok(ERROR_CODES.includes(code))
+  }
 })

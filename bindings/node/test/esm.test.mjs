@@ -11,7 +11,7 @@ test('ESM named and default exports are the CommonJS ones', () => {
   assert.equal(Policy, cjs.Policy)
   assert.equal(SupportAccessError, cjs.SupportAccessError)
   assert.equal(sa.Policy, Policy)
-  assert.equal(ERROR_CODES.length, 19)
+  assert.equal(ERROR_CODES.length, 24)
 })
 
 test('ESM: evaluate, errors and verify', () => {

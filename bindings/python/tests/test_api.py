@@ -846,6 +846,7 @@ def test_error_classes() -> None:
         "UNKNOWN_OP", "PROJECT_NOT_FOUND", "CLUSTER_NOT_FOUND", "DUPLICATE_PROJECT", "DUPLICATE_CLUSTER",
         "UNSUPPORTED_CLUSTER_KIND", "SYNC_NOT_ENABLED", "EXPIRATION_NOT_IN_FUTURE", "EXPIRATION_TOO_FAR",
         "NO_ACTIVE_GRANT", "CLOCK_WENT_BACKWARDS", "ACCESS_DENIED", "DOWNLOAD_NOT_FOUND", "RECORD_TAMPERED",
+        "RECORD_TRUNCATED", "CHECKPOINT_MISMATCH", "CHECKPOINTS_DISAGREE", "BAD_SIGNATURE", "UNTRUSTED_KEY",
     ]  # fmt: skip
     assert sorted(sa.ERROR_CLASSES) == sorted(codes)
     for code, cls in sa.ERROR_CLASSES.items():
@@ -855,6 +856,7 @@ def test_error_classes() -> None:
     assert issubclass(sa.DuplicateCluster, sa.Duplicate) and issubclass(sa.Duplicate, sa.Conflict)
     assert issubclass(sa.NoActiveGrant, sa.Conflict)
     assert issubclass(sa.ExpirationTooFar, sa.ExpirationError)
+    assert issubclass(sa.RecordTruncated, sa.CheckpointError) and issubclass(sa.UntrustedKey, sa.CheckpointError)
 
 
 def test_every_error_code_reachable_typed(granted: Policy) -> None:
@@ -888,7 +890,47 @@ def test_every_error_code_reachable_typed(granted: Policy) -> None:
     expect(sa.AccessDenied, lambda: p.begin_log_download("Sync0", LOGS, at(1)))
     expect(sa.DownloadNotFound, lambda: p.continue_log_download("dl-1", at(1)))
     expect(sa.RecordTampered, lambda: sa.verify_record("{}\n"))
+    _checkpoint_errors(p, expect)
     assert seen == set(sa.ERROR_CLASSES)
+
+
+KEY_A = "sa-ed25519-key:" + bytes(range(32)).hex()
+KEY_B = "sa-ed25519-key:" + bytes(range(32, 64)).hex()
+
+
+def _checkpoint_errors(p: Policy, expect: Any) -> None:
+    """The checkpoint codes (SPEC section 9), raised from `apply` results with their seq."""
+
+    def ok(policy: Policy, command: dict[str, Any]) -> Any:
+        return json.loads(policy.apply(json.dumps(command)))["ok"]
+
+    def verify(record: str, cps: list[str], keys: list[str]) -> None:
+        command = {"op": "verifyCheckpoints", "record": record, "checkpoints": cps, "trustedKeys": keys}
+        _raise_apply(p, json.dumps(command))
+
+    def checkpoint(policy: Policy) -> Any:
+        return ok(policy, {"op": "checkpoint", "signingKey": KEY_A, "now": at(2)})
+
+    public_a = ok(p, {"op": "publicKey", "signingKey": KEY_A})["publicKey"]
+    public_b = ok(p, {"op": "publicKey", "signingKey": KEY_B})["publicKey"]
+    head = checkpoint(p)
+    cp, record = head["checkpoint"], p.export_record()
+    shorter = "".join(record.splitlines(keepends=True)[:-1])
+    expect(sa.RecordTruncated, lambda: verify(shorter, [cp], [public_a]))
+    foreign = checkpoint(Policy(json.dumps({"orgId": "other"})))["checkpoint"]
+    expect(sa.CheckpointMismatch, lambda: verify(record, [foreign], [public_a]))
+    forged = cp.replace(f"hash {head['hash']}", f"hash {'0' * 64}")
+    expect(sa.BadSignature, lambda: verify(record, [forged], [public_a]))
+    expect(sa.UntrustedKey, lambda: verify(record, [cp], [public_b]))
+    # Two forks of one record, each signed at the same seq.
+    forks = [Policy.replay(record), Policy.replay(record)]
+    for i, fork in enumerate(forks):
+        fork.add_project(OWNER, f"fork-{i}", at(2))
+    both = [checkpoint(fork)["checkpoint"] for fork in forks]
+    expect(sa.CheckpointsDisagree, lambda: verify(forks[0].export_record(), both, [public_a]))
+    with pytest.raises(sa.RecordTruncated) as e:
+        verify(shorter, [cp], [public_a])
+    assert e.value.seq == head["seq"]
 
 
 def _raise_apply(p: Policy, command: str) -> None:
@@ -896,4 +938,7 @@ def _raise_apply(p: Policy, command: str) -> None:
     result = json.loads(p.apply(command))
     if "error" in result:
         err = result["error"]
-        raise sa.ERROR_CLASSES[err["code"]](err["message"], err["code"])
+        cls = sa.ERROR_CLASSES[err["code"]]
+        if issubclass(cls, (sa.RecordTampered, sa.CheckpointError)):
+            raise cls(err["message"], err["code"], seq=err["seq"])
+        raise cls(err["message"], err["code"])

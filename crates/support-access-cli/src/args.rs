@@ -230,8 +230,38 @@ Examples:
     },
 
     /// Check the whole record (content, order, hash chain); exit 4 naming the first bad seq.
-    #[command(after_help = "Example:\n  support-access verify && echo intact")]
-    Verify,
+    /// With --checkpoints, also check it against signed checkpoints: a record cut short or
+    /// rewritten since they were signed exits 4 too.
+    #[command(after_help = "Examples:
+  support-access verify && echo intact
+  support-access verify --checkpoints support-access.jsonl.checkpoints --trust sa-ed25519-pub:…
+  support-access verify --checkpoints acme.checkpoints --trust auditor.pub --trust backup.pub")]
+    Verify(VerifyArgs),
+
+    /// Signing keys for checkpoints: create one, or print a key's public key.
+    #[command(subcommand)]
+    Key(KeyCmd),
+
+    /// Sign a checkpoint of the record's head ("N events, head hash H") and append it to a
+    /// checkpoints file; `verify --checkpoints` then catches a record cut short or rewritten.
+    #[command(
+        after_help = "Keep the key away from whoever can write the store: a checkpoint proves
+nothing against someone who holds its key. Store the checkpoints file elsewhere too (or publish it).
+
+Examples:
+  support-access key new --out ~/.config/support-access/signing.key
+  support-access checkpoint --key ~/.config/support-access/signing.key
+  support-access --store postgres://sa@127.0.0.1/sa --org acme checkpoint --key k --out acme.checkpoints"
+    )]
+    Checkpoint {
+        /// The signing key file (from `key new`).
+        #[arg(long, value_name = "KEYFILE")]
+        key: PathBuf,
+        /// The checkpoints file to append to. Default: the record file's path plus
+        /// `.checkpoints`; required for a PostgreSQL store.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 
     /// Load Admin API JSON: org settings and cluster descriptions (name, groupId, mongoDBEmployeeAccessGrant).
     #[command(
@@ -339,6 +369,41 @@ Examples:
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
+    },
+}
+
+/// `verify`'s options: without them it checks the chain alone.
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// A checkpoints file (from `checkpoint`) to check the record against.
+    #[arg(long, value_name = "FILE", requires = "trust")]
+    pub checkpoints: Option<PathBuf>,
+    /// A public key to trust checkpoints from: its text (sa-ed25519-pub:…, as `key new` prints
+    /// it) or a file holding one per line. Repeatable.
+    #[arg(long, value_name = "PUBKEY|FILE", requires = "checkpoints")]
+    pub trust: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCmd {
+    /// Create a signing key (32 random bytes from the OS) and print its public key.
+    #[command(
+        after_help = "The key file is created readable by its owner only, and never overwritten.
+
+Example:
+  support-access key new --out signing.key > signing.pub"
+    )]
+    New {
+        /// Where to write the key (must not exist yet).
+        #[arg(long, value_name = "KEYFILE")]
+        out: PathBuf,
+    },
+    /// Print the public key of a signing key file.
+    #[command(after_help = "Example:\n  support-access key public --key signing.key")]
+    Public {
+        /// The signing key file.
+        #[arg(long, value_name = "KEYFILE")]
+        key: PathBuf,
     },
 }
 
@@ -459,7 +524,9 @@ impl Command {
             | Command::Status
             | Command::Check { .. }
             | Command::Log { .. }
-            | Command::Verify
+            | Command::Verify(_)
+            | Command::Key(_)
+            | Command::Checkpoint { .. }
             | Command::Demo
             | Command::Apply { .. }
             | Command::Follow { .. }

@@ -4,6 +4,7 @@
 
 mod apply;
 mod args;
+mod checkpoints;
 mod demo;
 mod fail;
 mod parse;

@@ -36,7 +36,12 @@ pub fn run(cli: &Cli, ui: &Ui) -> Result<u8, Fail> {
             at,
         } => check(g, ui, cluster, resource, at.as_deref()),
         Command::Log { cluster } => log(g, ui, cluster.as_deref()),
-        Command::Verify => verify(g, ui),
+        Command::Verify(v) if v.checkpoints.is_some() => crate::checkpoints::verify(g, ui, v),
+        Command::Verify(_) => verify(g, ui),
+        Command::Key(cmd) => crate::checkpoints::key(g, ui, cmd),
+        Command::Checkpoint { key, out } => {
+            crate::checkpoints::checkpoint(g, ui, key, out.as_deref())
+        }
         Command::Follow {
             from,
             until_seq,

@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 
 use serde::Serialize;
 
+use crate::checkpoint::{Checkpoint, PublicKey, SigningKey};
 use crate::decision::{Decision, Reason};
 use crate::error::Error;
 use crate::model::Resource;
@@ -52,6 +53,33 @@ struct RecordText {
 struct Verified<'a> {
     events: u64,
     last_hash: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CheckpointOut<'a> {
+    checkpoint: String,
+    org_id: &'a str,
+    seq: u64,
+    hash: &'a str,
+    at: crate::model::Timestamp,
+    key_id: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PublicKeyOut {
+    public_key: String,
+    key_id: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CheckpointsVerified<'a> {
+    events: u64,
+    last_hash: &'a str,
+    verified_up_to: u64,
+    key_ids: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -309,6 +337,40 @@ fn run(p: &mut Policy, text: &str) -> Result<String, Error> {
                 last_hash: p.record().last_hash(),
             })
         }
+        "publicKey" => {
+            let f = fields(&["signingKey"])?;
+            let key = signing_key(&f, op)?;
+            ok(PublicKeyOut {
+                public_key: key.public_key().to_text(),
+                key_id: key.key_id().to_hex(),
+            })
+        }
+        "checkpoint" => {
+            let f = fields(&["signingKey", "now"])?;
+            let key = signing_key(&f, op)?;
+            let c = p.checkpoint(f.time("now")?, &key)?;
+            ok(CheckpointOut {
+                checkpoint: c.to_text(),
+                org_id: c.org_id(),
+                seq: c.seq(),
+                hash: c.hash(),
+                at: c.at(),
+                key_id: c.key_id().to_hex(),
+            })
+        }
+        "verifyCheckpoints" => {
+            let f = fields(&["record", "checkpoints", "trustedKeys"])?;
+            let record = f.str("record")?;
+            let checkpoints = texts(&f, op, "checkpoints", Checkpoint::parse)?;
+            let trusted = texts(&f, op, "trustedKeys", PublicKey::parse)?;
+            let v = crate::checkpoint::verify_checkpoints(record, &checkpoints, &trusted)?;
+            ok(CheckpointsVerified {
+                events: v.events,
+                last_hash: &v.last_hash,
+                verified_up_to: v.verified_up_to,
+                key_ids: v.key_ids.iter().map(|k| k.to_hex()).collect(),
+            })
+        }
         "loadAtlas" => {
             let f = fields(&["orgSettings", "clusters", "now"])?;
             // A list or a listClusters page, unwrapped before `now` is read: a bad `clusters`
@@ -345,4 +407,42 @@ fn run(p: &mut Policy, text: &str) -> Result<String, Error> {
             })
         }
     })
+}
+
+/// Reads `signingKey`; the error names the field and never repeats the secret.
+fn signing_key(f: &Fields<'_>, op: &str) -> Result<SigningKey, Error> {
+    SigningKey::parse(f.str("signingKey")?).map_err(|e| in_field(e, "signingKey", op))
+}
+
+/// Reads an array of texts (checkpoints, public keys), naming the item that is wrong.
+fn texts<T>(
+    f: &Fields<'_>,
+    op: &str,
+    name: &str,
+    parse: fn(&str) -> Result<T, Error>,
+) -> Result<Vec<T>, Error> {
+    let items = f.array(name)?;
+    let mut out = Vec::with_capacity(items.len());
+    for (i, v) in items.iter().enumerate() {
+        let item = format!("{name}[{i}]");
+        let Some(text) = v.as_str() else {
+            return Err(Error::malformed(format!(
+                "`{item}` in {op} must be a string, not {}",
+                crate::wire::type_name(v)
+            )));
+        };
+        out.push(parse(text).map_err(|e| in_field(e, &item, op))?);
+    }
+    Ok(out)
+}
+
+/// Puts a field's name in front of a parse error: `` `checkpoints[1]` in verifyCheckpoints is
+/// not a checkpoint: … ``.
+fn in_field(e: Error, field: &str, op: &str) -> Error {
+    match e {
+        Error::MalformedInput { detail } => {
+            Error::malformed(format!("`{field}` in {op} is {detail}"))
+        }
+        other => other,
+    }
 }

@@ -162,6 +162,52 @@ pub enum Error {
         /// What is wrong with it.
         detail: String,
     },
+    /// The record ends before a checkpoint's `seq`: events were cut off its end (SPEC §9).
+    #[error("record truncated: it has {events} events, but a checkpoint signed by key `{key_id}` holds seq {seq}")]
+    RecordTruncated {
+        /// The checkpoint's `seq`, which the record no longer reaches.
+        seq: u64,
+        /// How many events the record has.
+        events: u64,
+        /// The key that signed that checkpoint.
+        key_id: String,
+    },
+    /// A checkpoint does not describe this record: the event at its `seq` has another hash (the
+    /// chain was rewritten from there or before), or it is of another organization (SPEC §9).
+    #[error("checkpoint mismatch at seq {seq}: {detail}")]
+    CheckpointMismatch {
+        /// The checkpoint's `seq`.
+        seq: u64,
+        /// What differs.
+        detail: String,
+    },
+    /// Two signed checkpoints name different heads for the same `seq`: one of them, or the
+    /// signer, lies, whatever the record says (SPEC §9).
+    #[error("checkpoints disagree at seq {seq}: one holds hash {first}, another {second}")]
+    CheckpointsDisagree {
+        /// The `seq` both name.
+        seq: u64,
+        /// The hash in the first of them (in the order given).
+        first: String,
+        /// The other hash.
+        second: String,
+    },
+    /// A checkpoint's signature does not verify with the trusted key its key id names.
+    #[error("bad signature: the checkpoint of seq {seq} does not verify with key `{key_id}`")]
+    BadSignature {
+        /// The checkpoint's `seq`.
+        seq: u64,
+        /// The key id it names.
+        key_id: String,
+    },
+    /// A checkpoint is signed by a key that is not among the trusted keys.
+    #[error("untrusted key: the checkpoint of seq {seq} is signed by key `{key_id}`, which is not trusted")]
+    UntrustedKey {
+        /// The checkpoint's `seq`.
+        seq: u64,
+        /// The key id it names.
+        key_id: String,
+    },
 }
 
 macro_rules! codes {
@@ -212,6 +258,11 @@ codes! {
     AccessDenied = "ACCESS_DENIED",
     DownloadNotFound = "DOWNLOAD_NOT_FOUND",
     RecordTampered = "RECORD_TAMPERED",
+    RecordTruncated = "RECORD_TRUNCATED",
+    CheckpointMismatch = "CHECKPOINT_MISMATCH",
+    CheckpointsDisagree = "CHECKPOINTS_DISAGREE",
+    BadSignature = "BAD_SIGNATURE",
+    UntrustedKey = "UNTRUSTED_KEY",
 }
 
 impl fmt::Display for ErrorCode {
@@ -263,10 +314,16 @@ impl Error {
         }
     }
 
-    /// For `RECORD_TAMPERED`: the first bad event's `seq`.
+    /// The `seq` an error is about: for `RECORD_TAMPERED` the first bad event's; for the
+    /// checkpoint errors (SPEC §9) the `seq` of the checkpoint that was refused.
     pub fn seq(&self) -> Option<u64> {
         match self {
-            Error::RecordTampered { seq, .. } => Some(*seq),
+            Error::RecordTampered { seq, .. }
+            | Error::RecordTruncated { seq, .. }
+            | Error::CheckpointMismatch { seq, .. }
+            | Error::CheckpointsDisagree { seq, .. }
+            | Error::BadSignature { seq, .. }
+            | Error::UntrustedKey { seq, .. } => Some(*seq),
             _ => None,
         }
     }

@@ -49,6 +49,11 @@
 //!
 //! ## The record's canonical encoding
 //! See [`record`] for the exact bytes that are hashed and [`replay`] for how verification works.
+//!
+//! ## Checkpoints
+//! The chain cannot show a record cut short at its end, nor one rewritten from some event on by
+//! whoever can write the store. [`checkpoint`] signs the head ([`Policy::checkpoint`]) and checks
+//! a record against such signatures ([`Policy::verify_checkpoints`]).
 #![no_std]
 #![deny(missing_docs)]
 
@@ -56,6 +61,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod checkpoint;
 pub mod command;
 pub mod decision;
 pub mod error;
@@ -66,6 +72,7 @@ pub mod record;
 pub mod replay;
 pub mod wire;
 
+pub use checkpoint::{Checkpoint, KeyId, PublicKey, SigningKey};
 pub use command::{apply, apply_bytes, error_json, new_policy_json};
 pub use decision::{Decision, Reason};
 pub use error::{Error, ErrorCode};

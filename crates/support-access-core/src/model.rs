@@ -339,8 +339,8 @@ impl Timestamp {
 
     /// Reads exactly the canonical form (`2026-11-29T20:00:00.000Z`, what [`Timestamp::rfc3339`]
     /// writes) without chrono: the replay fast path. Anything else, including dates that do not
-    /// exist, is `None`, and the caller falls back to [`Timestamp::parse_rfc3339`].
-    #[cfg(feature = "std")]
+    /// exist, is `None`, and the caller falls back to [`Timestamp::parse_rfc3339`]. Checkpoints
+    /// (which take only this form) use it too, without std: it is far smaller than chrono's parser.
     pub(crate) fn parse_canonical(s: &[u8]) -> Option<Timestamp> {
         let b: &[u8; 24] = s.try_into().ok()?;
         let num = |from: usize, to: usize| -> Option<i64> {
@@ -409,7 +409,6 @@ impl fmt::Display for Rfc3339 {
 
 /// A proleptic Gregorian (year, month, day) to days since 1970-01-01; Howard Hinnant's
 /// algorithm, the inverse of [`civil_from_days`].
-#[cfg(feature = "std")]
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);

@@ -578,7 +578,7 @@ impl Body<'_> {
     }
 }
 
-fn to_hex(bytes: &[u8], out: &mut String) {
+pub(crate) fn to_hex(bytes: &[u8], out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     for b in bytes {
         out.push(HEX[usize::from(b >> 4)] as char);
@@ -808,6 +808,13 @@ impl Record {
     /// The last event's hash (the head of the chain), to anchor a record elsewhere.
     pub fn last_hash(&self) -> &str {
         &self.last_hash
+    }
+
+    /// The hash of the event at `index` (0-based; `seq - 1`): what a checkpoint of that `seq`
+    /// must hold (SPEC §9). Read from the line, whose canonical form ends `"hash":"<64 hex>"}`.
+    pub fn hash_at(&self, index: usize) -> Option<&str> {
+        let line = self.line(index)?;
+        line.len().checked_sub(66).map(|at| &line[at..at + 64])
     }
 }
 

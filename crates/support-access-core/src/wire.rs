@@ -68,7 +68,7 @@ fn json_error_kind(e: &serde_json::Error) -> &'static str {
     }
 }
 
-fn type_name(v: &Value) -> &'static str {
+pub(crate) fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -3,6 +3,8 @@
 //!
 //! A source step's command may hold `{"$record": {…}}` where a record text belongs; generation
 //! replaces it with the policy's record at that point, optionally tampered (see README there).
+//! Likewise `{"$result": {"step": N, "field": F}}` stands for the string `ok.F` of step N's
+//! result (a checkpoint signed earlier), optionally edited.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -86,20 +88,58 @@ fn tamper(record: &str, spec: &Map<String, Value>) -> Result<String, String> {
     Ok(out)
 }
 
-fn expand(v: &Value, policy: &Policy) -> Result<Value, String> {
+/// `{"step": N, "field": F, "edit"?: {"from", "to"}}`: the string `ok.F` of the result of step
+/// N (1-based), with the first `from` replaced by `to`. Steps can only look back, so a vector
+/// stays a plain sequence of commands.
+fn earlier_result(spec: &Map<String, Value>, results: &[Value]) -> Result<String, String> {
+    let step = spec["step"]
+        .as_u64()
+        .ok_or("$result.step must be a number")? as usize;
+    let field = spec["field"]
+        .as_str()
+        .ok_or("$result.field must be a string")?;
+    let result = step
+        .checked_sub(1)
+        .and_then(|i| results.get(i))
+        .ok_or_else(|| format!("$result: no step {step} before this one"))?;
+    let text = result["ok"][field]
+        .as_str()
+        .ok_or_else(|| format!("$result: step {step} has no string ok.{field}"))?;
+    match spec.get("edit") {
+        None => Ok(text.to_string()),
+        Some(edit) => {
+            let (from, to) = (
+                edit["from"].as_str().ok_or("edit.from")?,
+                edit["to"].as_str().ok_or("edit.to")?,
+            );
+            if !text.contains(from) {
+                return Err(format!(
+                    "$result edit: `{from}` not in step {step}'s {field}"
+                ));
+            }
+            Ok(text.replacen(from, to, 1))
+        }
+    }
+}
+
+fn expand(v: &Value, policy: &Policy, results: &[Value]) -> Result<Value, String> {
     Ok(match v {
         Value::Object(m) if m.len() == 1 && m.contains_key("$record") => {
             let spec = m["$record"].as_object().ok_or("$record takes an object")?;
             Value::String(tamper(&policy.export_record(), spec)?)
         }
+        Value::Object(m) if m.len() == 1 && m.contains_key("$result") => {
+            let spec = m["$result"].as_object().ok_or("$result takes an object")?;
+            Value::String(earlier_result(spec, results)?)
+        }
         Value::Object(m) => Value::Object(
             m.iter()
-                .map(|(k, v)| Ok((k.clone(), expand(v, policy)?)))
+                .map(|(k, v)| Ok((k.clone(), expand(v, policy, results)?)))
                 .collect::<Result<_, String>>()?,
         ),
         Value::Array(a) => Value::Array(
             a.iter()
-                .map(|v| expand(v, policy))
+                .map(|v| expand(v, policy, results))
                 .collect::<Result<_, _>>()?,
         ),
         other => other.clone(),
@@ -121,10 +161,12 @@ fn render(ctx: &Ctx, bless: bool) -> Result<String, String> {
         let steps = v.source["steps"]
             .as_array_mut()
             .ok_or_else(|| format!("{}: no steps", v.name))?;
+        let mut results: Vec<Value> = Vec::with_capacity(steps.len());
         for (i, step) in steps.iter_mut().enumerate() {
             let text = match (step.get("command"), step.get("commandText")) {
                 (Some(c), None) => serde_json::to_string(
-                    &expand(c, &policy).map_err(|e| format!("{} step {i}: {e}", v.name))?,
+                    &expand(c, &policy, &results)
+                        .map_err(|e| format!("{} step {i}: {e}", v.name))?,
                 )
                 .unwrap(),
                 (None, Some(Value::String(t))) if !t.contains('\n') => t.clone(),
@@ -136,6 +178,7 @@ fn render(ctx: &Ctx, bless: bool) -> Result<String, String> {
                 }
             };
             let result = apply(&mut policy, &text);
+            results.push(serde_json::from_str(&result).unwrap());
             if bless {
                 let parsed: Value = serde_json::from_str(&result).unwrap();
                 step.as_object_mut()

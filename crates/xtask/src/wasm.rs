@@ -16,8 +16,9 @@ use crate::ctx::{count_cargo, count_node, count_plain, Ctx};
 
 const TARGET: &str = "wasm32-unknown-unknown";
 const PROFILE: &str = "wasm-release";
-/// The browser package's size budget for the `.wasm` (raw bytes).
-const BUDGET: u64 = 150 * 1024;
+/// The browser package's size budget for the `.wasm` (raw bytes). 150 KiB until signed
+/// checkpoints (SPEC §9) brought Ed25519 and SHA-512 into every front end (docs/benchmarks.md).
+const BUDGET: u64 = 190 * 1024;
 const WASMTIME: &str = "wasmtime==50.0.1";
 /// wasm-opt's flags: size, no debug info or names, and the features rustc's wasm32 target emits.
 const WASM_OPT: &[&str] = &[

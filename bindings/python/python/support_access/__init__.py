@@ -31,6 +31,10 @@ from datetime import datetime
 from ._enums import ClusterKind, GrantType, Reason, Resource, RoleName
 from ._errors import (
     AccessDenied,
+    BadSignature,
+    CheckpointError,
+    CheckpointMismatch,
+    CheckpointsDisagree,
     ClockWentBackwards,
     ClusterNotFound,
     Conflict,
@@ -52,10 +56,12 @@ from ._errors import (
     NotFound,
     ProjectNotFound,
     RecordTampered,
+    RecordTruncated,
     SupportAccessError,
     SyncNotEnabled,
     UnknownOp,
     UnsupportedClusterKind,
+    UntrustedKey,
 )
 from ._native import (
     Actor,
@@ -76,6 +82,10 @@ Time = Union[datetime, str, int]
 __all__ = [
     "AccessDenied",
     "Actor",
+    "BadSignature",
+    "CheckpointError",
+    "CheckpointMismatch",
+    "CheckpointsDisagree",
     "ClockWentBackwards",
     "Cluster",
     "ClusterKind",
@@ -106,6 +116,7 @@ __all__ = [
     "ProjectNotFound",
     "Reason",
     "RecordTampered",
+    "RecordTruncated",
     "Resource",
     "Role",
     "RoleName",
@@ -114,6 +125,7 @@ __all__ = [
     "Time",
     "UnknownOp",
     "UnsupportedClusterKind",
+    "UntrustedKey",
     "__version__",
     "verify_record",
 ]

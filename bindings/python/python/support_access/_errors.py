@@ -26,7 +26,13 @@ The hierarchy lets callers catch as broadly or as narrowly as they like::
     │   └── ExpirationTooFar           EXPIRATION_TOO_FAR
     ├── ClockWentBackwards             CLOCK_WENT_BACKWARDS
     ├── AccessDenied                   ACCESS_DENIED   (.reason: Reason)
-    └── RecordTampered                 RECORD_TAMPERED (.seq: int)
+    ├── RecordTampered                 RECORD_TAMPERED (.seq: int)
+    └── CheckpointError                (.seq: int, the refused checkpoint's)
+        ├── RecordTruncated            RECORD_TRUNCATED
+        ├── CheckpointMismatch         CHECKPOINT_MISMATCH
+        ├── CheckpointsDisagree        CHECKPOINTS_DISAGREE
+        ├── BadSignature               BAD_SIGNATURE
+        └── UntrustedKey               UNTRUSTED_KEY
 """
 
 from __future__ import annotations
@@ -37,6 +43,10 @@ from ._enums import Reason
 
 __all__ = [
     "AccessDenied",
+    "BadSignature",
+    "CheckpointError",
+    "CheckpointMismatch",
+    "CheckpointsDisagree",
     "ClockWentBackwards",
     "ClusterNotFound",
     "Conflict",
@@ -57,10 +67,12 @@ __all__ = [
     "NotFound",
     "ProjectNotFound",
     "RecordTampered",
+    "RecordTruncated",
     "SupportAccessError",
     "SyncNotEnabled",
     "UnknownOp",
     "UnsupportedClusterKind",
+    "UntrustedKey",
     "ERROR_CLASSES",
 ]
 
@@ -205,6 +217,48 @@ class RecordTampered(SupportAccessError):
         self.seq = seq
 
 
+class CheckpointError(SupportAccessError):
+    """A record does not verify against signed checkpoints (SPEC section 9); ``seq`` is the
+    refused checkpoint's."""
+
+    code = "CHECKPOINT_MISMATCH"
+    seq: int
+
+    def __init__(self, message: str, code: Optional[str] = None, seq: int = 0) -> None:
+        super().__init__(message, code)
+        self.seq = seq
+
+
+class RecordTruncated(CheckpointError):
+    """The record ends before a checkpoint's ``seq``: events were cut off its end."""
+
+    code = "RECORD_TRUNCATED"
+
+
+class CheckpointMismatch(CheckpointError):
+    """The event at the checkpoint's ``seq`` has another hash, or it is another org's checkpoint."""
+
+    code = "CHECKPOINT_MISMATCH"
+
+
+class CheckpointsDisagree(CheckpointError):
+    """Two checkpoints name different hashes for one ``seq``."""
+
+    code = "CHECKPOINTS_DISAGREE"
+
+
+class BadSignature(CheckpointError):
+    """A checkpoint's signature does not verify with the key it names."""
+
+    code = "BAD_SIGNATURE"
+
+
+class UntrustedKey(CheckpointError):
+    """A checkpoint is signed by a key that is not trusted."""
+
+    code = "UNTRUSTED_KEY"
+
+
 #: The class raised for each SPEC error code.
 ERROR_CLASSES: Dict[str, Type[SupportAccessError]] = {
     "FORBIDDEN": Forbidden,
@@ -226,14 +280,19 @@ ERROR_CLASSES: Dict[str, Type[SupportAccessError]] = {
     "ACCESS_DENIED": AccessDenied,
     "DOWNLOAD_NOT_FOUND": DownloadNotFound,
     "RECORD_TAMPERED": RecordTampered,
+    "RECORD_TRUNCATED": RecordTruncated,
+    "CHECKPOINT_MISMATCH": CheckpointMismatch,
+    "CHECKPOINTS_DISAGREE": CheckpointsDisagree,
+    "BAD_SIGNATURE": BadSignature,
+    "UNTRUSTED_KEY": UntrustedKey,
 }
 
 
 def _from_core(code: str, message: str, seq: Optional[int], reason: Optional[str]) -> SupportAccessError:
     """Builds the exception for an error of the core (called by the native module)."""
     cls = ERROR_CLASSES.get(code, SupportAccessError)
-    if cls is RecordTampered:
-        return RecordTampered(message, code, seq=seq or 0)
+    if issubclass(cls, (RecordTampered, CheckpointError)):
+        return cls(message, code, seq=seq or 0)
     if cls is AccessDenied:
         return AccessDenied(message, code, reason=reason or Reason.NO_GRANT)
     return cls(message, code)
