@@ -4,25 +4,13 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-const BIN: &str = env!("CARGO_BIN_EXE_support-access");
+mod common;
+
+use common::cmd;
+
 const OWNER: &[&str] = &["--actor", "alice", "--role", "ORG_OWNER"];
-
-fn cmd() -> Command {
-    let mut c = Command::new(BIN);
-    for v in [
-        "SUPPORT_ACCESS_RECORD",
-        "SUPPORT_ACCESS_STORE",
-        "SUPPORT_ACCESS_ORG",
-        "SUPPORT_ACCESS_ACTOR",
-        "SUPPORT_ACCESS_ROLES",
-    ] {
-        c.env_remove(v);
-    }
-    c.env("NO_COLOR", "1");
-    c
-}
 
 fn run(record: &Path, args: &[&str]) -> Output {
     cmd()
@@ -58,7 +46,20 @@ fn json(o: &Output) -> serde_json::Value {
 /// A record of org acme with a project and a cluster (3 events), and a signing key.
 fn setup(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, String) {
     let record = dir.join("r.jsonl");
-    exit(&run(&record, &["init", "--org", "acme", "--restrict"]), 0);
+    exit(
+        &run(
+            &record,
+            &[
+                "--now",
+                "2026-11-28T09:00:00Z",
+                "init",
+                "--org",
+                "acme",
+                "--restrict",
+            ],
+        ),
+        0,
+    );
     exit(
         &owner(&record, "2026-11-28T09:00:00Z", &["project", "add", "prod"]),
         0,
