@@ -7,61 +7,11 @@
 //!
 //! Every server it starts is stopped when the step ends (a guard), as is PostgreSQL.
 
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 use crate::ctx::Ctx;
-
-struct Guard(Vec<Child>);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        for c in &mut self.0 {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-fn port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or(18790)
-}
-
-fn wait_listening(addr: &str) -> bool {
-    let start = Instant::now();
-    while TcpStream::connect(addr).is_err() {
-        if start.elapsed() > Duration::from_secs(20) {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    true
-}
-
-fn sha256_hex(text: &str) -> String {
-    use std::io::Write;
-    let mut c = Command::new("sha256sum")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("sha256sum");
-    c.stdin
-        .take()
-        .expect("stdin")
-        .write_all(text.as_bytes())
-        .expect("write");
-    let out = c.wait_with_output().expect("sha256sum");
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_string()
-}
+use crate::net::{free_port, sha256_hex, wait_listening, Children};
 
 fn wrk(ctx: &Ctx, label: &str, url: &str, token: Option<&str>, script: Option<&Path>) -> String {
     let mut c = ctx.cmd("wrk");
@@ -180,9 +130,9 @@ pub fn run(ctx: &mut Ctx) -> std::process::ExitCode {
     if !seed(ctx, &["--record", &record_s]) {
         return ctx.finish();
     }
-    let mut guard = Guard(Vec::new());
-    let start_serve = |guard: &mut Guard, store: &[&str]| -> Option<String> {
-        let addr = format!("127.0.0.1:{}", port());
+    let mut guard = Children::default();
+    let start_serve = |guard: &mut Children, store: &[&str]| -> Option<String> {
+        let addr = format!("127.0.0.1:{}", free_port(18790));
         let child = Command::new(&bin)
             .args(store)
             .args(["serve", "--listen", &addr, "--tokens"])
@@ -206,7 +156,7 @@ pub fn run(ctx: &mut Ctx) -> std::process::ExitCode {
         Some(token),
         None,
     ));
-    let caddr = format!("127.0.0.1:{}", port());
+    let caddr = format!("127.0.0.1:{}", free_port(18790));
     match Command::new(release.join("examples/constant"))
         .arg(&caddr)
         .stdout(Stdio::null())

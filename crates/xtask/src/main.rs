@@ -16,6 +16,7 @@ mod c;
 mod cli;
 mod ctx;
 mod fuzz;
+mod net;
 mod node;
 mod pg;
 mod python;

@@ -44,13 +44,6 @@ fn find_bin() -> Option<PathBuf> {
     found.pop().map(|(_, b)| b)
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or(54329)
-}
-
 impl Server {
     fn ctl(&self) -> Command {
         as_user(&self.user, &self.bin.join("pg_ctl"))
@@ -107,7 +100,7 @@ impl Server {
             bin,
             data: data.clone(),
             user: user.clone(),
-            port: free_port(),
+            port: crate::net::free_port(54329),
         };
         let _ = std::fs::remove_dir_all(&dir);
         if let Err(e) = std::fs::create_dir_all(&dir) {

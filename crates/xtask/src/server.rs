@@ -3,20 +3,10 @@
 //! that the committed `openapi.json` is what `openapi/generate.py` writes from the Atlas
 //! excerpt. The server is always stopped (a guard), whatever schemathesis did.
 
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 use crate::ctx::Ctx;
-
-struct Serving(Child);
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use crate::net::{free_port, sha256_hex, wait_listening, Children};
 
 pub fn schemathesis(ctx: &mut Ctx) {
     let Some(venv) = ctx.venv_with(
@@ -98,10 +88,7 @@ pub fn schemathesis(ctx: &mut Ctx) {
         format!(r#"{{"tokens":[{{"sha256":"{hash}","id":"st","orgs":{{"acme":[{{"role":"ORG_OWNER"}}]}}}}]}}"#),
     )
     .expect("write tokens");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or(18787);
+    let port = free_port(18787);
     let addr = format!("127.0.0.1:{port}");
     let child = Command::new(&bin)
         .arg("--record")
@@ -116,14 +103,10 @@ pub fn schemathesis(ctx: &mut Ctx) {
         ctx.record("server: start support-access serve", false);
         return;
     };
-    let _serving = Serving(child);
-    let start = Instant::now();
-    while TcpStream::connect(&addr).is_err() {
-        if start.elapsed() > Duration::from_secs(20) {
-            ctx.record("server: support-access serve listening", false);
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
+    let _serving = Children(vec![child]);
+    if !wait_listening(&addr) {
+        ctx.record("server: support-access serve listening", false);
+        return;
     }
     let url = format!("http://{addr}");
     let mut st = ctx.cmd(venv.join("bin/st"));
@@ -141,25 +124,4 @@ pub fn schemathesis(ctx: &mut Ctx) {
         "server: schemathesis against /openapi.json (no 5xx, schemas hold)",
         &mut st,
     );
-}
-
-/// Lowercase hex SHA-256 (xtask has no hashing crate; `sha256sum` is coreutils).
-fn sha256_hex(text: &str) -> String {
-    use std::io::Write;
-    let mut c = Command::new("sha256sum")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("sha256sum");
-    c.stdin
-        .take()
-        .expect("stdin")
-        .write_all(text.as_bytes())
-        .expect("write");
-    let out = c.wait_with_output().expect("sha256sum");
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_string()
 }
