@@ -383,10 +383,13 @@ fn group_org(app: &App, headers: &HeaderMap, group: &str) -> Result<(Arc<Org>, A
     Ok((o, actor))
 }
 
-async fn list_clusters(
-    State(app): State<Shared>,
-    Path(group): Path<String>,
+/// A read of a group's clusters: the media type and token checked, then `f` on the follower's
+/// cache of the group's organization, at the replica's clock, with the base URL for links.
+async fn read_group(
+    app: Shared,
     headers: HeaderMap,
+    group: String,
+    f: impl FnOnce(&Policy, &str, Timestamp, &str) -> Result<String, ApiError> + Send + 'static,
 ) -> Result<Response, ApiError> {
     accepts(&headers, CLUSTERS_TYPE)?;
     authenticated(&app, &headers)?;
@@ -394,22 +397,31 @@ async fn list_clusters(
     let body = blocking(move || {
         let (o, _) = group_org(&app, &headers, &group)?;
         let now = host_clock();
-        Ok(o.follower.read(|p| {
-            let results: Vec<Value> = p
-                .clusters()
-                .filter(|c| c.project_id == group)
-                .filter_map(|c| cluster_json(p, &c.name, now, &base))
-                .collect();
-            json!({
-                "links": [{"href": format!("{base}/api/atlas/v2/groups/{group}/clusters"), "rel": "self"}],
-                "totalCount": results.len(),
-                "results": results,
-            })
-            .to_string()
-        }))
+        o.follower.read(|p| f(p, &group, now, &base))
     })
     .await?;
     Ok(typed(StatusCode::OK, CLUSTERS_TYPE, body))
+}
+
+async fn list_clusters(
+    State(app): State<Shared>,
+    Path(group): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    read_group(app, headers, group, |p, group, now, base| {
+        let results: Vec<Value> = p
+            .clusters()
+            .filter(|c| c.project_id == group)
+            .filter_map(|c| cluster_json(p, &c.name, now, base))
+            .collect();
+        Ok(json!({
+            "links": [{"href": format!("{base}/api/atlas/v2/groups/{group}/clusters"), "rel": "self"}],
+            "totalCount": results.len(),
+            "results": results,
+        })
+        .to_string())
+    })
+    .await
 }
 
 /// 401 before anything else is looked up.
@@ -427,29 +439,20 @@ fn cluster_not_found(name: &str) -> ApiError {
     .with(name)
 }
 
-/// `clusterName` or `clusterName:action` (Atlas's custom-method form).
+/// One cluster of the group (the `POST` custom methods are [`cluster_action`]).
 async fn get_cluster(
     State(app): State<Shared>,
     Path((group, name)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    accepts(&headers, CLUSTERS_TYPE)?;
-    authenticated(&app, &headers)?;
-    let base = base_url(&headers);
-    let body = blocking(move || {
-        let (o, _) = group_org(&app, &headers, &group)?;
-        let now = host_clock();
-        o.follower
-            .read(|p| {
-                p.cluster(&name)
-                    .filter(|c| c.project_id == group)
-                    .and_then(|_| cluster_json(p, &name, now, &base))
-            })
+    read_group(app, headers, group, move |p, group, now, base| {
+        p.cluster(&name)
+            .filter(|c| c.project_id == group)
+            .and_then(|_| cluster_json(p, &name, now, base))
             .map(|v| v.to_string())
             .ok_or_else(|| cluster_not_found(&name))
     })
-    .await?;
-    Ok(typed(StatusCode::OK, CLUSTERS_TYPE, body))
+    .await
 }
 
 async fn cluster_action(
