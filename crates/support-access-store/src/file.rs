@@ -279,13 +279,16 @@ impl FileBackend {
     }
 
     /// Waits until the file grows past what this process read, or `timeout` passes; polls the
-    /// file's length (a `stat`) every `poll`.
-    pub(crate) fn wait(&self, timeout: Duration, poll: Duration) -> Result<(), StoreError> {
+    /// file's length (a `stat`) every `poll`. Returns whether it changed.
+    pub(crate) fn wait(&self, timeout: Duration, poll: Duration) -> Result<bool, StoreError> {
         let deadline = Instant::now() + timeout;
         loop {
             let size = self.file.metadata().map_err(|e| self.io("stat", e))?.len();
-            if size != self.len || Instant::now() >= deadline {
-                return Ok(());
+            if size != self.len {
+                return Ok(true);
+            }
+            if Instant::now() >= deadline {
+                return Ok(false);
             }
             std::thread::sleep(poll.min(deadline.saturating_duration_since(Instant::now())));
         }

@@ -104,10 +104,17 @@ impl Drop for Follower {
 /// verify and apply them under the write lock (readers wait only for that).
 fn run(mut source: Source, shared: &Shared) {
     let mut stats = Stats::default();
+    // Short waits, so a dropped follower stops promptly; a fetch only when a change was
+    // announced or the poll interval has passed since the last one.
     let tick = Duration::from_millis(100);
+    let poll = source.poll();
+    let mut fetched = Instant::now();
     while !shared.stop.load(Ordering::Acquire) {
         let step: Result<(), StoreError> = (|| {
-            source.wait(tick)?;
+            if !source.wait(tick)? && fetched.elapsed() < poll {
+                return Ok(());
+            }
+            fetched = Instant::now();
             let head = shared.head.load(Ordering::Acquire);
             let deadline = Instant::now() + source.options.retry_for;
             let (lines, end) = source.fetch(head, deadline)?;

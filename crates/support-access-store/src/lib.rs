@@ -205,25 +205,30 @@ impl Source {
         }
     }
 
-    /// Blocks until another writer may have stored something, or `timeout` passed.
-    fn wait(&mut self, timeout: Duration) -> Result<(), StoreError> {
+    /// How often a follower fetches when nothing announced a change (see
+    /// [`StoreOptions::poll`]).
+    fn poll(&self) -> Duration {
+        self.options.poll.unwrap_or(match self.backend {
+            Backend::File(_) => Duration::from_millis(20),
+            Backend::Postgres(_) => Duration::from_secs(1),
+        })
+    }
+
+    /// Blocks until another writer may have stored something, or `timeout` passed; returns
+    /// whether something announced a change (a lost connection counts: look again).
+    fn wait(&mut self, timeout: Duration) -> Result<bool, StoreError> {
+        let poll = self.poll();
         match &mut self.backend {
-            Backend::File(f) => {
-                let poll = self.options.poll.unwrap_or(Duration::from_millis(20));
-                f.wait(timeout, poll)
-            }
-            Backend::Postgres(pg) => {
-                let poll = self.options.poll.unwrap_or(Duration::from_secs(1));
-                match pg.wait(&self.org, timeout.min(poll)) {
-                    Err(e) if e.is_transient() => {
-                        // Down: the caller's catch-up retries; a notification sent meanwhile
-                        // is lost, which is why catch-up never relies on one.
-                        std::thread::sleep(Duration::from_millis(50).min(timeout));
-                        Ok(())
-                    }
-                    r => r,
+            Backend::File(f) => f.wait(timeout, poll),
+            Backend::Postgres(pg) => match pg.wait(&self.org, timeout.min(poll)) {
+                Err(e) if e.is_transient() => {
+                    // Down: the caller's catch-up retries; a notification sent meanwhile
+                    // is lost, which is why catch-up never relies on one.
+                    std::thread::sleep(Duration::from_millis(50).min(timeout));
+                    Ok(true)
                 }
-            }
+                r => r,
+            },
         }
     }
 }

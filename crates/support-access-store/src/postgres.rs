@@ -415,9 +415,10 @@ impl PgBackend {
         }
     }
 
-    /// Waits until another writer's append to `org` is announced, or `timeout` passes (the
-    /// caller then polls anyway: a notification sent while this connection was down is lost).
-    pub(crate) fn wait(&mut self, org: &str, timeout: Duration) -> Result<(), StoreError> {
+    /// Waits until another writer's append to `org` is announced, or `timeout` passes; returns
+    /// whether one was (the caller still polls now and then: a notification sent while this
+    /// connection was down is lost).
+    pub(crate) fn wait(&mut self, org: &str, timeout: Duration) -> Result<bool, StoreError> {
         let c = self.conn()?;
         if !c.listening {
             if let Err(e) = c.client.batch_execute(&format!("LISTEN {CHANNEL}")) {
@@ -425,32 +426,32 @@ impl PgBackend {
             }
             c.listening = true;
             // Listening now: anything appended before is found by the caller's catch-up.
-            return Ok(());
+            return Ok(true);
         }
         let deadline = Instant::now() + timeout;
         let outcome = loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                break Ok(());
+                break Ok(false);
             }
             // Owned result: the borrows of the client end with this statement.
             let next = c.client.notifications().timeout_iter(left).next();
             match next {
-                Ok(Some(note)) if note.payload() == org => break Ok(()),
+                Ok(Some(note)) if note.payload() == org => break Ok(true),
                 Ok(Some(_)) => continue, // another organization's append
-                Ok(None) => break Ok(()),
+                Ok(None) => break Ok(false),
                 Err(e) => break Err(e),
             }
         };
         match outcome {
-            Ok(()) if c.client.is_closed() => {
+            Ok(_) if c.client.is_closed() => {
                 self.disconnect();
                 Err(StoreError::Unavailable {
                     store: self.name.clone(),
                     detail: String::from("the connection was closed"),
                 })
             }
-            Ok(()) => Ok(()),
+            Ok(woken) => Ok(woken),
             Err(e) => Err(self.fail(&e)),
         }
     }
