@@ -336,7 +336,8 @@ Examples:
     #[command(
         after_help = "Several replicas on one PostgreSQL store serve the same organizations; any replica may take any
 request. Bearer tokens come from --tokens (SHA-256 hex only; reloaded on SIGHUP); SIGTERM stops
-gracefully (requests in flight finish).
+gracefully (requests in flight finish). With --key, each replica signs a checkpoint of every
+organization's head after appends (at most once a second), served at /v1/orgs/ORG/checkpoint.
 
 Examples:
   support-access serve --tokens tokens.json                                  # on ./support-access.jsonl
@@ -352,6 +353,9 @@ Examples:
         /// The tokens file: {"tokens": [{"sha256": HEX, "id": ACTOR, "orgs": {ORG: [ROLE…]}}]}.
         #[arg(long, value_name = "FILE")]
         tokens: PathBuf,
+        /// Sign checkpoints with this key file (made by `support-access key new`).
+        #[arg(long, value_name = "KEYFILE")]
+        key: Option<PathBuf>,
     },
 
     /// The record store: copy a file record into PostgreSQL, print the schema.

@@ -202,7 +202,7 @@ fn trusted_keys(values: &[String]) -> Result<Vec<PublicKey>, Fail> {
     Ok(keys)
 }
 
-fn read_signing_key(path: &Path) -> Result<SigningKey, Fail> {
+pub(crate) fn read_signing_key(path: &Path) -> Result<SigningKey, Fail> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Fail::usage(format!("cannot read key file {}: {e}", path.display())))?;
     SigningKey::parse(text.trim_end())

@@ -48,11 +48,19 @@ pub fn run(cli: &Cli, ui: &Ui) -> Result<u8, Fail> {
             timeout,
         } => follow(g, ui, *from, *until_seq, timeout.as_deref()),
         Command::Store(cmd) => store_cmd(g, ui, cmd),
-        Command::Serve { listen, tokens } => {
+        Command::Serve {
+            listen,
+            tokens,
+            key,
+        } => {
             let config = support_access_server::Config {
                 listen: *listen,
                 store: location(g)?,
                 tokens: tokens.clone(),
+                signing_key: key
+                    .as_deref()
+                    .map(crate::checkpoints::read_signing_key)
+                    .transpose()?,
             };
             support_access_server::run(config).map_err(Fail::usage)?;
             Ok(0)

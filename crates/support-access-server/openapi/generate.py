@@ -103,6 +103,17 @@ doc["paths"]["/v1/orgs/{orgId}/events"] = {"get": {
     "parameters": [org, {"name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "integer", "minimum": 0}}],
     "responses": {"200": {"description": "An event stream.", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
                   "400": api_error("Last-Event-ID is not a seq."), **errors, "404": api_error("No such organization.")}}}
+text = lambda desc: {"description": desc, "content": {"text/plain": {"schema": {"type": "string"}}}}
+no_key = api_error("NO_CHECKPOINT_KEY: this replica was started without a signing key.")
+doc["paths"]["/v1/orgs/{orgId}/checkpoint"] = {"get": {
+    "operationId": "checkpoint", "summary": "The latest signed checkpoint of the record's head (docs/spec.md §9)",
+    "parameters": [org],
+    "responses": {"200": text("The checkpoint's seven lines, ready to append to a checkpoints file."),
+                  **errors, "404": api_error("No such organization, or NO_CHECKPOINT_KEY."),
+                  "503": api_error("The store is unavailable.")}}}
+doc["paths"]["/v1/checkpoint-key"] = {"get": {
+    "operationId": "checkpointKey", "security": [], "summary": "The public key checkpoints are signed with",
+    "responses": {"200": text("`sa-ed25519-pub:` and 64 hex digits."), "404": no_key}}}
 doc["paths"]["/healthz"] = {"get": {"operationId": "healthz", "security": [], "summary": "Liveness",
     "responses": {"200": {"description": "Up.", "content": {"application/json": {"schema": {"type": "object"}}}}}}}
 doc["paths"]["/metrics"] = {"get": {"operationId": "metrics", "security": [], "summary": "Prometheus text",

@@ -17,7 +17,9 @@
 //! | POST | `/v1/orgs/{orgId}/commands` | one spec JSON command; the answer is `apply`'s bytes |
 //! | GET | `/v1/orgs/{orgId}/decision?cluster=…&resource=…[&at=…]` | the decision object |
 //! | GET | `/v1/orgs/{orgId}/record[?since=SEQ]` | the record as JSON Lines |
-//! | GET | `/v1/orgs/{orgId}/events` | Server-Sent Events, one per recorded event, resumable with `Last-Event-ID` |
+//! | GET | `/v1/orgs/{orgId}/events` | Server-Sent Events, one per recorded event, resumable with `Last-Event-ID`; signed checkpoints between them |
+//! | GET | `/v1/orgs/{orgId}/checkpoint` | the latest signed checkpoint of the record's head (SPEC §9) |
+//! | GET | `/v1/checkpoint-key` | the public key this replica signs checkpoints with |
 //! | GET | `/healthz`, `/metrics` | liveness; Prometheus text |
 //! | GET | `/openapi.json` | the OpenAPI 3 document of all of the above |
 //!
@@ -43,6 +45,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Map, Value};
+use support_access_core::checkpoint::{PublicKey, SigningKey};
 use support_access_core::{apply_bytes, Actor, Policy, Resource, Timestamp};
 use support_access_store::{host_clock, Location, Now};
 
@@ -66,6 +69,8 @@ pub struct Config {
     pub store: Location,
     /// The tokens file (reloaded on SIGHUP).
     pub tokens: PathBuf,
+    /// The key that signs checkpoints of each organization's head; none, no checkpoints.
+    pub signing_key: Option<SigningKey>,
 }
 
 /// Counters for `/metrics`.
@@ -83,8 +88,10 @@ pub struct App {
     tokens: RwLock<Tokens>,
     tokens_path: PathBuf,
     metrics: Metrics,
-    /// Set when shutdown begins, so that event streams end and the server can stop.
-    stopping: AtomicBool,
+    /// Set when shutdown begins, so that event streams and signers end and the server can stop.
+    stopping: Arc<AtomicBool>,
+    /// The public key checkpoints are signed with.
+    public_key: Option<PublicKey>,
 }
 
 type Shared = Arc<App>;
@@ -92,12 +99,18 @@ type Shared = Arc<App>;
 impl App {
     /// A replica on `config`'s store, with its tokens loaded.
     pub fn new(config: &Config) -> Result<Shared, String> {
+        let stopping = Arc::new(AtomicBool::new(false));
         Ok(Arc::new(App {
-            orgs: Orgs::new(config.store.clone()),
+            orgs: Orgs::new(
+                config.store.clone(),
+                config.signing_key.clone(),
+                Arc::clone(&stopping),
+            ),
             tokens: RwLock::new(Tokens::load(&config.tokens)?),
             tokens_path: config.tokens.clone(),
             metrics: Metrics::default(),
-            stopping: AtomicBool::new(false),
+            stopping,
+            public_key: config.signing_key.as_ref().map(|k| k.public_key().clone()),
         }))
     }
 
@@ -703,9 +716,11 @@ async fn record(
     Ok(typed(StatusCode::OK, "application/x-ndjson", body))
 }
 
-/// One Server-Sent Event per recorded event (`id` = its seq, `data` = its line), from the
-/// client's `Last-Event-ID` (or the start) on, then each new one as this replica's cache sees
-/// it. A stream ends when the server stops.
+/// One Server-Sent Event per recorded event (`event: event`, `id` = its seq, `data` = its
+/// line), from the client's `Last-Event-ID` (or the start) on, then each new one as this
+/// replica's cache sees it; with a signing key, also `event: checkpoint` (no `id`, so resuming
+/// is unaffected; `data` = the checkpoint's seven lines) each time a newer checkpoint covers
+/// what the client has. A stream ends when the server stops.
 async fn events(
     State(app): State<Shared>,
     Path(org): Path<String>,
@@ -731,6 +746,7 @@ async fn events(
     let (tx, rx) = tokio::sync::mpsc::channel::<Event>(256);
     tokio::task::spawn_blocking(move || {
         let mut next = from;
+        let mut vouched = 0;
         while !app.stopping.load(Ordering::Relaxed) && !tx.is_closed() {
             let lines: Vec<String> = o.follower.read(|p| {
                 p.record()
@@ -749,6 +765,17 @@ async fn events(
                     return;
                 }
             }
+            // The latest checkpoint, once the client holds the event it vouches for.
+            if let Some(c) = o.signer.as_ref().map(|s| s.latest()) {
+                if c.seq() <= next && c.seq() > vouched {
+                    vouched = c.seq();
+                    let text = c.to_text();
+                    let e = Event::default().event("checkpoint").data(text.trim_end());
+                    if tx.blocking_send(e).is_err() {
+                        return;
+                    }
+                }
+            }
             o.follower
                 .wait_for(next + 1, std::time::Duration::from_millis(500));
         }
@@ -760,6 +787,45 @@ async fn events(
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response())
+}
+
+fn no_key() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "NO_CHECKPOINT_KEY",
+        "this replica signs no checkpoints: start it with `serve --key KEYFILE`",
+    )
+}
+
+/// The latest checkpoint of the organization's head (SPEC §9's text, seven lines), ready to be
+/// appended to a checkpoints file that `support-access verify --checkpoints` reads.
+async fn checkpoint(
+    State(app): State<Shared>,
+    Path(org): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    app.actor(&headers, &org)?;
+    if app.public_key.is_none() {
+        return Err(no_key());
+    }
+    let text = blocking(move || {
+        let o = app.orgs.get(&org)?;
+        Ok(o.signer.as_ref().map(|s| s.latest().to_text()))
+    })
+    .await?
+    .ok_or_else(no_key)?;
+    Ok(typed(StatusCode::OK, "text/plain; charset=utf-8", text))
+}
+
+/// The public key checkpoints are signed with (its text form). Public by nature; an auditor
+/// pins it once, out of band, rather than trusting each fetch.
+async fn checkpoint_key(State(app): State<Shared>) -> Result<Response, ApiError> {
+    let key = app.public_key.as_ref().ok_or_else(no_key)?;
+    Ok(typed(
+        StatusCode::OK,
+        "text/plain; charset=utf-8",
+        format!("{key}\n"),
+    ))
 }
 
 /// The OpenAPI 3 document: the Atlas excerpt (docs/atlas/) plus this service's own paths,
@@ -800,6 +866,15 @@ async fn metrics(State(app): State<Shared>) -> Response {
         app.metrics.appends.load(Ordering::Relaxed)
     ));
     let orgs = app.orgs.opened();
+    out.push_str("# TYPE support_access_checkpoints_signed_total counter\n");
+    for (name, o) in &orgs {
+        if let Some(s) = &o.signer {
+            out.push_str(&format!(
+                "support_access_checkpoints_signed_total{{org=\"{name}\"}} {}\n",
+                s.signed()
+            ));
+        }
+    }
     out.push_str("# TYPE support_access_append_conflicts_total counter\n");
     for (name, o) in &orgs {
         let conflicts = o.writer.lock().map_or(0, |w| w.stats().conflicts);
@@ -850,6 +925,8 @@ pub fn router(app: Shared) -> Router {
         .route("/v1/orgs/{org}/decision", get(decision))
         .route("/v1/orgs/{org}/record", get(record))
         .route("/v1/orgs/{org}/events", get(events))
+        .route("/v1/orgs/{org}/checkpoint", get(checkpoint))
+        .route("/v1/checkpoint-key", get(checkpoint_key))
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi))
         .route("/metrics", get(metrics))
@@ -953,6 +1030,8 @@ mod tests {
             "decision",
             "record",
             "events",
+            "checkpoint",
+            "checkpointKey",
             "healthz",
             "metrics",
         ] {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use support_access_core::checkpoint::{Checkpoint, SigningKey};
 use support_access_core::{Policy, PolicyOptions};
 use support_access_server::{auth::sha256_hex, App, Config};
 use support_access_store::{Location, Now, Store};
@@ -45,10 +46,15 @@ struct Replica {
 
 impl Replica {
     fn start(store: &str, tokens: &std::path::Path) -> Replica {
+        Replica::start_with(store, tokens, None)
+    }
+
+    fn start_with(store: &str, tokens: &std::path::Path, key: Option<SigningKey>) -> Replica {
         let config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             store: Location::parse(store).unwrap(),
             tokens: tokens.to_path_buf(),
+            signing_key: key,
         };
         let app = App::new(&config).unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -720,4 +726,151 @@ fn the_events_stream_resumes_from_last_event_id_and_carries_another_replicas_wri
     // Without a token: 401, before any stream.
     r2.call("GET", "/v1/orgs/acme/events", None, None, "")
         .api_error(401, "UNAUTHORIZED");
+}
+
+/// `support_access_checkpoints_signed_total{org="acme"}` on a replica.
+fn signed_total(r: &Replica) -> u64 {
+    let m = r.call("GET", "/metrics", None, None, "");
+    m.body
+        .lines()
+        .find_map(|l| l.strip_prefix("support_access_checkpoints_signed_total{org=\"acme\"} "))
+        .unwrap_or_else(|| panic!("no checkpoint counter in {}", m.body))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn each_replica_signs_checkpoints_of_the_shared_head_at_most_once_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_db("checkpoints");
+    seed(&url);
+    let tokens = tokens_file(dir.path());
+    let (k1, k2) = (
+        SigningKey::from_seed([1; 32]),
+        SigningKey::from_seed([2; 32]),
+    );
+    let trusted = [k1.public_key().clone(), k2.public_key().clone()];
+    let started = Instant::now();
+    let r1 = Replica::start_with(&url, &tokens, Some(k1.clone()));
+    let r2 = Replica::start_with(&url, &tokens, Some(k2.clone()));
+
+    // The public key, in its text form, without a token.
+    let k = r1.call("GET", "/v1/checkpoint-key", None, None, "");
+    assert_eq!(k.status, 200, "{}", k.body);
+    assert_eq!(k.body, format!("{}\n", k1.public_key()));
+    let checkpoint = |r: &Replica| {
+        let c = r.call("GET", "/v1/orgs/acme/checkpoint", Some(READER), None, "");
+        assert_eq!(c.status, 200, "{}", c.body);
+        assert_eq!(c.content_type, "text/plain; charset=utf-8");
+        Checkpoint::parse(&c.body).unwrap_or_else(|e| panic!("{e}: {}", c.body))
+    };
+    // The first checkpoint is of the head as opened (genesis, a project, two clusters).
+    let first = checkpoint(&r1);
+    assert_eq!((first.org_id(), first.seq()), ("acme", 4));
+    assert!(first.verify_signature(k1.public_key()));
+    assert!(!first.verify_signature(k2.public_key()));
+
+    // Twenty appends through replica 1, as fast as they go.
+    let grant = json!({"grantType": "CLUSTER_DATABASE_LOGS", "expirationTime": in_hours(2)});
+    for _ in 0..10 {
+        let g = r1.call(
+            "POST",
+            "/api/atlas/v2/groups/prod/clusters/Cluster0:grantMongoDBEmployeeAccess",
+            Some(MANAGER),
+            Some(V2024),
+            &grant.to_string(),
+        );
+        assert_eq!(g.status, 204, "{}", g.body);
+        let v = r1.call(
+            "POST",
+            "/api/atlas/v2/groups/prod/clusters/Cluster0:revokeMongoDBEmployeeAccess",
+            Some(MANAGER),
+            None,
+            "",
+        );
+        assert_eq!(v.status, 204, "{}", v.body);
+    }
+    // Both replicas (replica 2 through its follower) sign the new head soon after.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let (c1, c2) = loop {
+        let (c1, c2) = (checkpoint(&r1), checkpoint(&r2));
+        if c1.seq() == 24 && c2.seq() == 24 {
+            break (c1, c2);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "heads {} and {}",
+            c1.seq(),
+            c2.seq()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(c1.hash(), c2.hash(), "two replicas, one chain");
+    assert!(c2.verify_signature(k2.public_key()));
+    // At most one per second each, plus the one at opening (replica 2 opened the organization
+    // only after the appends, so its first checkpoint was of the new head already).
+    let limit = 2 + started.elapsed().as_secs();
+    for (r, name, least) in [(&r1, "replica 1", 2), (&r2, "replica 2", 1)] {
+        let n = signed_total(r);
+        assert!(
+            (least..=limit).contains(&n),
+            "{name} signed {n} in {:?}",
+            started.elapsed()
+        );
+    }
+
+    // What the replicas signed pins the stored record: it verifies, a shorter one does not.
+    let record = stored(&url);
+    let policy = support_access_core::replay::replay(&record).unwrap();
+    let all = [first.clone(), c1.clone(), c2.clone()];
+    let ok = policy.verify_checkpoints(&all, &trusted).unwrap();
+    assert_eq!(ok.verified_up_to, 24);
+    assert_eq!(ok.key_ids.len(), 2);
+    let cut: String = record.lines().take(20).map(|l| format!("{l}\n")).collect();
+    let err = support_access_core::replay::replay(&cut)
+        .unwrap()
+        .verify_checkpoints(&all, &trusted)
+        .unwrap_err();
+    assert_eq!(err.code().as_str(), "RECORD_TRUNCATED", "{err}");
+
+    // Replica 2's events stream carries its latest checkpoint after the events it covers.
+    let mut s = TcpStream::connect(r2.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    write!(
+        s,
+        "GET /v1/orgs/acme/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {READER}\r\nLast-Event-ID: 20\r\n\r\n"
+    )
+    .unwrap();
+    let (mut seen, mut buf, start) = (String::new(), [0u8; 4096], Instant::now());
+    while !seen.contains("data: sig ") {
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "no checkpoint in {seen}"
+        );
+        if let Ok(n) = s.read(&mut buf) {
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    }
+    let at = seen.find("event: checkpoint").expect("a checkpoint event");
+    assert!(
+        seen[..at].contains("id: 24"),
+        "after the event it covers: {seen}"
+    );
+    assert!(
+        seen[at..].contains(&format!("data: hash {}", c2.hash())),
+        "{seen}"
+    );
+    drop(s);
+
+    // A replica without a key says so; a token is still needed for an organization's.
+    let r3 = Replica::start(&url, &tokens);
+    r3.call("GET", "/v1/orgs/acme/checkpoint", Some(READER), None, "")
+        .api_error(404, "NO_CHECKPOINT_KEY");
+    r3.call("GET", "/v1/checkpoint-key", None, None, "")
+        .api_error(404, "NO_CHECKPOINT_KEY");
+    r1.call("GET", "/v1/orgs/acme/checkpoint", None, None, "")
+        .api_error(401, "UNAUTHORIZED");
+    r1.call("GET", "/v1/orgs/globex/checkpoint", Some(READER), None, "")
+        .api_error(403, "FORBIDDEN");
 }

@@ -88,6 +88,13 @@ pub fn schemathesis(ctx: &mut Ctx) {
         format!(r#"{{"tokens":[{{"sha256":"{hash}","id":"st","orgs":{{"acme":[{{"role":"ORG_OWNER"}}]}}}}]}}"#),
     )
     .expect("write tokens");
+    // A signing key, so the checkpoint operations answer 200 too.
+    let key = dir.join("replica.key");
+    let mut new_key = Command::new(&bin);
+    new_key.args(["key", "new", "--out"]).arg(&key);
+    if !ctx.setup("server: support-access key new", &mut new_key) {
+        return;
+    }
     let port = free_port(18787);
     let addr = format!("127.0.0.1:{port}");
     let child = Command::new(&bin)
@@ -95,6 +102,8 @@ pub fn schemathesis(ctx: &mut Ctx) {
         .arg(&record)
         .args(["serve", "--listen", &addr, "--tokens"])
         .arg(&tokens)
+        .arg("--key")
+        .arg(&key)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
