@@ -356,6 +356,10 @@ Examples:
         /// Sign checkpoints with this key file (made by `support-access key new`).
         #[arg(long, value_name = "KEYFILE")]
         key: Option<PathBuf>,
+        /// Let browser pages of this origin call the service (CORS), e.g. http://127.0.0.1:8080;
+        /// repeat for several.
+        #[arg(long, value_name = "ORIGIN")]
+        allow_origin: Vec<String>,
     },
 
     /// The record store: copy a file record into PostgreSQL, print the schema.

@@ -52,6 +52,7 @@ pub fn run(cli: &Cli, ui: &Ui) -> Result<u8, Fail> {
             listen,
             tokens,
             key,
+            allow_origin,
         } => {
             let config = support_access_server::Config {
                 listen: *listen,
@@ -61,6 +62,7 @@ pub fn run(cli: &Cli, ui: &Ui) -> Result<u8, Fail> {
                     .as_deref()
                     .map(crate::checkpoints::read_signing_key)
                     .transpose()?,
+                allow_origins: allow_origin.clone(),
             };
             support_access_server::run(config).map_err(Fail::usage)?;
             Ok(0)

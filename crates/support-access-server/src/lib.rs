@@ -71,6 +71,9 @@ pub struct Config {
     pub tokens: PathBuf,
     /// The key that signs checkpoints of each organization's head; none, no checkpoints.
     pub signing_key: Option<SigningKey>,
+    /// Web origins (`http://host:port`) whose pages may call the service from a browser
+    /// (CORS); none, same-origin only.
+    pub allow_origins: Vec<String>,
 }
 
 /// Counters for `/metrics`.
@@ -92,6 +95,7 @@ pub struct App {
     stopping: Arc<AtomicBool>,
     /// The public key checkpoints are signed with.
     public_key: Option<PublicKey>,
+    allow_origins: Vec<HeaderValue>,
 }
 
 type Shared = Arc<App>;
@@ -111,6 +115,11 @@ impl App {
             metrics: Metrics::default(),
             stopping,
             public_key: config.signing_key.as_ref().map(|k| k.public_key().clone()),
+            allow_origins: config
+                .allow_origins
+                .iter()
+                .map(|o| origin(o))
+                .collect::<Result<_, _>>()?,
         }))
     }
 
@@ -909,9 +918,41 @@ async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such operation")
 }
 
+/// A web origin for CORS: `http(s)://host[:port]`, nothing after it.
+fn origin(text: &str) -> Result<HeaderValue, String> {
+    let (scheme, rest) = text.split_once("://").unwrap_or(("", text));
+    let ok = matches!(scheme, "http" | "https")
+        && !rest.is_empty()
+        && !rest.contains(['/', '?', '#', ' ', '*']);
+    match HeaderValue::from_str(text) {
+        Ok(v) if ok => Ok(v),
+        _ => Err(format!(
+            "{text:?} is not a web origin: scheme://host[:port], e.g. http://127.0.0.1:8080"
+        )),
+    }
+}
+
+/// Browser pages of the allowed origins may call every route with a bearer token; the events
+/// stream is read with `fetch` (an `EventSource` cannot send `Authorization`), resuming with
+/// `Last-Event-ID`.
+fn cors(origins: &[HeaderValue]) -> tower_http::cors::CorsLayer {
+    use axum::http::Method;
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(origins.to_vec())
+        .allow_methods([Method::GET, Method::POST, Method::PATCH])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::HeaderName::from_static("last-event-id"),
+        ])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
 /// The routes, bound to a replica's state.
 pub fn router(app: Shared) -> Router {
-    Router::new()
+    let origins = app.allow_origins.clone();
+    let routes = Router::new()
         .route(
             "/api/atlas/v2/orgs/{org}/settings",
             get(get_settings).patch(patch_settings),
@@ -936,7 +977,12 @@ pub fn router(app: Shared) -> Router {
             count,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(app)
+        .with_state(app);
+    if origins.is_empty() {
+        routes
+    } else {
+        routes.layer(cors(&origins))
+    }
 }
 
 /// Serves until `shutdown` resolves; requests in flight finish first.

@@ -55,6 +55,7 @@ impl Replica {
             store: Location::parse(store).unwrap(),
             tokens: tokens.to_path_buf(),
             signing_key: key,
+            allow_origins: vec![],
         };
         let app = App::new(&config).unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -873,4 +874,71 @@ fn each_replica_signs_checkpoints_of_the_shared_head_at_most_once_a_second() {
         .api_error(401, "UNAUTHORIZED");
     r1.call("GET", "/v1/orgs/globex/checkpoint", Some(READER), None, "")
         .api_error(403, "FORBIDDEN");
+}
+
+#[test]
+fn browser_pages_of_allowed_origins_may_call_it_and_no_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("r.jsonl");
+    let loc = record.display().to_string();
+    Store::create(&Location::parse(&loc).unwrap(), PolicyOptions::new("acme")).unwrap();
+    let mut config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        store: Location::parse(&loc).unwrap(),
+        tokens: tokens_file(dir.path()),
+        signing_key: None,
+        allow_origins: vec![String::from("http://127.0.0.1:8080/path")],
+    };
+    let err = App::new(&config).unwrap_err();
+    assert!(err.contains("not a web origin"), "{err}");
+    config.allow_origins = vec![String::from("http://127.0.0.1:8080")];
+    let app = App::new(&config).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = rt.spawn(support_access_server::serve(listener, app, async {
+        let _ = stopped.await;
+    }));
+    let raw = |req: String| {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(req.as_bytes()).unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out.to_ascii_lowercase()
+    };
+    let preflight = |origin: &str| {
+        raw(format!(
+            "OPTIONS /v1/orgs/acme/events HTTP/1.1\r\nHost: x\r\nOrigin: {origin}\r\nAccess-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: authorization, last-event-id\r\nConnection: close\r\n\r\n"
+        ))
+    };
+    let ok = preflight("http://127.0.0.1:8080");
+    assert!(ok.starts_with("http/1.1 200"), "{ok}");
+    assert!(
+        ok.contains("access-control-allow-origin: http://127.0.0.1:8080"),
+        "{ok}"
+    );
+    assert!(
+        ok.contains("authorization") && ok.contains("last-event-id"),
+        "{ok}"
+    );
+    let other = preflight("http://evil.example");
+    assert!(!other.contains("access-control-allow-origin"), "{other}");
+    let get = raw(format!(
+        "GET /v1/orgs/acme/record HTTP/1.1\r\nHost: x\r\nOrigin: http://127.0.0.1:8080\r\nAuthorization: Bearer {OWNER}\r\nConnection: close\r\n\r\n"
+    ));
+    assert!(get.starts_with("http/1.1 200"), "{get}");
+    assert!(
+        get.contains("access-control-allow-origin: http://127.0.0.1:8080"),
+        "{get}"
+    );
+    let _ = stop.send(());
+    rt.block_on(server).unwrap().unwrap();
 }
