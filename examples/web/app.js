@@ -1,7 +1,20 @@
 // The support-access demo: an Atlas-style support-access console whose every decision and every
 // change goes through the WebAssembly core (bindings/wasm). This file only draws and forwards:
 // no rule about who may do what, or what a grant covers, is written here.
+//
+// Two modes. On its own, the page keeps its record in localStorage. Live
+// (`?service=http://127.0.0.1:8787&org=acme&token=T[&trust=sa-ed25519-pub:…]`), it is a client of
+// a running `support-access serve`: it loads the organization's record through the API, keeps the
+// WebAssembly core in step through the events stream (countdowns and "ask as support" are
+// answered locally), sends grants, revokes and the setting to the service as the Atlas Admin API
+// operations, and verifies the record against the checkpoints the service signs.
 import { Policy, SupportAccessError } from '../../bindings/wasm/js/index.js';
+
+const params = new URLSearchParams(location.search);
+/** Set in live mode: where the service is, which organization, the bearer token. */
+const LIVE = params.get('service')
+  ? { service: params.get('service').replace(/\/+$/, ''), org: params.get('org') ?? 'acme', token: params.get('token') ?? '', trust: params.get('trust') }
+  : null;
 
 const STORE_KEY = 'support-access-demo/record';
 const ACTOR_KEY = 'support-access-demo/actor';
@@ -90,17 +103,143 @@ function save(p = policy) {
 }
 
 function actor() {
-  return ACTORS[$('actor').value];
+  // Live, who is asking is the token's actor, and the service decides: the page offers everything.
+  return LIVE ? ACTORS.alice : ACTORS[$('actor').value];
 }
 
 function describeError(e) {
-  if (e instanceof SupportAccessError) {
+  if (e instanceof SupportAccessError || e instanceof ServiceError) {
     let s = `${e.code}: ${e.message}`;
     if (e.reason) s += ` (${e.reason})`;
     return s;
   }
   return String(e);
 }
+
+// ----- live mode: a client of the service -----
+
+/** An error the service answered with (Atlas's ApiError), shaped like the core's. */
+class ServiceError extends Error {
+  constructor(status, body) {
+    super(body?.detail ?? `HTTP ${status}`);
+    this.code = body?.errorCode ?? `HTTP_${status}`;
+    this.status = status;
+  }
+}
+
+async function api(method, path, { body, type = 'application/json' } = {}) {
+  const headers = { authorization: `Bearer ${LIVE.token}` };
+  if (body !== undefined) headers['content-type'] = type;
+  const res = await fetch(`${LIVE.service}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (!res.ok) throw new ServiceError(res.status, await res.json().catch(() => null));
+  return res.status === 204 ? null : res.text();
+}
+
+let record = ''; // live: the record as the service gave it, line by line
+let held = 0; // live: how many events `record` holds (the events stream resumes after them)
+let trusted = null; // live: the public key checkpoints must be signed with
+
+function adopt(text) {
+  const next = Policy.replay(text);
+  policy?.free();
+  policy = next;
+  record = text;
+  held = text.split('\n').filter(Boolean).length;
+  document.body.dataset.events = String(held);
+}
+
+/** The organization's record through the API, replayed (and so verified) by the core. */
+async function loadLive() {
+  $('live').hidden = false;
+  $('actor-label').hidden = true;
+  $('reset').hidden = true;
+  $('live-where').textContent = `${LIVE.org} @ ${LIVE.service}`;
+  trusted = LIVE.trust ?? (await api('GET', '/v1/checkpoint-key').catch(() => null))?.trim() ?? null;
+  adopt(await api('GET', `/v1/orgs/${encodeURIComponent(LIVE.org)}/record`));
+}
+
+/** Checks the record held against a checkpoint the service signed, in the core. */
+function checkpoint(text) {
+  const box = $('live-checkpoint');
+  if (!trusted) {
+    box.textContent = 'checkpoint received, but no key to check it with';
+    return;
+  }
+  const out = JSON.parse(policy.apply({ op: 'verifyCheckpoints', record, checkpoints: [text], trustedKeys: [trusted] }));
+  if (out.ok) {
+    box.textContent = `✓ verified up to #${out.ok.verifiedUpTo}, signed by ${out.ok.keyIds.join(', ')}${LIVE.trust ? '' : ' (key fetched from the service: pin it with &trust=)'}`;
+    box.className = 'good';
+    document.body.dataset.verifiedUpTo = String(out.ok.verifiedUpTo);
+  } else {
+    box.textContent = `✕ ${out.error.code}: ${out.error.message}`;
+    box.className = 'bad';
+  }
+}
+
+/**
+ * Follows the events stream (Server-Sent Events read with fetch: an EventSource cannot send a
+ * bearer token), resuming after the last event held; reconnects after a second when it ends.
+ */
+async function follow() {
+  for (;;) {
+    try {
+      const res = await fetch(`${LIVE.service}/v1/orgs/${encodeURIComponent(LIVE.org)}/events`, {
+        headers: { authorization: `Bearer ${LIVE.token}`, 'last-event-id': String(held) },
+      });
+      if (!res.ok) throw new ServiceError(res.status, await res.json().catch(() => null));
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let lines = [];
+        let checkpoints = [];
+        let end;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          let type = 'message';
+          const data = [];
+          for (const line of block.split('\n')) {
+            if (line.startsWith('event:')) type = line.slice(6).trim();
+            else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+          }
+          if (type === 'event') lines.push(data.join('\n'));
+          else if (type === 'checkpoint') checkpoints.push(`${data.join('\n')}\n`);
+        }
+        if (lines.length) {
+          adopt(record + lines.map((l) => `${l}\n`).join(''));
+          render();
+        }
+        for (const c of checkpoints) checkpoint(c);
+      }
+    } catch (e) {
+      toast(`Events stream: ${describeError(e)}; reconnecting…`, 'bad');
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** A change sent to the service; the events stream brings it back into the core. */
+async function send(what, method, path, body, type) {
+  try {
+    await api(method, path, { body, type });
+    toast(what);
+    return true;
+  } catch (e) {
+    toast(describeError(e), 'bad');
+    render();
+    return false;
+  }
+}
+
+const CLUSTERS_TYPE = 'application/vnd.atlas.2024-08-05+json';
+const SETTINGS_TYPE = 'application/vnd.atlas.2023-01-01+json';
+const clusterPath = (name, action) => {
+  const c = policy.describe(Date.now()).clusters.find((x) => x.name === name);
+  return `/api/atlas/v2/groups/${encodeURIComponent(c.projectId)}/clusters/${encodeURIComponent(name)}:${action}`;
+};
 
 /** Runs a change through the core; saves the record on success, shows the error otherwise. */
 function mutate(what, f) {
@@ -235,7 +374,13 @@ function tick() {
     else span.textContent = hms(left);
   }
   if (ended || [...shownGrants].some((name) => policy.remaining(name, now) === null)) {
-    // A grant ran out: record its EMPLOYEE_ACCESS_EXPIRED event and redraw.
+    // A grant ran out: record its EMPLOYEE_ACCESS_EXPIRED event (live, the record is the
+    // service's: the core already answers GRANT_EXPIRED) and redraw.
+    if (LIVE) {
+      shownGrants.clear();
+      render();
+      return;
+    }
     try {
       const events = policy.expireDue(now);
       if (events.length) save();
@@ -317,6 +462,13 @@ function submitGrant() {
   const name = $('grant-cluster').textContent;
   const now = Date.now();
   const expiration = now + Number($('grant-duration').value);
+  if (LIVE) {
+    const body = { grantType: type, expirationTime: new Date(expiration).toISOString() };
+    api('POST', clusterPath(name, 'grantMongoDBEmployeeAccess'), { body, type: CLUSTERS_TYPE })
+      .then(() => toast(`Granted ${GRANT_LABEL[type] ?? type} on ${name}.`))
+      .catch((e) => toast(describeError(e), 'bad'));
+    return true;
+  }
   try {
     mutate(`Granted ${GRANT_LABEL[type] ?? type} on ${name}.`, () => policy.grant(actor(), name, type, now, expiration));
     return true;
@@ -337,6 +489,11 @@ function wire() {
   });
   $('restrict').addEventListener('change', (ev) => {
     const want = ev.target.checked;
+    if (LIVE) {
+      send(want ? 'Support access is now blocked unless a cluster grants it.' : 'Support access is no longer blocked.',
+        'PATCH', `/api/atlas/v2/orgs/${encodeURIComponent(LIVE.org)}/settings`, { restrictEmployeeAccess: want }, SETTINGS_TYPE);
+      return;
+    }
     try {
       mutate(want ? 'Support access is now blocked unless a cluster grants it.' : 'Support access is no longer blocked.',
         () => policy.setRestriction(actor(), want, Date.now()));
@@ -356,6 +513,10 @@ function wire() {
   });
   $('menu-revoke').addEventListener('click', () => {
     closeMenu();
+    if (LIVE) {
+      send(`Revoked support access on ${menuCluster}.`, 'POST', clusterPath(menuCluster, 'revokeMongoDBEmployeeAccess'));
+      return;
+    }
     try {
       mutate(`Revoked support access on ${menuCluster}.`, () => policy.revoke(actor(), menuCluster, Date.now()));
     } catch {
@@ -430,9 +591,19 @@ function wire() {
 
 const savedActor = localStorage.getItem(ACTOR_KEY);
 if (savedActor && ACTORS[savedActor]) $('actor').value = savedActor;
-policy = load();
+if (LIVE) {
+  try {
+    await loadLive();
+  } catch (e) {
+    $('loading').textContent = `Cannot load ${LIVE.org} from ${LIVE.service}: ${describeError(e)}`;
+    throw e;
+  }
+} else {
+  policy = load();
+}
 wire();
 render();
 $('loading').remove();
 document.body.dataset.ready = 'true';
 setInterval(tick, 1000);
+if (LIVE) follow();

@@ -5,7 +5,8 @@
 //!   cargo xtask test [--only STEP,STEP…]   run every step (or some): see `STEPS`
 //!   cargo xtask vectors [--bless]          regenerate tests/vectors/vectors.txt (and, with
 //!                                          --bless, rewrite each vector's `expect` from the core)
-//!   cargo xtask web                        serve the browser demo (examples/web)
+//!   cargo xtask web [--live]               serve the browser demo (examples/web); with --live,
+//!                                          also a `support-access serve` the page is a client of
 //!   cargo xtask fuzz [--secs N]            run every fuzz target for N seconds (default 60)
 //!   cargo xtask bench                      run the benchmarks whose figures go in docs/benchmarks.md
 //!   cargo xtask bench-store [--quick]      the store's figures, on a PostgreSQL server of its own
@@ -49,8 +50,8 @@ const STEPS: &[Step] = &[
     ("fuzz", fuzz::smoke),
 ];
 
-/// The steps whose tests need the PostgreSQL server.
-const NEEDS_PG: &[&str] = &["rust", "store", "server", "cli"];
+/// The steps whose tests need the PostgreSQL server (wasm: the live demo's two replicas).
+const NEEDS_PG: &[&str] = &["rust", "store", "server", "cli", "wasm"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -91,10 +92,10 @@ fn main() -> ExitCode {
         Some("bench-service") => bench_service::run(&mut ctx),
         Some("bench-store") => rust::bench_store(&mut ctx, args.iter().any(|a| a == "--quick")),
         Some("fuzz") => fuzz::command(&mut ctx, &args),
-        Some("web") => wasm::serve(&mut ctx),
+        Some("web") => wasm::serve(&mut ctx, args.iter().any(|a| a == "--live")),
         _ => {
             eprintln!(
-                "usage: cargo xtask test [--only {}] | vectors [--bless] | bench | bench-store [--quick] | fuzz [--secs N] | web",
+                "usage: cargo xtask test [--only {}] | vectors [--bless] | bench | bench-store [--quick] | fuzz [--secs N] | web [--live]",
                 step_names()
             );
             ExitCode::from(2)

@@ -308,15 +308,54 @@ pub fn run(ctx: &mut Ctx) {
     let mut c = node_test(ctx, "examples/web/tests/demo.test.mjs");
     c.env("SA_TEST_OUTPUT", &out);
     ctx.run_counted("wasm: demo page in Chromium", &mut c, count_node);
+
+    // (e) The demo as a live client: two replicas on the test PostgreSQL server (a record file
+    // when the step runs without one), one page following each.
+    let Some(bin) = cli_binary(ctx) else { return };
+    let mut c = node_test(ctx, "examples/web/tests/live.test.mjs");
+    c.env("SA_TEST_OUTPUT", &out).env("SA_BIN", &bin);
+    ctx.run_counted(
+        "wasm: live demo pages on two replicas in Chromium",
+        &mut c,
+        count_node,
+    );
+}
+
+/// The release CLI (`support-access serve` for the live demo), built once for every step.
+fn cli_binary(ctx: &mut Ctx) -> Option<std::path::PathBuf> {
+    let mut build = ctx.cmd("cargo");
+    build.args(["build", "--release", "-p", "support-access-cli"]);
+    if !ctx.setup(
+        "wasm: cargo build --release -p support-access-cli",
+        &mut build,
+    ) {
+        return None;
+    }
+    Some(ctx.target_dir().join("release/support-access"))
 }
 
 /// `cargo xtask web`: builds the browser package and serves the demo on 127.0.0.1.
-pub fn serve(ctx: &mut Ctx) -> ExitCode {
+pub fn serve(ctx: &mut Ctx, live: bool) -> ExitCode {
     if build(ctx).is_none() {
         return ctx.finish();
     }
     let port = std::env::var("PORT").unwrap_or_else(|_| String::from("8080"));
-    println!("\nserving the demo: open http://127.0.0.1:{port}/examples/web/");
+    let site = format!("http://127.0.0.1:{port}");
+    let mut page = format!("{site}/examples/web/");
+    // Live: a service on a demo record of its own (kept in .cache/web-live/ between runs), with
+    // a signing key and one token, that the page is a client of.
+    let _service = if live {
+        match live_service(ctx, &site) {
+            Some((child, query)) => {
+                page.push_str(&query);
+                Some(crate::net::Children(vec![child]))
+            }
+            None => return ctx.finish(),
+        }
+    } else {
+        None
+    };
+    println!("\nserving the demo: open {page}");
     match ctx
         .cmd("node")
         .args(["examples/web/server.mjs", &port])
@@ -325,4 +364,94 @@ pub fn serve(ctx: &mut Ctx) -> ExitCode {
         Ok(s) if s.success() => ExitCode::SUCCESS,
         _ => ExitCode::FAILURE,
     }
+}
+
+/// Starts `support-access serve` for `cargo xtask web --live`; its child and the page's query.
+fn live_service(ctx: &mut Ctx, site: &str) -> Option<(std::process::Child, String)> {
+    let bin = cli_binary(ctx)?;
+    let dir = ctx.cache().join("web-live");
+    std::fs::create_dir_all(&dir).expect("create .cache/web-live");
+    let record = dir.join("acme.jsonl");
+    let key = dir.join("replica.key");
+    let run = |args: &[&str]| {
+        std::process::Command::new(&bin)
+            .arg("--record")
+            .arg(&record)
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    if !record.exists() {
+        let owner = ["--actor", "alice", "--role", "ORG_OWNER"];
+        let ok = run(&["init", "--org", "acme", "--restrict"])
+            && run(&[&owner[..], &["project", "add", "payments"]].concat())
+            && run(&[
+                &owner[..],
+                &["cluster", "add", "Cluster0", "--project", "payments"],
+            ]
+            .concat())
+            && run(&[
+                &owner[..],
+                &[
+                    "cluster",
+                    "add",
+                    "orders-prod",
+                    "--project",
+                    "payments",
+                    "--sync",
+                ],
+            ]
+            .concat());
+        if !ok {
+            eprintln!("cannot create the demo record {}", record.display());
+            let _ = std::fs::remove_file(&record);
+            return None;
+        }
+    }
+    if !key.exists() && !run(&["key", "new", "--out", key.to_str()?]) {
+        eprintln!("cannot create the demo signing key");
+        return None;
+    }
+    let public = std::process::Command::new(&bin)
+        .args(["key", "public", "--key"])
+        .arg(&key)
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|p| p.starts_with("sa-ed25519-pub:"))?;
+    let token = "demo-token";
+    let tokens = dir.join("tokens.json");
+    std::fs::write(
+        &tokens,
+        format!(
+            r#"{{"tokens":[{{"sha256":"{}","id":"alice","orgs":{{"acme":[{{"role":"ORG_OWNER"}}]}}}}]}}"#,
+            crate::net::sha256_hex(token)
+        ),
+    )
+    .expect("write .cache/web-live/tokens.json");
+    let listen = std::env::var("SERVICE_ADDR").unwrap_or_else(|_| String::from("127.0.0.1:8787"));
+    let child = std::process::Command::new(&bin)
+        .arg("--record")
+        .arg(&record)
+        .args(["serve", "--listen", &listen, "--tokens"])
+        .arg(&tokens)
+        .arg("--key")
+        .arg(&key)
+        .args(["--allow-origin", site])
+        .spawn()
+        .ok()?;
+    if !crate::net::wait_listening(&listen) {
+        eprintln!("support-access serve did not listen on {listen}");
+        return None;
+    }
+    println!(
+        "service on http://{listen} (record {}, token {token})",
+        record.display()
+    );
+    Some((
+        child,
+        format!("?service=http://{listen}&org=acme&token={token}&trust={public}"),
+    ))
 }
