@@ -460,13 +460,35 @@ impl Store {
         mut f: impl FnMut(&mut Policy, Timestamp) -> T,
     ) -> Result<T, StoreError> {
         let deadline = Instant::now() + self.source.options.retry_for;
+        // An append whose outcome is unknown may have committed: it is settled (read back)
+        // before anything is answered, for up to another retry time past the deadline.
+        let settle_by = deadline + self.source.options.retry_for;
         let mut attempt = 0u32;
+        let mut failed: Option<StoreError> = None;
         // An append whose outcome is unknown: if the store turns out to hold its lines at the
         // head they were built on, that attempt committed and its result is the answer.
         let mut unsettled: Option<(usize, Vec<String>, T)> = None;
         loop {
-            self.source
-                .catch_up(&mut self.policy, deadline, &mut self.stats)?;
+            let by = if unsettled.is_some() { settle_by } else { deadline };
+            if let Err(e) = self
+                .source
+                .catch_up(&mut self.policy, by, &mut self.stats)
+            {
+                if unsettled.is_none() || Instant::now() >= settle_by {
+                    return Err(match unsettled {
+                        None => e,
+                        Some(_) => StoreError::Unavailable {
+                            store: self.name(),
+                            detail: format!(
+                                "{e}; whether the last append was stored is not known: read the record before retrying it"
+                            ),
+                        },
+                    });
+                }
+                attempt += 1;
+                std::thread::sleep(backoff(attempt));
+                continue;
+            }
             if let Some((head, lines, out)) = unsettled.take() {
                 let record = self.policy.record();
                 let stored = lines
@@ -479,6 +501,12 @@ impl Store {
                     self.stats.caught_up -= lines.len() as u64;
                     return Ok(out);
                 }
+            }
+            if attempt > 0 && Instant::now() >= deadline {
+                return Err(failed.take().unwrap_or(StoreError::Contended {
+                    store: self.name(),
+                    attempts: attempt,
+                }));
             }
             let head = self.policy.record().len();
             let savepoint = self.policy.savepoint();
@@ -502,7 +530,7 @@ impl Store {
                     pg.append(&self.source.org, head as u64, head_line, &lines)
                 }
             };
-            let failed = match stored {
+            failed = match stored {
                 Ok(Appended::Yes) => {
                     self.stats.appends += 1;
                     self.stats.events_appended += lines.len() as u64;
@@ -528,12 +556,6 @@ impl Store {
             };
             self.rollback(savepoint);
             attempt += 1;
-            if Instant::now() >= deadline {
-                return Err(failed.unwrap_or(StoreError::Contended {
-                    store: self.name(),
-                    attempts: attempt,
-                }));
-            }
             if failed.is_some() {
                 std::thread::sleep(backoff(attempt));
             }

@@ -62,7 +62,7 @@ pub(crate) enum Appended {
 
 struct Conn {
     client: Client,
-    pid: i32,
+    pid: (i32, String),
     append: Statement,
     since: Statement,
     listening: bool,
@@ -76,7 +76,7 @@ pub(crate) struct PgBackend {
     /// The server process of a connection that failed with an append's outcome unknown: before
     /// reading the outcome, wait until it is gone (so its transaction has ended one way or the
     /// other).
-    orphan: Option<i32>,
+    orphan: Option<(i32, String)>,
 }
 
 impl std::fmt::Debug for PgBackend {
@@ -218,7 +218,12 @@ impl PgBackend {
                 }
             }
         }
-        let pid: i32 = client.query_one("SELECT pg_backend_pid()", &[])?.get(0);
+        // The server process and when it started: a pid alone may be reused after a restart.
+        let row = client.query_one(
+            "SELECT pid, backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()",
+            &[],
+        )?;
+        let pid: (i32, String) = (row.get(0), row.get(1));
         let append = client.prepare(APPEND)?;
         let since = client.prepare(SINCE)?;
         Ok(Conn {
@@ -233,7 +238,7 @@ impl PgBackend {
     /// Before reading the outcome of an append whose connection failed, waits (bounded) until
     /// that connection's server process has ended, so its transaction is decided.
     fn settle_orphan(&mut self, deadline: Instant) -> Result<(), StoreError> {
-        let Some(pid) = self.orphan else {
+        let Some((pid, started)) = self.orphan.clone() else {
             return Ok(());
         };
         loop {
@@ -241,8 +246,8 @@ impl PgBackend {
             let alive = c
                 .client
                 .query_one(
-                    "SELECT count(*) FROM pg_stat_activity WHERE pid = $1",
-                    &[&pid],
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND backend_start::text = $2",
+                    &[&pid, &started],
                 )
                 .map(|r| r.get::<_, i64>(0) > 0);
             match alive {
@@ -359,7 +364,7 @@ impl PgBackend {
         lines: &[&str],
     ) -> Result<Appended, StoreError> {
         let c = self.conn()?;
-        let pid = c.pid;
+        let pid = c.pid.clone();
         let seqs: Vec<i64> = (1..=lines.len() as i64).map(|i| head as i64 + i).collect();
         let append = c.append.clone();
         let result = c
