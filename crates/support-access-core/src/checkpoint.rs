@@ -36,10 +36,11 @@ use ed25519_dalek::Signer;
 use ed25519_dalek::{Signature, VerifyingKey};
 use sha2::{Digest, Sha256};
 
+use crate::codec::to_hex;
 use crate::error::{clip, Error};
 use crate::model::Timestamp;
 use crate::policy::Policy;
-use crate::record::{to_hex, Record};
+use crate::record::Record;
 
 /// The first line of every checkpoint; the version names the text form, so a later form can be
 /// told apart rather than misread.

@@ -8,6 +8,8 @@ use alloc::vec::Vec;
 
 use serde::Serialize;
 
+use crate::atlas::AtlasClusters;
+use crate::atlas::AtlasGrant;
 #[cfg(feature = "sign")]
 use crate::checkpoint::SigningKey;
 use crate::checkpoint::{Checkpoint, PublicKey};
@@ -15,8 +17,8 @@ use crate::decision::{Decision, Reason};
 use crate::error::Error;
 use crate::model::Resource;
 use crate::policy::{Policy, Request};
-use crate::record::{AtlasGrant, Event};
-use crate::wire::{parse_json, AtlasClusters, Fields, MAX_COMMAND_LEN};
+use crate::record::Event;
+use crate::wire::{parse_json, Fields, MAX_COMMAND_LEN};
 
 #[derive(Serialize)]
 struct Ok<T> {

@@ -1,73 +1,10 @@
 //! Evaluation (SPEC section 4): "may support touch this, right now, and why?". Everything here is
 //! `Copy` and allocation-free: this is the hot path every front end calls.
 
-use core::fmt;
-
-use crate::error::Error;
 use crate::grant::GrantState;
 use crate::model::{GrantType, Resource, Timestamp};
 
-macro_rules! reasons {
-    ($( $(#[$m:meta])* $variant:ident = $text:literal, )+) => {
-        /// Why a decision came out as it did (SPEC §4), one per rule.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        #[repr(u32)]
-        pub enum Reason {
-            $( $(#[$m])* $variant, )+
-        }
-
-        impl Reason {
-            /// Every reason, in SPEC order.
-            pub const ALL: &'static [Reason] = &[$(Reason::$variant),+];
-
-            /// The reason's SPEC string.
-            pub const fn as_str(self) -> &'static str {
-                match self { $( Reason::$variant => $text, )+ }
-            }
-
-            /// Parses a SPEC reason string.
-            pub fn parse(s: &str) -> Result<Reason, Error> {
-                match s {
-                    $( $text => Ok(Reason::$variant), )+
-                    _ => Err(Error::invalid_enum("reason", s)),
-                }
-            }
-        }
-    };
-}
-
-reasons! {
-    /// Rule 1: no cluster of that name (a deny in batch mode, an error elsewhere).
-    ClusterNotFound = "CLUSTER_NOT_FOUND",
-    /// Rule 2: no grant ever gives read access to the customer's documents.
-    DatabaseDataNeverAccessible = "DATABASE_DATA_NEVER_ACCESSIBLE",
-    /// Rule 3: sync data needs an active sync-data grant, whatever the org setting.
-    SyncDataRequiresGrant = "SYNC_DATA_REQUIRES_GRANT",
-    /// Rule 4: the organization does not restrict support access.
-    OrgUnrestricted = "ORG_UNRESTRICTED",
-    /// Rules 3 and 5: an active grant covers the resource.
-    GrantActive = "GRANT_ACTIVE",
-    /// Rule 6: there is an active grant, but of a type that does not cover the resource.
-    NotCoveredByGrant = "NOT_COVERED_BY_GRANT",
-    /// Rule 7: the last grant ran out.
-    GrantExpired = "GRANT_EXPIRED",
-    /// Rule 7: the last grant was revoked.
-    GrantRevoked = "GRANT_REVOKED",
-    /// Rule 7: the cluster never had a grant.
-    NoGrant = "NO_GRANT",
-}
-
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for Reason {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
+pub use crate::vocab::Reason;
 
 /// The answer to one question. The grant fields are set exactly when the cluster holds an
 /// active grant at the time asked about, whatever the verdict, so a UI can always show the

@@ -4,9 +4,14 @@
 //! the code is for programs.
 
 use alloc::string::String;
-use core::fmt;
 
-use crate::decision::Reason;
+use crate::time::Timestamp;
+use crate::vocab::{ClusterKind, Reason};
+
+pub use crate::vocab::ErrorCode;
+
+/// The largest command `apply` reads, in bytes (32 MiB).
+pub const MAX_COMMAND_LEN: usize = 32 << 20;
 
 /// The longest user-supplied text an error message repeats; longer values are clipped so an
 /// oversized input cannot make an oversized error.
@@ -102,7 +107,7 @@ pub enum Error {
         /// The cluster.
         name: String,
         /// Its kind.
-        kind: crate::model::ClusterKind,
+        kind: ClusterKind,
     },
     /// A sync-data grant on a cluster without App Services sync.
     #[error("cluster `{name}` does not have App Services sync enabled")]
@@ -114,17 +119,17 @@ pub enum Error {
     #[error("expirationTime {expiration} is not after now ({now})")]
     ExpirationNotInFuture {
         /// The requested expiration.
-        expiration: crate::model::Timestamp,
+        expiration: Timestamp,
         /// The time of the request.
-        now: crate::model::Timestamp,
+        now: Timestamp,
     },
     /// `expirationTime` is further than `maxGrantDuration` from `now`.
     #[error("expirationTime {expiration} is more than {max_ms} ms after now ({now})")]
     ExpirationTooFar {
         /// The requested expiration.
-        expiration: crate::model::Timestamp,
+        expiration: Timestamp,
         /// The time of the request.
-        now: crate::model::Timestamp,
+        now: Timestamp,
         /// The policy's `maxGrantDurationMs`.
         max_ms: i64,
     },
@@ -138,9 +143,9 @@ pub enum Error {
     #[error("now ({now}) is before the last recorded event ({last})")]
     ClockWentBackwards {
         /// The time of the request.
-        now: crate::model::Timestamp,
+        now: Timestamp,
         /// The time of the last recorded event.
-        last: crate::model::Timestamp,
+        last: Timestamp,
     },
     /// A log download was asked for without access.
     #[error("access denied: {reason}")]
@@ -210,75 +215,46 @@ pub enum Error {
     },
 }
 
-macro_rules! codes {
-    ($( $variant:ident = $text:literal, )+) => {
-        /// The stable codes of SPEC section 6, one per [`Error`] variant.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        #[repr(u32)]
-        pub enum ErrorCode {
-            $( #[doc = $text] $variant, )+
+impl Error {
+    /// The stable code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::Forbidden { .. } => ErrorCode::Forbidden,
+            Error::InvalidEnumValue { .. } => ErrorCode::InvalidEnumValue,
+            Error::InvalidTimestamp { .. } => ErrorCode::InvalidTimestamp,
+            Error::InvalidClusterName { .. } => ErrorCode::InvalidClusterName,
+            Error::MalformedInput { .. } => ErrorCode::MalformedInput,
+            Error::UnknownOp { .. } => ErrorCode::UnknownOp,
+            Error::ProjectNotFound { .. } => ErrorCode::ProjectNotFound,
+            Error::ClusterNotFound { .. } => ErrorCode::ClusterNotFound,
+            Error::DuplicateProject { .. } => ErrorCode::DuplicateProject,
+            Error::DuplicateCluster { .. } => ErrorCode::DuplicateCluster,
+            Error::UnsupportedClusterKind { .. } => ErrorCode::UnsupportedClusterKind,
+            Error::SyncNotEnabled { .. } => ErrorCode::SyncNotEnabled,
+            Error::ExpirationNotInFuture { .. } => ErrorCode::ExpirationNotInFuture,
+            Error::ExpirationTooFar { .. } => ErrorCode::ExpirationTooFar,
+            Error::NoActiveGrant { .. } => ErrorCode::NoActiveGrant,
+            Error::ClockWentBackwards { .. } => ErrorCode::ClockWentBackwards,
+            Error::AccessDenied { .. } => ErrorCode::AccessDenied,
+            Error::DownloadNotFound { .. } => ErrorCode::DownloadNotFound,
+            Error::RecordTampered { .. } => ErrorCode::RecordTampered,
+            Error::RecordTruncated { .. } => ErrorCode::RecordTruncated,
+            Error::CheckpointMismatch { .. } => ErrorCode::CheckpointMismatch,
+            Error::CheckpointsDisagree { .. } => ErrorCode::CheckpointsDisagree,
+            Error::BadSignature { .. } => ErrorCode::BadSignature,
+            Error::UntrustedKey { .. } => ErrorCode::UntrustedKey,
         }
-
-        impl ErrorCode {
-            /// Every code, in SPEC order.
-            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),+];
-
-            /// The code's SPEC string.
-            pub const fn as_str(self) -> &'static str {
-                match self { $( ErrorCode::$variant => $text, )+ }
-            }
-        }
-
-        impl Error {
-            /// The stable code of this error.
-            pub fn code(&self) -> ErrorCode {
-                match self { $( Error::$variant { .. } => ErrorCode::$variant, )+ }
-            }
-        }
-    };
-}
-
-codes! {
-    Forbidden = "FORBIDDEN",
-    InvalidEnumValue = "INVALID_ENUM_VALUE",
-    InvalidTimestamp = "INVALID_TIMESTAMP",
-    InvalidClusterName = "INVALID_CLUSTER_NAME",
-    MalformedInput = "MALFORMED_INPUT",
-    UnknownOp = "UNKNOWN_OP",
-    ProjectNotFound = "PROJECT_NOT_FOUND",
-    ClusterNotFound = "CLUSTER_NOT_FOUND",
-    DuplicateProject = "DUPLICATE_PROJECT",
-    DuplicateCluster = "DUPLICATE_CLUSTER",
-    UnsupportedClusterKind = "UNSUPPORTED_CLUSTER_KIND",
-    SyncNotEnabled = "SYNC_NOT_ENABLED",
-    ExpirationNotInFuture = "EXPIRATION_NOT_IN_FUTURE",
-    ExpirationTooFar = "EXPIRATION_TOO_FAR",
-    NoActiveGrant = "NO_ACTIVE_GRANT",
-    ClockWentBackwards = "CLOCK_WENT_BACKWARDS",
-    AccessDenied = "ACCESS_DENIED",
-    DownloadNotFound = "DOWNLOAD_NOT_FOUND",
-    RecordTampered = "RECORD_TAMPERED",
-    RecordTruncated = "RECORD_TRUNCATED",
-    CheckpointMismatch = "CHECKPOINT_MISMATCH",
-    CheckpointsDisagree = "CHECKPOINTS_DISAGREE",
-    BadSignature = "BAD_SIGNATURE",
-    UntrustedKey = "UNTRUSTED_KEY",
-}
-
-impl fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
 impl Error {
-    /// The error for a command longer than [`crate::wire::MAX_COMMAND_LEN`] bytes. Public so a
+    /// The error for a command longer than [`MAX_COMMAND_LEN`] bytes. Public so a
     /// front end that answers such a command without copying it in (WebAssembly, whose memory
     /// never shrinks) gives exactly the core's error.
     pub fn command_too_long() -> Error {
         Error::malformed(alloc::format!(
             "command longer than {} bytes",
-            crate::wire::MAX_COMMAND_LEN
+            MAX_COMMAND_LEN
         ))
     }
 

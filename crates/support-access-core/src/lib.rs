@@ -52,7 +52,20 @@
 //! 1970-01-01T00:00:00.000Z when the caller gives no creation time.
 //!
 //! ## The record's canonical encoding
-//! See [`record`] for the exact bytes that are hashed and [`replay`] for how verification works.
+//! See [`codec`] for the exact bytes that are hashed and [`replay`] for how verification works.
+//!
+//! ## Reading the core, from its ground floor up
+//! No module imports one above it (no import circles):
+//! 1. [`vocab`] (the SPEC's closed vocabularies, one enum macro) and [`time`] (`Timestamp` and its
+//!    canonical text) import nothing else of the crate;
+//! 2. [`error`]: the one error enum and its stable codes;
+//! 3. [`model`]: roles, actors, ids, and reading the vocabularies and times from text;
+//! 4. [`wire`] (strict JSON readers), [`grant`], [`decision`] (SPEC §4, the hot path);
+//! 5. [`atlas`] (Admin API documents), [`event`], [`codec`] (the one encoder and decoder),
+//!    [`record`] (the hash-chained buffer);
+//! 6. [`policy`] (the state and its operations), [`replay`] (verification and the past);
+//! 7. [`checkpoint`] (signed heads) and [`command`] (the JSON command interface every front end
+//!    shares).
 //!
 //! ## Checkpoints
 //! The chain cannot show a record cut short at its end, nor one rewritten from some event on by
@@ -65,17 +78,23 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod atlas;
 pub mod checkpoint;
+pub mod codec;
 pub mod command;
 pub mod decision;
 pub mod error;
+pub mod event;
 pub mod grant;
 pub mod model;
 pub mod policy;
 pub mod record;
 pub mod replay;
+pub mod time;
+pub mod vocab;
 pub mod wire;
 
+pub use atlas::AtlasClusters;
 #[cfg(feature = "sign")]
 pub use checkpoint::SigningKey;
 pub use checkpoint::{Checkpoint, KeyId, PublicKey};
@@ -87,7 +106,6 @@ pub use model::{Actor, ClusterKind, GrantType, Resource, Role, RoleName, Timesta
 pub use policy::{Cluster, ClusterId, LoadSummary, Policy, PolicyOptions, Request, Savepoint};
 pub use record::{AtlasGrant, Event, EventKind, Lines, Record};
 pub use replay::{verify, Replayer};
-pub use wire::AtlasClusters;
 
 /// The crate version, for front ends to report.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -9,12 +9,14 @@ use alloc::vec::Vec;
 
 use hashbrown::HashMap;
 
+use crate::atlas::{AtlasClusters, AtlasGrant, LoadedCluster};
 use crate::decision::{decide, ClusterView, Decision};
 use crate::error::Error;
 use crate::grant::{expiration_for, Ending, GrantState, DEFAULT_GRANT_MS};
+use crate::model::check_id;
 use crate::model::{check_cluster_name, Actor, ClusterKind, GrantType, Resource, Timestamp};
-use crate::record::{AtlasGrant, Event, EventKind, LoadedCluster, Record, ReplacedGrant};
-use crate::wire::{check_id, AtlasClusters};
+use crate::record::{Event, EventKind, Record, ReplacedGrant};
+use crate::wire::Fields;
 
 /// How a policy is created: the SPEC §7 options
 /// `{orgId, restrictEmployeeAccess?, maxGrantDurationMs?, now?}`.
@@ -184,7 +186,7 @@ impl Policy {
 
     /// Creates a policy from its SPEC §7 options JSON.
     pub fn from_options_json(json: &str) -> Result<Policy, Error> {
-        Policy::new(crate::wire::parse_options(json)?)
+        Policy::new(parse_options(json)?)
     }
 
     /// The organization.
@@ -239,14 +241,6 @@ impl Policy {
         self.record.export()
     }
 
-    /// The record's events, parsed.
-    pub fn events(&self) -> Vec<Event> {
-        self.record
-            .lines()
-            .map(|l| crate::replay::parse_event(l).expect("a policy's own record parses"))
-            .collect()
-    }
-
     // ----- evaluation: never mutates, never allocates -----
 
     /// SPEC §4 for a cluster by name. An unknown cluster is `CLUSTER_NOT_FOUND`
@@ -293,25 +287,6 @@ impl Policy {
         let c = self.cluster(cluster).ok_or_else(|| not_found(cluster))?;
         Ok(c.active_grant(now)
             .map(|g| g.expiration_time.millis() - now.millis()))
-    }
-
-    /// SPEC §4 for a past (or any) time, from the record alone: the state the record implies
-    /// after every event at or before `at`, judged at `at`. Before the policy was created (its
-    /// `POLICY_CREATED` time) there was no cluster to ask about: `CLUSTER_NOT_FOUND`, as right
-    /// after creation.
-    pub fn evaluate_at(
-        &self,
-        cluster: &str,
-        resource: Resource,
-        at: Timestamp,
-    ) -> Result<Decision, Error> {
-        let n = self.record.count_until(at);
-        if n == 0 {
-            return Err(not_found(cluster));
-        }
-        let past = crate::replay::replay_lines(self.record.lines().take(n))
-            .expect("a prefix of a policy's own record replays");
-        past.evaluate(cluster, resource, at)
     }
 
     // ----- mutations -----
@@ -749,7 +724,7 @@ impl Policy {
     ) -> Result<LoadSummary, Error> {
         let clusters = clusters.into();
         let at = now.unwrap_or(self.record.last_at());
-        let (restrict, loaded, skipped) = crate::wire::parse_atlas(org_settings, clusters, at)?;
+        let (restrict, loaded, skipped) = crate::atlas::parse_atlas(org_settings, clusters, at)?;
         let mut summary = self.apply_atlas(restrict, loaded, at)?;
         summary.expired_grants_skipped = skipped;
         Ok(summary)
@@ -912,7 +887,7 @@ impl Policy {
 
 #[cold]
 #[inline(never)]
-fn not_found(cluster: &str) -> Error {
+pub(crate) fn not_found(cluster: &str) -> Error {
     match check_cluster_name(cluster) {
         Ok(_) => Error::cluster_not_found(cluster),
         Err(e) => e,
@@ -932,6 +907,45 @@ fn download_not_found(id: &str) -> Error {
     Error::DownloadNotFound {
         download_id: crate::error::clip(id),
     }
+}
+
+/// Policy options: `{orgId, restrictEmployeeAccess?, maxGrantDurationMs?, now?}`; `now` (the
+/// creation time, RFC 3339 or epoch ms like every `now`) is a bad time as in a command:
+/// `INVALID_TIMESTAMP`.
+pub fn parse_options(json: &str) -> Result<PolicyOptions, Error> {
+    if json.len() > crate::error::MAX_COMMAND_LEN {
+        return Err(Error::malformed(format!(
+            "options longer than {} bytes",
+            crate::error::MAX_COMMAND_LEN
+        )));
+    }
+    let v = crate::wire::parse_json(json)?;
+    options_from_value(&v)
+}
+
+pub(crate) fn options_from_value(v: &serde_json::Value) -> Result<PolicyOptions, Error> {
+    let f = Fields::new(
+        v,
+        "policy options",
+        &[
+            "orgId",
+            "restrictEmployeeAccess",
+            "maxGrantDurationMs",
+            "now",
+        ],
+    )?;
+    let mut o = PolicyOptions::new(f.id("orgId")?);
+    o.restrict_employee_access = f.opt_bool("restrictEmployeeAccess")?.unwrap_or(false);
+    if f.has("maxGrantDurationMs") {
+        o.max_grant_duration_ms = match f.opt("maxGrantDurationMs") {
+            None => None,
+            Some(v) => Some(v.as_i64().filter(|ms| *ms > 0).ok_or_else(|| {
+                Error::malformed("`maxGrantDurationMs` must be a positive integer or null")
+            })?),
+        };
+    }
+    o.created_at = f.opt_time("now")?;
+    Ok(o)
 }
 
 #[cfg(all(test, feature = "std"))]

@@ -520,7 +520,7 @@ async fn cluster_action(
         }
         let mut g = fields;
         g.remove("links");
-        Some(support_access_core::wire::parse_atlas_grant(
+        Some(support_access_core::atlas::parse_atlas_grant(
             &Value::Object(g),
         )?)
     } else {
