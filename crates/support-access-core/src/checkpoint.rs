@@ -31,7 +31,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use ed25519_dalek::{Signature, Signer, VerifyingKey};
+#[cfg(feature = "sign")]
+use ed25519_dalek::Signer;
+use ed25519_dalek::{Signature, VerifyingKey};
 use sha2::{Digest, Sha256};
 
 use crate::error::{clip, Error};
@@ -49,6 +51,7 @@ pub const SIGNING_KEY_PREFIX: &str = "sa-ed25519-key:";
 /// How a public key's text begins (then 64 lower-case hex digits: the 32-byte key).
 pub const PUBLIC_KEY_PREFIX: &str = "sa-ed25519-pub:";
 
+#[cfg(feature = "sign")]
 const SIGNING_KEY_FORM: &str = "`sa-ed25519-key:` and 64 lower-case hex digits";
 const PUBLIC_KEY_FORM: &str = "`sa-ed25519-pub:` and 64 lower-case hex digits";
 
@@ -162,15 +165,17 @@ impl fmt::Debug for PublicKey {
     }
 }
 
-/// An Ed25519 signing key. Text form: `sa-ed25519-key:` + 64 lower-case hex digits of the 32-byte
+/// An Ed25519 signing key (feature `sign`, on by default). Text form: `sa-ed25519-key:` + 64 lower-case hex digits of the 32-byte
 /// seed (RFC 8032's private key). The text is a secret: keep it out of logs; `Debug` shows only
 /// the key id, and the key is wiped from memory when dropped.
+#[cfg(feature = "sign")]
 #[derive(Clone)]
 pub struct SigningKey {
     key: ed25519_dalek::SigningKey,
     public: PublicKey,
 }
 
+#[cfg(feature = "sign")]
 impl SigningKey {
     /// The key for 32 seed bytes. The core has no randomness of its own: a host draws the seed
     /// from its operating system (the CLI's `key new` does), a test passes a fixed one.
@@ -210,6 +215,7 @@ impl SigningKey {
     }
 }
 
+#[cfg(feature = "sign")]
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SigningKey")
@@ -251,6 +257,7 @@ fn signed_text(org_id: &str, seq: u64, hash: &str, at: Timestamp, key_id: KeyId)
 }
 
 impl Checkpoint {
+    #[cfg(feature = "sign")]
     fn sign(org_id: &str, seq: u64, hash: &str, at: Timestamp, key: &SigningKey) -> Checkpoint {
         let body = signed_text(org_id, seq, hash, at, key.key_id());
         Checkpoint {
@@ -527,9 +534,10 @@ pub fn verify_checkpoints(
 }
 
 impl Policy {
-    /// Signs a checkpoint of this policy's current head, dated `now`. `now` may not be before
+    /// Signs (feature `sign`) a checkpoint of this policy's current head, dated `now`. `now` may not be before
     /// the last recorded event (`CLOCK_WENT_BACKWARDS`): a checkpoint cannot vouch for a head
     /// that did not exist yet. Records nothing.
+    #[cfg(feature = "sign")]
     pub fn checkpoint(&self, now: Timestamp, key: &SigningKey) -> Result<Checkpoint, Error> {
         let last = self.record.last_at();
         if now < last {
@@ -561,7 +569,7 @@ impl Policy {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sign"))]
 mod tests {
     use super::*;
 

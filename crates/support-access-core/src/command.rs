@@ -8,7 +8,9 @@ use alloc::vec::Vec;
 
 use serde::Serialize;
 
-use crate::checkpoint::{Checkpoint, PublicKey, SigningKey};
+#[cfg(feature = "sign")]
+use crate::checkpoint::SigningKey;
+use crate::checkpoint::{Checkpoint, PublicKey};
 use crate::decision::{Decision, Reason};
 use crate::error::Error;
 use crate::model::Resource;
@@ -55,6 +57,7 @@ struct Verified<'a> {
     last_hash: &'a str,
 }
 
+#[cfg(feature = "sign")]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct CheckpointOut<'a> {
@@ -66,6 +69,7 @@ struct CheckpointOut<'a> {
     key_id: String,
 }
 
+#[cfg(feature = "sign")]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct PublicKeyOut {
@@ -337,6 +341,7 @@ fn run(p: &mut Policy, text: &str) -> Result<String, Error> {
                 last_hash: p.record().last_hash(),
             })
         }
+        #[cfg(feature = "sign")]
         "publicKey" => {
             let f = fields(&["signingKey"])?;
             let key = signing_key(&f, op)?;
@@ -345,6 +350,7 @@ fn run(p: &mut Policy, text: &str) -> Result<String, Error> {
                 key_id: key.key_id().to_hex(),
             })
         }
+        #[cfg(feature = "sign")]
         "checkpoint" => {
             let f = fields(&["signingKey", "now"])?;
             let key = signing_key(&f, op)?;
@@ -410,6 +416,7 @@ fn run(p: &mut Policy, text: &str) -> Result<String, Error> {
 }
 
 /// Reads `signingKey`; the error names the field and never repeats the secret.
+#[cfg(feature = "sign")]
 fn signing_key(f: &Fields<'_>, op: &str) -> Result<SigningKey, Error> {
     SigningKey::parse(f.str("signingKey")?).map_err(|e| in_field(e, "signingKey", op))
 }

@@ -40,6 +40,10 @@
 //! ## Features
 //! - `std` (default): `std`-backed serde_json and friends. Without it the crate is `#![no_std]`
 //!   and needs only `alloc` (it builds for `thumbv7em-none-eabihf`).
+//! - `sign` (default): signing checkpoints ([`SigningKey`], [`Policy::checkpoint`], the
+//!   `publicKey` and `checkpoint` commands). Without it the crate still parses and verifies
+//!   checkpoints, and those two commands answer `UNKNOWN_OP`: what the browser package builds,
+//!   to stay small (docs/benchmarks.md).
 //!
 //! ## Time
 //! The core never reads a clock. Every operation takes its time ([`Timestamp`], UTC,
@@ -72,7 +76,9 @@ pub mod record;
 pub mod replay;
 pub mod wire;
 
-pub use checkpoint::{Checkpoint, KeyId, PublicKey, SigningKey};
+#[cfg(feature = "sign")]
+pub use checkpoint::SigningKey;
+pub use checkpoint::{Checkpoint, KeyId, PublicKey};
 pub use command::{apply, apply_bytes, error_json, new_policy_json};
 pub use decision::{Decision, Reason};
 pub use error::{Error, ErrorCode};
