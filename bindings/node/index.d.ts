@@ -61,7 +61,23 @@ export declare class NativePolicy {
    * time); returns the load summary as JSON.
    */
   loadAtlas(orgSettingsJson: string, clustersJson: string, nowMs?: number | undefined | null): string
+  /**
+   * Signs a checkpoint of the current head, dated `now_ms`, with a signing key's text: the
+   * checkpoint's fields as JSON. Records nothing.
+   */
+  checkpoint(signingKey: string, nowMs: number): string
+  /** Checks this policy's record against checkpoints (texts) signed by trusted keys (texts). */
+  verifyCheckpoints(checkpoints: Array<string>, trustedKeys: Array<string>): string
 }
+
+/** Reads one checkpoint's text (the signature is not checked): its fields as JSON. */
+export declare function checkpointParse(text: string): string
+
+/** Reads a checkpoints file (checkpoints one after another): a JSON array of their fields. */
+export declare function checkpointParseMany(text: string): string
+
+/** Whether a checkpoint's signature verifies with a public key (both as text). */
+export declare function checkpointVerifySignature(checkpoint: string, publicKey: string): boolean
 
 /**
  * The id of the cluster `name` in the policy in `slot`, for `evaluateManyIds`; `-1` when there
@@ -97,6 +113,9 @@ export declare function grantTypes(): Array<string>
 /** Parses an RFC 3339 time to epoch milliseconds (`INVALID_TIMESTAMP` otherwise). */
 export declare function parseTime(text: string): number
 
+/** Reads a public key's text: `[text, keyId]` (MALFORMED_INPUT for anything else). */
+export declare function publicKeyParse(text: string): Array<string>
+
 /** The SPEC reason strings, in the order of the packed reason index. */
 export declare function reasons(): Array<string>
 
@@ -105,6 +124,21 @@ export declare function resourceIndex(value: string): number
 
 /** The SPEC resource strings, in the order `evaluate` takes them as numbers. */
 export declare function resources(): Array<string>
+
+/**
+ * The signing key for exactly 32 seed bytes (the host draws them, e.g. `crypto.randomBytes`):
+ * `[text, publicKeyText, keyId]`.
+ */
+export declare function signingKeyFromSeed(seed: Uint8Array): Array<string>
+
+/**
+ * Reads a signing key's text (a secret: the error never repeats it):
+ * `[text, publicKeyText, keyId]`.
+ */
+export declare function signingKeyParse(text: string): Array<string>
+
+/** Verifies a JSON Lines record, then checks it against checkpoints signed by trusted keys. */
+export declare function verifyCheckpoints(record: string, checkpoints: Array<string>, trustedKeys: Array<string>): string
 
 /** Verifies a JSON Lines record: `{"events":N,"lastHash":"…"}` or `RECORD_TAMPERED`. */
 export declare function verifyRecord(record: string): string

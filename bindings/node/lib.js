@@ -406,6 +406,24 @@ class Policy {
     return result.ok
   }
 
+  // ----- signed checkpoints (SPEC §9) -----
+
+  /** Signs a checkpoint of the current head, dated `now`, with `key` (a SigningKey or its
+   * text). Records nothing; `now` before the last event is CLOCK_WENT_BACKWARDS. */
+  checkpoint(key, now) {
+    const t = toMs(now, 'now')
+    const k = key instanceof SigningKey ? key.toText() : key
+    return new Checkpoint(KEY, JSON.parse(call(() => this.#n.checkpoint(k, t))))
+  }
+
+  /** Checks this policy's record against checkpoints signed by trusted keys (UNTRUSTED_KEY,
+   * BAD_SIGNATURE, CHECKPOINT_MISMATCH, RECORD_TRUNCATED, CHECKPOINTS_DISAGREE, with `.seq`). */
+  verifyCheckpoints(checkpoints, trustedKeys) {
+    const c = texts(checkpoints, 'checkpoints', Checkpoint)
+    const k = texts(trustedKeys, 'trustedKeys', PublicKey)
+    return JSON.parse(call(() => this.#n.verifyCheckpoints(c, k)))
+  }
+
   /** The SPEC §7 JSON command interface: result bytes identical to every other binding. */
   apply(command) {
     this.#ids.clear()
@@ -413,6 +431,147 @@ class Policy {
     if (typeof text !== 'string') text = jsonText(command, 'the command')
     return call(() => this.#n.apply(text))
   }
+}
+
+// ----- signed checkpoints (SPEC §9): keys and checkpoints are their text forms, read by the core -----
+
+const KEY = Symbol('key')
+
+/** An Ed25519 public key that checkpoints are verified with (`sa-ed25519-pub:` + 64 hex). */
+class PublicKey {
+  #text
+  constructor(token, text, keyId) {
+    if (token !== KEY) throw new TypeError('use PublicKey.parse(text)')
+    this.#text = text
+    /** The 16 hex digits checkpoints signed with the matching signing key carry. */
+    this.keyId = keyId
+    Object.freeze(this)
+  }
+
+  /** Reads the text form (MALFORMED_INPUT otherwise; small-order keys are refused). */
+  static parse(text) {
+    const [t, id] = call(() => native.publicKeyParse(text))
+    return new PublicKey(KEY, t, id)
+  }
+
+  toText() {
+    return this.#text
+  }
+
+  toString() {
+    return this.#text
+  }
+
+  toJSON() {
+    return this.#text
+  }
+}
+
+/** An Ed25519 signing key (`sa-ed25519-key:` + 64 hex of the seed): a secret. */
+class SigningKey {
+  #text
+  constructor(token, [text, publicText, keyId]) {
+    if (token !== KEY) throw new TypeError('use SigningKey.fromSeed(bytes) or SigningKey.parse(text)')
+    this.#text = text
+    /** The public key that verifies this key's checkpoints. */
+    this.publicKey = new PublicKey(KEY, publicText, keyId)
+    this.keyId = keyId
+    Object.freeze(this)
+  }
+
+  /** The key for exactly 32 seed bytes the host drew (e.g. `crypto.randomBytes(32)`). */
+  static fromSeed(seed) {
+    if (!(seed instanceof Uint8Array)) {
+      throw new SupportAccessError('MALFORMED_INPUT', 'malformed input: a signing key\'s seed must be a Uint8Array (or Buffer) of 32 bytes')
+    }
+    return new SigningKey(KEY, call(() => native.signingKeyFromSeed(seed)))
+  }
+
+  /** Reads the text form (the error never repeats it). */
+  static parse(text) {
+    return new SigningKey(KEY, call(() => native.signingKeyParse(text)))
+  }
+
+  /** The text form: a secret, keep it out of logs. */
+  toText() {
+    return this.#text
+  }
+
+  toString() {
+    return `SigningKey(${this.keyId})`
+  }
+
+  toJSON() {
+    return this.toString()
+  }
+}
+
+/** A signed statement that an organization's record had `seq` events, the last with `hash`. */
+class Checkpoint {
+  #text
+  constructor(token, fields) {
+    if (token !== KEY) throw new TypeError('use Checkpoint.parse(text)')
+    this.#text = fields.checkpoint
+    this.orgId = fields.orgId
+    this.seq = fields.seq
+    this.hash = fields.hash
+    /** When it was signed: RFC 3339 UTC with milliseconds. */
+    this.at = fields.at
+    this.keyId = fields.keyId
+    Object.freeze(this)
+  }
+
+  /** Reads exactly the text form (MALFORMED_INPUT otherwise). The signature is not checked. */
+  static parse(text) {
+    return new Checkpoint(KEY, JSON.parse(call(() => native.checkpointParse(text))))
+  }
+
+  /** Reads a checkpoints file: checkpoints one after another (an empty text holds none). */
+  static parseMany(text) {
+    return JSON.parse(call(() => native.checkpointParseMany(text))).map((f) => new Checkpoint(KEY, f))
+  }
+
+  /** Whether the signature verifies with `key` (a PublicKey or its text): only the signature. */
+  verifySignature(key) {
+    return call(() => native.checkpointVerifySignature(this.#text, keyText(key)))
+  }
+
+  /** The text form (seven lines, each ending with `\n`). */
+  toText() {
+    return this.#text
+  }
+
+  toString() {
+    return this.#text
+  }
+
+  toJSON() {
+    return this.#text
+  }
+}
+
+function keyText(k) {
+  return k instanceof PublicKey || k instanceof SigningKey ? k.toText() : k
+}
+
+function texts(items, what, cls) {
+  if (items === null || typeof items !== 'object' || typeof items[Symbol.iterator] !== 'function') {
+    throw new SupportAccessError('MALFORMED_INPUT', `malformed input: \`${what}\` must be an array (or iterable)`)
+  }
+  return Array.from(items, (x, i) => {
+    const t = x instanceof cls ? x.toText() : x
+    if (typeof t !== 'string') {
+      throw new SupportAccessError('MALFORMED_INPUT', `malformed input: \`${what}[${i}]\` must be a ${cls.name} or its text`)
+    }
+    return t
+  })
+}
+
+/** Verifies a JSON Lines record, then checks it against checkpoints signed by trusted keys. */
+function verifyCheckpoints(record, checkpoints, trustedKeys) {
+  const c = texts(checkpoints, 'checkpoints', Checkpoint)
+  const k = texts(trustedKeys, 'trustedKeys', PublicKey)
+  return JSON.parse(call(() => native.verifyCheckpoints(record, c, k)))
 }
 
 /** Checks a JSON Lines record: how many events it holds, or throws RECORD_TAMPERED with `.seq`. */
@@ -424,6 +583,11 @@ module.exports = {
   Policy,
   SupportAccessError,
   verifyRecord,
+  verifyCheckpoints,
+  Checkpoint,
+  PublicKey,
+  SigningKey,
+  SIGNING: true,
   ERROR_CODES: Object.freeze(ERROR_CODES.slice()),
   REASONS: Object.freeze(REASONS.slice()),
   GRANT_TYPES: Object.freeze(GRANT_TYPES.slice()),

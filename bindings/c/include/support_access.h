@@ -4,7 +4,7 @@
  * clusters, with a hash-chained record (libsupport_access.so / libsupport_access.a).
  *
  * Conventions:
- * - Every fallible function returns an ::sa_status: ::SA_OK (0), a SPEC error code (1-19), or the
+ * - Every fallible function returns an ::sa_status: ::SA_OK (0), a SPEC error code (1-24), or the
  *   ABI-level ::SA_NULL_ARGUMENT / ::SA_PANIC. sa_last_error_message() gives the message.
  * - Every pointer argument is checked for NULL (::SA_NULL_ARGUMENT); strings in are NUL-terminated
  *   UTF-8 (invalid UTF-8 is ::SA_MALFORMED_INPUT).
@@ -309,6 +309,13 @@ typedef uint32_t sa_cluster_kind;
 typedef struct sa_policy sa_policy;
 
 /**
+ * An opaque Ed25519 signing key. Create it with `sa_signing_key_from_seed` or
+ * `sa_signing_key_parse`, free it with `sa_signing_key_free` (which wipes it from memory).
+ * Immutable: any number of threads may use one key at once.
+ */
+typedef struct sa_signing_key sa_signing_key;
+
+/**
  * The answer to one evaluation, written into caller-provided memory (no allocation).
  * The grant fields describe the cluster's active grant at the time asked about, whatever the
  * verdict, so a UI can show the countdown next to the answer.
@@ -343,6 +350,31 @@ typedef struct sa_decision {
    */
   int64_t remaining_ms;
 } sa_decision;
+
+/**
+ * What verifying a record against checkpoints found, written into caller-provided memory.
+ */
+typedef struct sa_checkpoints_verified {
+  /**
+   * How many events the record holds (0 on failure).
+   */
+  uint64_t events;
+  /**
+   * The highest `seq` a checkpoint vouches for: events past it are covered by the chain only
+   * (0 on failure).
+   */
+  uint64_t verified_up_to;
+  /**
+   * On failure with a checkpoint code (`SA_RECORD_TRUNCATED`, `SA_CHECKPOINT_MISMATCH`,
+   * `SA_CHECKPOINTS_DISAGREE`, `SA_BAD_SIGNATURE`, `SA_UNTRUSTED_KEY`): the refused
+   * checkpoint's `seq`; on `SA_RECORD_TAMPERED`: the first wrong event's. Otherwise 0.
+   */
+  uint64_t failed_seq;
+  /**
+   * The hash of the record's last event: 64 lower-case hex digits and a NUL (empty on failure).
+   */
+  char last_hash[65];
+} sa_checkpoints_verified;
 
 #ifdef __cplusplus
 extern "C" {
@@ -620,6 +652,129 @@ sa_status sa_export_record(const struct sa_policy *policy, char **out_record);
  * `record` is NULL or NUL-terminated; the out-pointers are NULL or valid for a write.
  */
 sa_status sa_verify_record(const char *record, uint64_t *out_events, uint64_t *out_tampered_seq);
+
+/**
+ * Creates the signing key for exactly 32 seed bytes (`len` must be 32, else
+ * `SA_MALFORMED_INPUT`). The library draws no randomness: take the seed from the operating
+ * system (e.g. `getrandom(2)`), or a fixed one in tests. On `SA_OK`, `*out_key` is a new handle
+ * to free with `sa_signing_key_free`; otherwise it is NULL.
+ *
+ * # Safety
+ * `seed` is NULL or valid for reads of `len` bytes; `out_key` is NULL or valid for a write.
+ */
+sa_status sa_signing_key_from_seed(const uint8_t *seed,
+                                   size_t len,
+                                   struct sa_signing_key **out_key);
+
+/**
+ * Reads a signing key's text (`sa-ed25519-key:` and 64 lower-case hex digits);
+ * `SA_MALFORMED_INPUT` otherwise (the message never repeats the text: it is a secret). On
+ * `SA_OK`, `*out_key` is a new handle to free with `sa_signing_key_free`; otherwise it is NULL.
+ *
+ * # Safety
+ * `text` is NULL or NUL-terminated; `out_key` is NULL or valid for a write.
+ */
+sa_status sa_signing_key_parse(const char *text, struct sa_signing_key **out_key);
+
+/**
+ * Frees (and wipes) a signing key. NULL is allowed and does nothing. Never free a key twice.
+ *
+ * # Safety
+ * `key` is NULL or a handle from `sa_signing_key_from_seed`/`sa_signing_key_parse` not yet freed.
+ */
+void sa_signing_key_free(struct sa_signing_key *key);
+
+/**
+ * The signing key's text (a secret: keep it out of logs). On `SA_OK`, `*out_text` is a new
+ * string to free with `sa_string_free`; otherwise it is NULL.
+ *
+ * # Safety
+ * `key` is NULL or a live handle; `out_text` is NULL or valid for a write.
+ */
+sa_status sa_signing_key_text(const struct sa_signing_key *key, char **out_text);
+
+/**
+ * The public key that verifies this key's checkpoints, as text (`sa-ed25519-pub:` and 64 hex
+ * digits): what verifiers trust. On `SA_OK`, `*out_public_key` is a new string to free with
+ * `sa_string_free`; otherwise it is NULL.
+ *
+ * # Safety
+ * `key` is NULL or a live handle; `out_public_key` is NULL or valid for a write.
+ */
+sa_status sa_signing_key_public_key(const struct sa_signing_key *key, char **out_public_key);
+
+/**
+ * Reads a public key's text and gives its key id (16 lower-case hex digits, what checkpoints
+ * signed with the matching signing key carry). `SA_MALFORMED_INPUT` for anything that is not a
+ * public key (small-order keys are refused). On `SA_OK`, `*out_key_id` is a new string to free
+ * with `sa_string_free`; otherwise it is NULL.
+ *
+ * # Safety
+ * `public_key` is NULL or NUL-terminated; `out_key_id` is NULL or valid for a write.
+ */
+sa_status sa_public_key_id(const char *public_key, char **out_key_id);
+
+/**
+ * Whether one checkpoint's signature verifies with a public key (both as text): only the
+ * signature; `sa_policy_verify_checkpoints` also checks trust and the record. A text that is
+ * not a checkpoint or not a public key is `SA_MALFORMED_INPUT`; a signature that does not
+ * verify is `SA_OK` with `*out_valid` false.
+ *
+ * # Safety
+ * `checkpoint` and `public_key` are NULL or NUL-terminated; `out_valid` is NULL or valid for a
+ * write.
+ */
+sa_status sa_checkpoint_verify_signature(const char *checkpoint,
+                                         const char *public_key,
+                                         bool *out_valid);
+
+/**
+ * Signs a checkpoint of the policy's current head, dated `now_ms` (SPEC section 9); records
+ * nothing. `now_ms` before the last recorded event is `SA_CLOCK_WENT_BACKWARDS`. On `SA_OK`,
+ * `*out_checkpoint` is the checkpoint's text (seven lines, each ending with `\n`; append it to a
+ * checkpoints file as is), a new string to free with `sa_string_free`; otherwise it is NULL.
+ *
+ * # Safety
+ * `policy` and `key` are NULL or live handles; `out_checkpoint` is NULL or valid for a write.
+ */
+sa_status sa_policy_checkpoint(const struct sa_policy *policy,
+                               const struct sa_signing_key *key,
+                               int64_t now_ms,
+                               char **out_checkpoint);
+
+/**
+ * Checks the policy's record against checkpoints signed by trusted keys (SPEC section 9):
+ * `checkpoints` is a checkpoints text (one or more checkpoints one after another, as
+ * `sa_policy_checkpoint` writes them; none is `SA_MALFORMED_INPUT`), `trusted_keys` an array
+ * of `n_trusted_keys` public key texts. Fails with `SA_UNTRUSTED_KEY`, `SA_BAD_SIGNATURE`,
+ * `SA_CHECKPOINT_MISMATCH`, `SA_RECORD_TRUNCATED` or `SA_CHECKPOINTS_DISAGREE`, the refused
+ * checkpoint's `seq` in `out->failed_seq`. `*out` is always written (zeroed, then filled).
+ *
+ * # Safety
+ * `policy` is NULL or a live handle; `checkpoints` is NULL or NUL-terminated; `trusted_keys`
+ * is NULL or valid for reads of `n_trusted_keys` pointers, each NULL or NUL-terminated; `out`
+ * is NULL or valid for a write.
+ */
+sa_status sa_policy_verify_checkpoints(const struct sa_policy *policy,
+                                       const char *checkpoints,
+                                       const char *const *trusted_keys,
+                                       size_t n_trusted_keys,
+                                       struct sa_checkpoints_verified *out);
+
+/**
+ * `sa_policy_verify_checkpoints` for a JSON Lines record without a policy: verifies the record
+ * (SPEC section 5, `SA_RECORD_TAMPERED` with the event's `seq` in `out->failed_seq`), then
+ * checks it against the checkpoints. `*out` is always written (zeroed, then filled).
+ *
+ * # Safety
+ * `record` is NULL or NUL-terminated; the other arguments as for
+ * `sa_policy_verify_checkpoints`.
+ */
+sa_status sa_verify_checkpoints(const char *record,
+                                const char *checkpoints,
+                                const char *const *trusted_keys,
+                                size_t n_trusted_keys,
+                                struct sa_checkpoints_verified *out);
 
 #ifdef __cplusplus
 }  // extern "C"

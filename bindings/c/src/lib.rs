@@ -12,7 +12,7 @@
 //! ## Conventions (read once)
 //! - Every function returns an `sa_status` (`SA_OK` = 0, otherwise the SPEC error code, or one of
 //!   the ABI-level `SA_NULL_ARGUMENT` / `SA_PANIC`), except the `*_name`, `sa_version`,
-//!   `sa_last_error_message`, `sa_policy_free` and `sa_string_free` helpers.
+//!   `sa_last_error_message`, `sa_policy_free`, `sa_signing_key_free` and `sa_string_free` helpers.
 //! - Every pointer argument is checked: NULL gives `SA_NULL_ARGUMENT`, never a crash.
 //! - Strings in are NUL-terminated UTF-8; invalid UTF-8 gives `SA_MALFORMED_INPUT`.
 //! - Strings out (`char **out_…`) are owned by the caller and freed with `sa_string_free`.
@@ -33,9 +33,10 @@ use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
+use support_access_core::checkpoint::{verify_checkpoints, Verified};
 use support_access_core::{
-    wire, Actor, ClusterId, ClusterKind, Decision, Error, ErrorCode, GrantType, Policy, Reason,
-    Resource, Timestamp,
+    wire, Actor, Checkpoint, ClusterId, ClusterKind, Decision, Error, ErrorCode, GrantType, Policy,
+    PublicKey, Reason, Resource, Timestamp,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1197,6 +1198,366 @@ pub unsafe extern "C" fn sa_verify_record(
                 Err(e.into())
             }
         }
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signed checkpoints (SPEC section 9). Checkpoints and public keys are their text forms; a
+// signing key is an opaque handle (its text is a secret, so it is read once and kept inside).
+// ---------------------------------------------------------------------------------------------
+
+/// An opaque Ed25519 signing key. Create it with `sa_signing_key_from_seed` or
+/// `sa_signing_key_parse`, free it with `sa_signing_key_free` (which wipes it from memory).
+/// Immutable: any number of threads may use one key at once.
+pub struct sa_signing_key {
+    inner: support_access_core::SigningKey,
+}
+
+impl std::fmt::Debug for sa_signing_key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+/// What verifying a record against checkpoints found, written into caller-provided memory.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct sa_checkpoints_verified {
+    /// How many events the record holds (0 on failure).
+    pub events: u64,
+    /// The highest `seq` a checkpoint vouches for: events past it are covered by the chain only
+    /// (0 on failure).
+    pub verified_up_to: u64,
+    /// On failure with a checkpoint code (`SA_RECORD_TRUNCATED`, `SA_CHECKPOINT_MISMATCH`,
+    /// `SA_CHECKPOINTS_DISAGREE`, `SA_BAD_SIGNATURE`, `SA_UNTRUSTED_KEY`): the refused
+    /// checkpoint's `seq`; on `SA_RECORD_TAMPERED`: the first wrong event's. Otherwise 0.
+    pub failed_seq: u64,
+    /// The hash of the record's last event: 64 lower-case hex digits and a NUL (empty on failure).
+    pub last_hash: [c_char; 65],
+}
+
+/// Reads a checkpoints text (checkpoints one after another, as the CLI appends them) and
+/// `n_trusted_keys` public key texts.
+///
+/// # Safety
+/// As for `sa_verify_checkpoints`.
+unsafe fn checkpoint_args(
+    checkpoints: *const c_char,
+    trusted_keys: *const *const c_char,
+    n_trusted_keys: usize,
+) -> Result<(Vec<Checkpoint>, Vec<PublicKey>), Failure> {
+    // SAFETY: per the caller's contract.
+    let text = unsafe { arg_str(checkpoints, "checkpoints") }?;
+    let checkpoints = Checkpoint::parse_many(text)?;
+    if trusted_keys.is_null() {
+        return Err(Failure::Null("trusted_keys"));
+    }
+    let mut keys = Vec::with_capacity(n_trusted_keys.min(1024));
+    for i in 0..n_trusted_keys {
+        // SAFETY: `trusted_keys` is valid for reads of `n_trusted_keys` pointers (contract).
+        let p = unsafe { *trusted_keys.add(i) };
+        // SAFETY: each is NULL (checked) or NUL-terminated (contract).
+        let t = unsafe { arg_str(p, "trusted_keys[i]") }?;
+        keys.push(PublicKey::parse(t)?);
+    }
+    Ok((checkpoints, keys))
+}
+
+/// Fills `out` from what the core found; on failure records the refused `seq`.
+fn write_verified(
+    out: &mut sa_checkpoints_verified,
+    r: Result<Verified, Error>,
+) -> Result<(), Failure> {
+    match r {
+        Ok(v) => {
+            out.events = v.events;
+            out.verified_up_to = v.verified_up_to;
+            for (o, b) in out.last_hash.iter_mut().zip(v.last_hash.bytes()) {
+                *o = b as c_char;
+            }
+            Ok(())
+        }
+        Err(e) => {
+            out.failed_seq = e.seq().unwrap_or(0);
+            Err(e.into())
+        }
+    }
+}
+
+fn cleared(out: &mut sa_checkpoints_verified) -> &mut sa_checkpoints_verified {
+    *out = sa_checkpoints_verified {
+        events: 0,
+        verified_up_to: 0,
+        failed_seq: 0,
+        last_hash: [0; 65],
+    };
+    out
+}
+
+/// Creates the signing key for exactly 32 seed bytes (`len` must be 32, else
+/// `SA_MALFORMED_INPUT`). The library draws no randomness: take the seed from the operating
+/// system (e.g. `getrandom(2)`), or a fixed one in tests. On `SA_OK`, `*out_key` is a new handle
+/// to free with `sa_signing_key_free`; otherwise it is NULL.
+///
+/// # Safety
+/// `seed` is NULL or valid for reads of `len` bytes; `out_key` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sa_signing_key_from_seed(
+    seed: *const u8,
+    len: usize,
+    out_key: *mut *mut sa_signing_key,
+) -> sa_status {
+    if !out_key.is_null() {
+        // SAFETY: checked non-NULL; valid for writes by contract.
+        unsafe { out_key.write(ptr::null_mut()) };
+    }
+    guard(|| {
+        // SAFETY: per this function's contract.
+        let out = unsafe { out(out_key, "out_key") }?;
+        if seed.is_null() {
+            return Err(Failure::Null("seed"));
+        }
+        if len != 32 {
+            return Err(malformed(format!(
+                "a signing key's seed is exactly 32 bytes, not {len}"
+            ))
+            .into());
+        }
+        let mut bytes = [0u8; 32];
+        // SAFETY: `seed` is valid for reads of `len` (= 32) bytes by contract.
+        bytes.copy_from_slice(unsafe { std::slice::from_raw_parts(seed, 32) });
+        let inner = support_access_core::SigningKey::from_seed(bytes);
+        bytes.fill(0);
+        *out = Box::into_raw(Box::new(sa_signing_key { inner }));
+        Ok(())
+    })
+}
+
+/// Reads a signing key's text (`sa-ed25519-key:` and 64 lower-case hex digits);
+/// `SA_MALFORMED_INPUT` otherwise (the message never repeats the text: it is a secret). On
+/// `SA_OK`, `*out_key` is a new handle to free with `sa_signing_key_free`; otherwise it is NULL.
+///
+/// # Safety
+/// `text` is NULL or NUL-terminated; `out_key` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sa_signing_key_parse(
+    text: *const c_char,
+    out_key: *mut *mut sa_signing_key,
+) -> sa_status {
+    if !out_key.is_null() {
+        // SAFETY: checked non-NULL; valid for writes by contract.
+        unsafe { out_key.write(ptr::null_mut()) };
+    }
+    guard(|| {
+        // SAFETY: per this function's contract.
+        let out = unsafe { out(out_key, "out_key") }?;
+        // SAFETY: per this function's contract.
+        let text = unsafe { arg_str(text, "text") }?;
+        let inner = support_access_core::SigningKey::parse(text)?;
+        *out = Box::into_raw(Box::new(sa_signing_key { inner }));
+        Ok(())
+    })
+}
+
+/// Frees (and wipes) a signing key. NULL is allowed and does nothing. Never free a key twice.
+///
+/// # Safety
+/// `key` is NULL or a handle from `sa_signing_key_from_seed`/`sa_signing_key_parse` not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn sa_signing_key_free(key: *mut sa_signing_key) {
+    if key.is_null() {
+        return;
+    }
+    // SAFETY: non-NULL handles come from Box::into_raw in this library (caller's contract).
+    let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(key) })));
+}
+
+/// Runs `body` on a signing key handle.
+fn with_key(
+    key: *const sa_signing_key,
+    body: impl FnOnce(&support_access_core::SigningKey) -> Result<(), Failure>,
+) -> sa_status {
+    // SAFETY: the caller passes NULL (checked here) or a live handle, as documented.
+    let Some(k) = (unsafe { key.as_ref() }) else {
+        return fail(Failure::Null("key"));
+    };
+    guard(|| body(&k.inner))
+}
+
+/// The signing key's text (a secret: keep it out of logs). On `SA_OK`, `*out_text` is a new
+/// string to free with `sa_string_free`; otherwise it is NULL.
+///
+/// # Safety
+/// `key` is NULL or a live handle; `out_text` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sa_signing_key_text(
+    key: *const sa_signing_key,
+    out_text: *mut *mut c_char,
+) -> sa_status {
+    clear_out_string(out_text);
+    with_key(key, |k| {
+        // SAFETY: per this function's contract.
+        let out = unsafe { out(out_text, "out_text") }?;
+        *out = to_c_string(k.to_text())?;
+        Ok(())
+    })
+}
+
+/// The public key that verifies this key's checkpoints, as text (`sa-ed25519-pub:` and 64 hex
+/// digits): what verifiers trust. On `SA_OK`, `*out_public_key` is a new string to free with
+/// `sa_string_free`; otherwise it is NULL.
+///
+/// # Safety
+/// `key` is NULL or a live handle; `out_public_key` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sa_signing_key_public_key(
+    key: *const sa_signing_key,
+    out_public_key: *mut *mut c_char,
+) -> sa_status {
+    clear_out_string(out_public_key);
+    with_key(key, |k| {
+        // SAFETY: per this function's contract.
+        let out = unsafe { out(out_public_key, "out_public_key") }?;
+        *out = to_c_string(k.public_key().to_text())?;
+        Ok(())
+    })
+}
+
+/// Reads a public key's text and gives its key id (16 lower-case hex digits, what checkpoints
+/// signed with the matching signing key carry). `SA_MALFORMED_INPUT` for anything that is not a
+/// public key (small-order keys are refused). On `SA_OK`, `*out_key_id` is a new string to free
+/// with `sa_string_free`; otherwise it is NULL.
+///
+/// # Safety
+/// `public_key` is NULL or NUL-terminated; `out_key_id` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sa_public_key_id(
+    public_key: *const c_char,
+    out_key_id: *mut *mut c_char,
+) -> sa_status {
+    clear_out_string(out_key_id);
+    guard(|| {
+        // SAFETY: per this function's contract.
+        let (out, text) = unsafe {
+            (
+                out(out_key_id, "out_key_id")?,
+                arg_str(public_key, "public_key")?,
+            )
+        };
+        *out = to_c_string(PublicKey::parse(text)?.key_id().to_hex())?;
+        Ok(())
+    })
+}
+
+/// Whether one checkpoint's signature verifies with a public key (both as text): only the
+/// signature; `sa_policy_verify_checkpoints` also checks trust and the record. A text that is
+/// not a checkpoint or not a public key is `SA_MALFORMED_INPUT`; a signature that does not
+/// verify is `SA_OK` with `*out_valid` false.
+///
+/// # Safety
+/// `checkpoint` and `public_key` are NULL or NUL-terminated; `out_valid` is NULL or valid for a
+/// write.
+#[no_mangle]
+pub unsafe extern "C" fn sa_checkpoint_verify_signature(
+    checkpoint: *const c_char,
+    public_key: *const c_char,
+    out_valid: *mut bool,
+) -> sa_status {
+    guard(|| {
+        // SAFETY: per this function's contract.
+        let (out, c, k) = unsafe {
+            (
+                out(out_valid, "out_valid")?,
+                arg_str(checkpoint, "checkpoint")?,
+                arg_str(public_key, "public_key")?,
+            )
+        };
+        let c = Checkpoint::parse(c)?;
+        let k = PublicKey::parse(k)?;
+        *out = c.verify_signature(&k);
+        Ok(())
+    })
+}
+
+/// Signs a checkpoint of the policy's current head, dated `now_ms` (SPEC section 9); records
+/// nothing. `now_ms` before the last recorded event is `SA_CLOCK_WENT_BACKWARDS`. On `SA_OK`,
+/// `*out_checkpoint` is the checkpoint's text (seven lines, each ending with `\n`; append it to a
+/// checkpoints file as is), a new string to free with `sa_string_free`; otherwise it is NULL.
+///
+/// # Safety
+/// `policy` and `key` are NULL or live handles; `out_checkpoint` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sa_policy_checkpoint(
+    policy: *const sa_policy,
+    key: *const sa_signing_key,
+    now_ms: i64,
+    out_checkpoint: *mut *mut c_char,
+) -> sa_status {
+    clear_out_string(out_checkpoint);
+    // SAFETY: NULL or a live handle (contract).
+    let Some(key) = (unsafe { key.as_ref() }) else {
+        return fail(Failure::Null("key"));
+    };
+    guard_ref(policy, |p| {
+        // SAFETY: per this function's contract.
+        let out = unsafe { out(out_checkpoint, "out_checkpoint") }?;
+        let c = p.checkpoint(time(now_ms)?, &key.inner)?;
+        *out = to_c_string(c.to_text())?;
+        Ok(())
+    })
+}
+
+/// Checks the policy's record against checkpoints signed by trusted keys (SPEC section 9):
+/// `checkpoints` is a checkpoints text (one or more checkpoints one after another, as
+/// `sa_policy_checkpoint` writes them; none is `SA_MALFORMED_INPUT`), `trusted_keys` an array
+/// of `n_trusted_keys` public key texts. Fails with `SA_UNTRUSTED_KEY`, `SA_BAD_SIGNATURE`,
+/// `SA_CHECKPOINT_MISMATCH`, `SA_RECORD_TRUNCATED` or `SA_CHECKPOINTS_DISAGREE`, the refused
+/// checkpoint's `seq` in `out->failed_seq`. `*out` is always written (zeroed, then filled).
+///
+/// # Safety
+/// `policy` is NULL or a live handle; `checkpoints` is NULL or NUL-terminated; `trusted_keys`
+/// is NULL or valid for reads of `n_trusted_keys` pointers, each NULL or NUL-terminated; `out`
+/// is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sa_policy_verify_checkpoints(
+    policy: *const sa_policy,
+    checkpoints: *const c_char,
+    trusted_keys: *const *const c_char,
+    n_trusted_keys: usize,
+    out: *mut sa_checkpoints_verified,
+) -> sa_status {
+    guard_ref(policy, |p| {
+        // SAFETY: per this function's contract.
+        let out = cleared(unsafe { self::out(out, "out") }?);
+        // SAFETY: per this function's contract.
+        let (cs, ks) = unsafe { checkpoint_args(checkpoints, trusted_keys, n_trusted_keys) }?;
+        write_verified(out, p.verify_checkpoints(&cs, &ks))
+    })
+}
+
+/// `sa_policy_verify_checkpoints` for a JSON Lines record without a policy: verifies the record
+/// (SPEC section 5, `SA_RECORD_TAMPERED` with the event's `seq` in `out->failed_seq`), then
+/// checks it against the checkpoints. `*out` is always written (zeroed, then filled).
+///
+/// # Safety
+/// `record` is NULL or NUL-terminated; the other arguments as for
+/// `sa_policy_verify_checkpoints`.
+#[no_mangle]
+pub unsafe extern "C" fn sa_verify_checkpoints(
+    record: *const c_char,
+    checkpoints: *const c_char,
+    trusted_keys: *const *const c_char,
+    n_trusted_keys: usize,
+    out: *mut sa_checkpoints_verified,
+) -> sa_status {
+    guard(|| {
+        // SAFETY: per this function's contract.
+        let out = cleared(unsafe { self::out(out, "out") }?);
+        // SAFETY: per this function's contract.
+        let record = unsafe { arg_str(record, "record") }?;
+        // SAFETY: per this function's contract.
+        let (cs, ks) = unsafe { checkpoint_args(checkpoints, trusted_keys, n_trusted_keys) }?;
+        write_verified(out, verify_checkpoints(record, &cs, &ks))
     })
 }
 

@@ -487,6 +487,162 @@ static void test_cycles(void) {
     CHECK(bad == 0, "%lu failures in 200 failed creations", bad);
 }
 
+/* The checkpoint entry points (SPEC section 9): NULL in every pointer argument, seeds of wrong
+ * lengths, malformed key and checkpoint texts, invalid UTF-8, NULL items in the trusted keys,
+ * free of NULL and create/free cycles. Typed statuses only; out-pointers reset; no leaks. */
+static void test_checkpoint_abuse(void) {
+    uint8_t seed[64];
+    memset(seed, 3, sizeof seed);
+    sa_signing_key *k = (sa_signing_key *)0x1;
+    char *s = (char *)0x1;
+    bool valid;
+    sa_checkpoints_verified v;
+
+    /* Everything NULL at once. */
+    EXPECT(sa_signing_key_from_seed(NULL, 32, NULL), SA_NULL_ARGUMENT);
+    EXPECT(sa_signing_key_parse(NULL, NULL), SA_NULL_ARGUMENT);
+    EXPECT(sa_signing_key_text(NULL, NULL), SA_NULL_ARGUMENT);
+    EXPECT(sa_signing_key_public_key(NULL, NULL), SA_NULL_ARGUMENT);
+    EXPECT(sa_public_key_id(NULL, NULL), SA_NULL_ARGUMENT);
+    EXPECT(sa_checkpoint_verify_signature(NULL, NULL, NULL), SA_NULL_ARGUMENT);
+    EXPECT(sa_policy_checkpoint(NULL, NULL, 0, NULL), SA_NULL_ARGUMENT);
+    EXPECT(sa_policy_verify_checkpoints(NULL, NULL, NULL, 0, NULL), SA_NULL_ARGUMENT);
+    EXPECT(sa_verify_checkpoints(NULL, NULL, NULL, 0, NULL), SA_NULL_ARGUMENT);
+    sa_signing_key_free(NULL);
+
+    /* Seeds: NULL with a length, and every wrong length; the out-pointer is reset. */
+    EXPECT(sa_signing_key_from_seed(NULL, 32, &k), SA_NULL_ARGUMENT);
+    CHECK(k == NULL, "out_key reset to NULL");
+    EXPECT(sa_signing_key_from_seed(seed, 32, NULL), SA_NULL_ARGUMENT);
+    const size_t lengths[] = {0, 1, 16, 31, 33, 64};
+    for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
+        k = (sa_signing_key *)0x1;
+        EXPECT(sa_signing_key_from_seed(seed, lengths[i], &k), SA_MALFORMED_INPUT);
+        CHECK(k == NULL && contains(sa_last_error_message(), "exactly 32 bytes"), "seed of %zu bytes", lengths[i]);
+    }
+    sa_signing_key *key = NULL;
+    EXPECT(sa_signing_key_from_seed(seed, 32, &key), SA_OK);
+    char *pub = NULL, *text = NULL;
+    EXPECT(sa_signing_key_public_key(key, &pub), SA_OK);
+    EXPECT(sa_signing_key_text(key, &text), SA_OK);
+
+    /* One NULL at a time. */
+    EXPECT(sa_signing_key_text(key, NULL), SA_NULL_ARGUMENT);
+    s = (char *)0x1;
+    EXPECT(sa_signing_key_text(NULL, &s), SA_NULL_ARGUMENT);
+    CHECK(s == NULL, "out_text reset to NULL");
+    EXPECT(sa_signing_key_public_key(key, NULL), SA_NULL_ARGUMENT);
+    s = (char *)0x1;
+    EXPECT(sa_public_key_id(NULL, &s), SA_NULL_ARGUMENT);
+    CHECK(s == NULL, "out_key_id reset to NULL");
+    EXPECT(sa_public_key_id(pub, NULL), SA_NULL_ARGUMENT);
+
+    /* Malformed key texts (the signing key's message never repeats the secret). */
+    const char *bad_keys[] = {"", "sa-ed25519-key:", "sa-ed25519-key:secretsecret", "SA-ED25519-KEY:0303",
+                              "sa-ed25519-pub:0303030303030303030303030303030303030303030303030303030303030303",
+                              "sa-ed25519-key:03030303030303030303030303030303030303030303030303030303030303030"};
+    for (size_t i = 0; i < sizeof bad_keys / sizeof bad_keys[0]; i++) {
+        k = (sa_signing_key *)0x1;
+        EXPECT(sa_signing_key_parse(bad_keys[i], &k), SA_MALFORMED_INPUT);
+        CHECK(k == NULL && !contains(sa_last_error_message(), "secretsecret"), "signing key %zu", i);
+        if (i == 4) continue; /* a public key (a valid point), just not a signing key */
+        s = (char *)0x1;
+        EXPECT(sa_public_key_id(bad_keys[i], &s), SA_MALFORMED_INPUT);
+        CHECK(s == NULL, "out_key_id reset on a bad key");
+    }
+    EXPECT(sa_public_key_id(text, &s), SA_MALFORMED_INPUT); /* a signing key is not a public key */
+    /* The identity point: small-order, refused. */
+    EXPECT(sa_public_key_id("sa-ed25519-pub:0100000000000000000000000000000000000000000000000000000000000000", &s),
+           SA_MALFORMED_INPUT);
+    for (size_t i = 0; i < N_BAD; i++) {
+        EXPECT(sa_signing_key_parse(BAD_UTF8[i], &k), SA_MALFORMED_INPUT);
+        EXPECT(sa_public_key_id(BAD_UTF8[i], &s), SA_MALFORMED_INPUT);
+    }
+
+    /* A policy, a checkpoint, then every bad argument of sign and verify. */
+    sa_policy *p = setup_policy();
+    char *before = export_record(p);
+    char *c = NULL;
+    EXPECT(sa_policy_checkpoint(p, key, T0, &c), SA_OK);
+    const char *trusted[] = {pub};
+    s = (char *)0x1;
+    EXPECT(sa_policy_checkpoint(p, NULL, T0, &s), SA_NULL_ARGUMENT);
+    CHECK(s == NULL, "out_checkpoint reset to NULL");
+    EXPECT(sa_policy_checkpoint(NULL, key, T0, &s), SA_NULL_ARGUMENT);
+    EXPECT(sa_policy_checkpoint(p, key, T0, NULL), SA_NULL_ARGUMENT);
+    EXPECT(sa_policy_checkpoint(p, key, -1, &s), SA_INVALID_TIMESTAMP);
+    EXPECT(sa_policy_checkpoint(p, key, INT64_MAX, &s), SA_INVALID_TIMESTAMP);
+    EXPECT(sa_checkpoint_verify_signature(c, pub, NULL), SA_NULL_ARGUMENT);
+    EXPECT(sa_checkpoint_verify_signature(NULL, pub, &valid), SA_NULL_ARGUMENT);
+    EXPECT(sa_checkpoint_verify_signature(c, NULL, &valid), SA_NULL_ARGUMENT);
+    EXPECT(sa_policy_verify_checkpoints(p, NULL, trusted, 1, &v), SA_NULL_ARGUMENT);
+    EXPECT(sa_policy_verify_checkpoints(p, c, NULL, 1, &v), SA_NULL_ARGUMENT);
+    EXPECT(sa_policy_verify_checkpoints(p, c, NULL, 0, &v), SA_NULL_ARGUMENT);
+    EXPECT(sa_policy_verify_checkpoints(p, c, trusted, 1, NULL), SA_NULL_ARGUMENT);
+    EXPECT(sa_policy_verify_checkpoints(NULL, c, trusted, 1, &v), SA_NULL_ARGUMENT);
+    EXPECT(sa_verify_checkpoints(NULL, c, trusted, 1, &v), SA_NULL_ARGUMENT);
+    EXPECT(sa_verify_checkpoints(before, c, trusted, 1, NULL), SA_NULL_ARGUMENT);
+    const char *with_null[] = {pub, NULL};
+    EXPECT(sa_policy_verify_checkpoints(p, c, with_null, 2, &v), SA_NULL_ARGUMENT);
+    const char *bad_trusted[] = {pub, "sa-ed25519-pub:xyz"};
+    EXPECT(sa_policy_verify_checkpoints(p, c, bad_trusted, 2, &v), SA_MALFORMED_INPUT);
+    for (size_t i = 0; i < N_BAD; i++) {
+        const char *utf8_trusted[] = {BAD_UTF8[i]};
+        EXPECT(sa_policy_verify_checkpoints(p, c, utf8_trusted, 1, &v), SA_MALFORMED_INPUT);
+        EXPECT(sa_policy_verify_checkpoints(p, BAD_UTF8[i], trusted, 1, &v), SA_MALFORMED_INPUT);
+        EXPECT(sa_checkpoint_verify_signature(BAD_UTF8[i], pub, &valid), SA_MALFORMED_INPUT);
+        EXPECT(sa_verify_checkpoints(BAD_UTF8[i], c, trusted, 1, &v), SA_MALFORMED_INPUT);
+    }
+
+    /* Malformed checkpoint texts: cut short, one byte more, other spellings, two glued wrong. */
+    size_t n = strlen(c);
+    char *m = malloc(2 * n + 2);
+    const char *swaps[][2] = {{"\nseq ", "\nseq 0"}, {".000Z", "Z"}, {"v1\n", "v1\r\n"}, {"\nsig ", "\nsig 0"},
+                              {"\nkey ", "\nkey X"}, {"\norg ", "\norg\t"}};
+    for (size_t i = 0; i < sizeof swaps / sizeof swaps[0]; i++) {
+        const char *at = strstr(c, swaps[i][0]);
+        CHECK(at != NULL, "swap %zu applies", i);
+        if (!at) continue;
+        size_t head = (size_t)(at - c), from = strlen(swaps[i][0]), to = strlen(swaps[i][1]);
+        memcpy(m, c, head);
+        memcpy(m + head, swaps[i][1], to);
+        strcpy(m + head + to, at + from);
+        EXPECT(sa_policy_verify_checkpoints(p, m, trusted, 1, &v), SA_MALFORMED_INPUT);
+        EXPECT(sa_checkpoint_verify_signature(m, pub, &valid), SA_MALFORMED_INPUT);
+    }
+    memcpy(m, c, n - 1);
+    m[n - 1] = '\0';
+    EXPECT(sa_policy_verify_checkpoints(p, m, trusted, 1, &v), SA_MALFORMED_INPUT);
+    memcpy(m, c, n);
+    memcpy(m + n, "\n", 2);
+    EXPECT(sa_policy_verify_checkpoints(p, m, trusted, 1, &v), SA_MALFORMED_INPUT);
+    EXPECT(sa_checkpoint_verify_signature(m, pub, &valid), SA_MALFORMED_INPUT);
+    memcpy(m, c, n);
+    memcpy(m + n, c, 20);
+    m[n + 20] = '\0';
+    EXPECT(sa_policy_verify_checkpoints(p, m, trusted, 1, &v), SA_MALFORMED_INPUT);
+    EXPECT(sa_policy_verify_checkpoints(p, "", trusted, 1, &v), SA_MALFORMED_INPUT);
+    free(m);
+
+    /* None of that changed the policy; it still verifies. */
+    check_unchanged(p, before, "checkpoint abuse");
+    EXPECT(sa_policy_verify_checkpoints(p, c, trusted, 1, &v), SA_OK);
+
+    /* Create/free cycles of keys. */
+    for (int i = 0; i < 200; i++) {
+        sa_signing_key *t = NULL;
+        EXPECT(sa_signing_key_parse(text, &t), SA_OK);
+        sa_signing_key_free(t);
+    }
+
+    sa_string_free(c);
+    sa_string_free(before);
+    sa_policy_free(p);
+    sa_string_free(text);
+    sa_string_free(pub);
+    sa_signing_key_free(key);
+}
+
 int main(void) {
     test_nulls();
     test_apply_n_buffers();
@@ -495,6 +651,7 @@ int main(void) {
     test_deep_nesting();
     test_after_errors();
     test_cycles();
+    test_checkpoint_abuse();
     printf("%lu passed, %lu failed\n", passed, failed);
     return failed ? 1 : 0;
 }

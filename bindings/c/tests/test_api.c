@@ -1,7 +1,7 @@
 /*
  * Typed C API tests, every error path included: NULL handle, NULL out-pointer, NULL string,
  * invalid UTF-8, unknown enum values, out-of-range times, oversized input, use of a policy after
- * an error (state unchanged), string_free(NULL), per-thread error messages.
+ * an error (state unchanged), string_free(NULL), per-thread error messages, signed checkpoints.
  * Prints "N passed, N failed"; exits non-zero on any failure. Run under valgrind by the xtask.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -537,6 +537,104 @@ static void test_threads(void) {
     sa_policy_free(p);
 }
 
+/* Signed checkpoints (SPEC section 9): sign with a key from a seed or its text, verify against
+ * the public key's text, and each checkpoint error with its seq. */
+static void test_checkpoints(void) {
+    uint8_t seed[32], other_seed[32];
+    memset(seed, 7, sizeof seed);
+    memset(other_seed, 8, sizeof other_seed);
+    sa_signing_key *key = NULL, *again = NULL, *other = NULL;
+    EXPECT(sa_signing_key_from_seed(seed, sizeof seed, &key), SA_OK);
+    EXPECT(sa_signing_key_from_seed(other_seed, sizeof other_seed, &other), SA_OK);
+    char *key_text = NULL, *pub = NULL, *pub2 = NULL, *other_pub = NULL, *id = NULL;
+    EXPECT(sa_signing_key_text(key, &key_text), SA_OK);
+    CHECK(key_text && strncmp(key_text, "sa-ed25519-key:", 15) == 0 && strlen(key_text) == 79, "key text %s", key_text);
+    EXPECT(sa_signing_key_parse(key_text, &again), SA_OK);
+    EXPECT(sa_signing_key_public_key(key, &pub), SA_OK);
+    EXPECT(sa_signing_key_public_key(again, &pub2), SA_OK);
+    EXPECT(sa_signing_key_public_key(other, &other_pub), SA_OK);
+    CHECK(streq(pub, pub2) && !streq(pub, other_pub), "public keys %s %s", pub, other_pub);
+    EXPECT(sa_public_key_id(pub, &id), SA_OK);
+    CHECK(id && strlen(id) == 16, "key id %s", id);
+
+    sa_policy *p = new_policy("{\"orgId\":\"org-1\",\"restrictEmployeeAccess\":true}");
+    EXPECT(sa_add_project(p, OWNER, "p1", T0), SA_OK);
+    char *c2 = NULL, *c2_again = NULL, *c3 = NULL, *forged = NULL, *applied = NULL;
+    EXPECT(sa_policy_checkpoint(p, key, T0, &c2), SA_OK);
+    EXPECT(sa_policy_checkpoint(p, again, T0, &c2_again), SA_OK);
+    CHECK(streq(c2, c2_again) && contains(c2, "\nseq 2\n") && contains(c2, id), "checkpoint %s", c2);
+    /* The same bytes as the JSON command. */
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "{\"op\":\"checkpoint\",\"signingKey\":\"%s\",\"now\":%lld}", key_text, (long long)T0);
+    EXPECT(sa_apply(p, cmd, &applied), SA_OK);
+    CHECK(applied && contains(applied, "\"checkpoint\":\"support-access checkpoint v1\\norg org-1\\nseq 2\\n"), "%s", applied);
+    bool valid = false;
+    EXPECT(sa_checkpoint_verify_signature(c2, pub, &valid), SA_OK);
+    CHECK(valid, "signature verifies");
+    EXPECT(sa_checkpoint_verify_signature(c2, other_pub, &valid), SA_OK);
+    CHECK(!valid, "signature does not verify with another key");
+
+    char *record2 = export_record(p);
+    sa_checkpoints_verified v;
+    const char *trusted[] = {pub};
+    EXPECT(sa_policy_verify_checkpoints(p, c2, trusted, 1, &v), SA_OK);
+    CHECK(v.events == 2 && v.verified_up_to == 2 && v.failed_seq == 0 && strlen(v.last_hash) == 64, "verified %llu %llu",
+          (unsigned long long)v.events, (unsigned long long)v.verified_up_to);
+    EXPECT(sa_verify_checkpoints(record2, c2, trusted, 1, &v), SA_OK);
+    CHECK(v.events == 2, "free verify");
+
+    /* A later event, a later checkpoint: a checkpoints text holds both. */
+    EXPECT(sa_add_cluster(p, OWNER, "p1", "Cluster0", SA_CLUSTER_KIND_DEDICATED, false, T0), SA_OK);
+    EXPECT(sa_policy_checkpoint(p, key, T0 + HOUR, &c3), SA_OK);
+    size_t n2 = strlen(c2), n3 = strlen(c3);
+    char *both = malloc(n2 + n3 + 1);
+    memcpy(both, c2, n2);
+    memcpy(both + n2, c3, n3 + 1);
+    EXPECT(sa_policy_verify_checkpoints(p, both, trusted, 1, &v), SA_OK);
+    CHECK(v.events == 3 && v.verified_up_to == 3, "two checkpoints");
+
+    /* Each checkpoint error, with the refused checkpoint's seq. */
+    const char *untrusted[] = {other_pub};
+    EXPECT(sa_policy_verify_checkpoints(p, c3, untrusted, 1, &v), SA_UNTRUSTED_KEY);
+    CHECK(v.failed_seq == 3 && v.events == 0 && v.last_hash[0] == '\0', "untrusted seq %llu", (unsigned long long)v.failed_seq);
+    EXPECT(sa_verify_checkpoints(record2, both, trusted, 1, &v), SA_RECORD_TRUNCATED);
+    CHECK(v.failed_seq == 3, "truncated seq %llu", (unsigned long long)v.failed_seq);
+    forged = strdup(c3);
+    char *org = strstr(forged, "org org-1");
+    if (org) org[8] = '2';
+    EXPECT(sa_policy_verify_checkpoints(p, forged, trusted, 1, &v), SA_BAD_SIGNATURE);
+    CHECK(v.failed_seq == 3, "bad signature seq");
+    sa_policy *q = new_policy("{\"orgId\":\"org-2\"}");
+    char *other_org = NULL;
+    EXPECT(sa_policy_checkpoint(q, key, T0, &other_org), SA_OK);
+    EXPECT(sa_policy_verify_checkpoints(p, other_org, trusted, 1, &v), SA_CHECKPOINT_MISMATCH);
+    CHECK(v.failed_seq == 1, "mismatch seq");
+    free(forged);
+    char *late = (char *)0x1;
+    EXPECT(sa_policy_checkpoint(p, key, T0 - 1, &late), SA_CLOCK_WENT_BACKWARDS);
+    CHECK(late == NULL, "out_checkpoint reset on failure");
+    EXPECT(sa_policy_verify_checkpoints(p, "", trusted, 1, &v), SA_MALFORMED_INPUT);
+    EXPECT(sa_policy_verify_checkpoints(p, c3, trusted, 0, &v), SA_UNTRUSTED_KEY);
+
+    sa_policy_free(q);
+    sa_policy_free(p);
+    free(both);
+    sa_string_free(other_org);
+    sa_string_free(record2);
+    sa_string_free(applied);
+    sa_string_free(c3);
+    sa_string_free(c2_again);
+    sa_string_free(c2);
+    sa_string_free(id);
+    sa_string_free(other_pub);
+    sa_string_free(pub2);
+    sa_string_free(pub);
+    sa_string_free(key_text);
+    sa_signing_key_free(other);
+    sa_signing_key_free(again);
+    sa_signing_key_free(key);
+}
+
 int main(void) {
     test_names();
     test_policy_new_errors();
@@ -546,6 +644,7 @@ int main(void) {
     test_null_arguments();
     test_apply_input();
     test_threads();
+    test_checkpoints();
     printf("%lu passed, %lu failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

@@ -19,8 +19,10 @@ use std::cell::{Cell, RefCell};
 use std::ffi::CString;
 use std::ptr;
 
+use core_::checkpoint::Verified;
 use core_::{
-    ClusterId, ClusterKind, Decision, Error, GrantType, Policy, Reason, Resource, Timestamp,
+    Checkpoint, ClusterId, ClusterKind, Decision, Error, GrantType, Policy, PublicKey, Reason,
+    Resource, SigningKey, Timestamp,
 };
 use napi::bindgen_prelude::JsObjectValue;
 use napi::bindgen_prelude::{
@@ -158,6 +160,104 @@ pub fn verify_record(record: String) -> Result<String> {
         p.record().len(),
         p.record().last_hash()
     ))
+}
+
+// ----- signed checkpoints (SPEC §9) -----
+//
+// Keys and checkpoints cross the boundary as their text forms (the wrapper's classes hold the
+// text); what the core reads from a text comes back as JSON. Every check is the core's.
+
+/// A checkpoint's fields as JSON: the `ok` payload of the `checkpoint` command.
+fn checkpoint_json(c: &Checkpoint) -> String {
+    core_::command::checkpoint_json(c)
+}
+
+/// What verifying against checkpoints found: the `ok` payload of `verifyCheckpoints`.
+fn verified_json(v: &Verified) -> String {
+    core_::command::checkpoints_verified_json(v)
+}
+
+fn checkpoints_of(texts: &[String]) -> Result<Vec<Checkpoint>> {
+    texts
+        .iter()
+        .map(|t| Checkpoint::parse(t).map_err(js_err))
+        .collect()
+}
+
+fn public_keys_of(texts: &[String]) -> Result<Vec<PublicKey>> {
+    texts
+        .iter()
+        .map(|t| PublicKey::parse(t).map_err(js_err))
+        .collect()
+}
+
+/// Reads a public key's text: `[text, keyId]` (MALFORMED_INPUT for anything else).
+#[napi(catch_unwind)]
+pub fn public_key_parse(text: String) -> Result<Vec<String>> {
+    let k = PublicKey::parse(&text).map_err(js_err)?;
+    Ok(vec![k.to_text(), k.key_id().to_hex()])
+}
+
+/// The signing key for exactly 32 seed bytes (the host draws them, e.g. `crypto.randomBytes`):
+/// `[text, publicKeyText, keyId]`.
+#[napi(catch_unwind)]
+pub fn signing_key_from_seed(seed: &[u8]) -> Result<Vec<String>> {
+    let seed: [u8; 32] = seed.try_into().map_err(|_| {
+        malformed(&format!(
+            "a signing key's seed is exactly 32 bytes, not {}",
+            seed.len()
+        ))
+    })?;
+    Ok(signing_key_texts(&SigningKey::from_seed(seed)))
+}
+
+/// Reads a signing key's text (a secret: the error never repeats it):
+/// `[text, publicKeyText, keyId]`.
+#[napi(catch_unwind)]
+pub fn signing_key_parse(text: String) -> Result<Vec<String>> {
+    Ok(signing_key_texts(
+        &SigningKey::parse(&text).map_err(js_err)?,
+    ))
+}
+
+fn signing_key_texts(k: &SigningKey) -> Vec<String> {
+    vec![k.to_text(), k.public_key().to_text(), k.key_id().to_hex()]
+}
+
+/// Reads one checkpoint's text (the signature is not checked): its fields as JSON.
+#[napi(catch_unwind)]
+pub fn checkpoint_parse(text: String) -> Result<String> {
+    Ok(checkpoint_json(&Checkpoint::parse(&text).map_err(js_err)?))
+}
+
+/// Reads a checkpoints file (checkpoints one after another): a JSON array of their fields.
+#[napi(catch_unwind)]
+pub fn checkpoint_parse_many(text: String) -> Result<String> {
+    let all = Checkpoint::parse_many(&text).map_err(js_err)?;
+    let items: Vec<String> = all.iter().map(checkpoint_json).collect();
+    Ok(format!("[{}]", items.join(",")))
+}
+
+/// Whether a checkpoint's signature verifies with a public key (both as text).
+#[napi(catch_unwind)]
+pub fn checkpoint_verify_signature(checkpoint: String, public_key: String) -> Result<bool> {
+    let c = Checkpoint::parse(&checkpoint).map_err(js_err)?;
+    let k = PublicKey::parse(&public_key).map_err(js_err)?;
+    Ok(c.verify_signature(&k))
+}
+
+/// Verifies a JSON Lines record, then checks it against checkpoints signed by trusted keys.
+#[napi(catch_unwind)]
+pub fn verify_checkpoints(
+    record: String,
+    checkpoints: Vec<String>,
+    trusted_keys: Vec<String>,
+) -> Result<String> {
+    let checkpoints = checkpoints_of(&checkpoints)?;
+    let trusted = public_keys_of(&trusted_keys)?;
+    core_::checkpoint::verify_checkpoints(&record, &checkpoints, &trusted)
+        .map(|v| verified_json(&v))
+        .map_err(js_err)
 }
 
 /// This thread's policies. Each JS thread (main or worker) has its own Node-API environment
@@ -685,6 +785,35 @@ impl NativePolicy {
         let now = now_ms.map(ts).transpose()?;
         let summary = self.with(|p| p.load_atlas_at(&settings, &clusters, now).map_err(js_err))?;
         Ok(serde_json::to_string(&summary).expect("summaries serialize"))
+    }
+
+    /// Signs a checkpoint of the current head, dated `now_ms`, with a signing key's text: the
+    /// checkpoint's fields as JSON. Records nothing.
+    #[napi(catch_unwind)]
+    pub fn checkpoint(&self, signing_key: String, now_ms: f64) -> Result<String> {
+        let key = SigningKey::parse(&signing_key).map_err(js_err)?;
+        let now = ts(now_ms)?;
+        self.with(|p| {
+            p.checkpoint(now, &key)
+                .map(|c| checkpoint_json(&c))
+                .map_err(js_err)
+        })
+    }
+
+    /// Checks this policy's record against checkpoints (texts) signed by trusted keys (texts).
+    #[napi(catch_unwind)]
+    pub fn verify_checkpoints(
+        &self,
+        checkpoints: Vec<String>,
+        trusted_keys: Vec<String>,
+    ) -> Result<String> {
+        let checkpoints = checkpoints_of(&checkpoints)?;
+        let trusted = public_keys_of(&trusted_keys)?;
+        self.with(|p| {
+            p.verify_checkpoints(&checkpoints, &trusted)
+                .map(|v| verified_json(&v))
+                .map_err(js_err)
+        })
     }
 }
 

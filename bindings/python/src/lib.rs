@@ -1698,6 +1698,37 @@ impl Policy {
         Ok(sa::apply(&mut g, &command))
     }
 
+    // ----- signed checkpoints (SPEC §9) -----
+
+    /// Signs a checkpoint of the current head, dated `now`, with `key` (a `SigningKey` or its
+    /// text). Records nothing; `now` before the last event is `ClockWentBackwards`.
+    #[pyo3(signature = (key, now = None))]
+    fn checkpoint(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Checkpoint> {
+        let key = signing_key_arg(py, key)?;
+        let now = time_arg(py, now)?;
+        let inner = self.with(py, |p| p.checkpoint(now, &key))?;
+        Ok(Checkpoint { inner })
+    }
+
+    /// Checks this policy's record against checkpoints (`Checkpoint`s or texts) signed by
+    /// trusted keys (`PublicKey`s or texts): `UntrustedKey`, `BadSignature`,
+    /// `CheckpointMismatch`, `RecordTruncated`, `CheckpointsDisagree`, each with `.seq`.
+    fn verify_checkpoints(
+        &self,
+        py: Python<'_>,
+        checkpoints: &Bound<'_, PyAny>,
+        trusted_keys: &Bound<'_, PyAny>,
+    ) -> PyResult<CheckpointsVerified> {
+        let (cs, ks) = checkpoint_args(py, checkpoints, trusted_keys)?;
+        let v = self.with(py, |p| p.verify_checkpoints(&cs, &ks))?;
+        Ok(CheckpointsVerified::of(v))
+    }
+
     /// A copy of this policy (state and record).
     fn copy(&self, py: Python<'_>) -> Policy {
         Policy::wrap(self.snapshot(py))
@@ -1741,6 +1772,347 @@ impl Policy {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Signed checkpoints (SPEC §9)
+// ---------------------------------------------------------------------------------------------
+
+fn malformed_err(py: Python<'_>, detail: String) -> PyErr {
+    py_err(py, &sa::Error::MalformedInput { detail })
+}
+
+/// An Ed25519 public key that checkpoints are verified with. Text form: `sa-ed25519-pub:` and
+/// 64 lower-case hex digits (`str(key)`).
+#[pyclass(frozen, eq, hash, skip_from_py_object, module = "support_access")]
+#[derive(Debug, Clone)]
+struct PublicKey {
+    inner: sa::PublicKey,
+}
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.inner == other.inner
+    }
+}
+
+impl Eq for PublicKey {}
+
+impl std::hash::Hash for PublicKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.inner.key_id().hash(state);
+    }
+}
+
+#[pymethods]
+impl PublicKey {
+    /// Reads the text form (`MalformedInput` otherwise; small-order keys are refused).
+    #[staticmethod]
+    fn parse(py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<PublicKey> {
+        let inner = sa::PublicKey::parse(&self::text(text)?).or_py(py)?;
+        Ok(PublicKey { inner })
+    }
+
+    /// The 16 hex digits that checkpoints signed with the matching signing key carry.
+    #[getter]
+    fn key_id(&self) -> String {
+        self.inner.key_id().to_hex()
+    }
+
+    /// The text form.
+    fn to_text(&self) -> String {
+        self.inner.to_text()
+    }
+
+    fn __str__(&self) -> String {
+        self.inner.to_text()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("PublicKey.parse({})", repr_str(&self.inner.to_text()))
+    }
+}
+
+/// An Ed25519 signing key: a secret (its `repr` shows only the key id). Text form:
+/// `sa-ed25519-key:` and 64 lower-case hex digits of the 32-byte seed.
+#[pyclass(frozen, skip_from_py_object, module = "support_access")]
+#[derive(Debug)]
+struct SigningKey {
+    inner: sa::SigningKey,
+}
+
+#[pymethods]
+impl SigningKey {
+    /// The key for exactly 32 seed bytes the host drew (e.g. ``os.urandom(32)``); any other
+    /// length is `MalformedInput` (a `ValueError`).
+    #[staticmethod]
+    fn from_seed(py: Python<'_>, seed: &[u8]) -> PyResult<SigningKey> {
+        let seed: [u8; 32] = seed.try_into().map_err(|_| {
+            malformed_err(
+                py,
+                format!(
+                    "a signing key's seed is exactly 32 bytes, not {}",
+                    seed.len()
+                ),
+            )
+        })?;
+        Ok(SigningKey {
+            inner: sa::SigningKey::from_seed(seed),
+        })
+    }
+
+    /// Reads the text form (`MalformedInput` otherwise; the error never repeats the text).
+    #[staticmethod]
+    fn parse(py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<SigningKey> {
+        let inner = sa::SigningKey::parse(&self::text(text)?).or_py(py)?;
+        Ok(SigningKey { inner })
+    }
+
+    /// The public key that verifies this key's checkpoints.
+    #[getter]
+    fn public_key(&self) -> PublicKey {
+        PublicKey {
+            inner: self.inner.public_key().clone(),
+        }
+    }
+
+    /// The public key's id.
+    #[getter]
+    fn key_id(&self) -> String {
+        self.inner.key_id().to_hex()
+    }
+
+    /// The text form: a secret, keep it out of logs.
+    fn to_text(&self) -> String {
+        self.inner.to_text()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "SigningKey(key_id={})",
+            repr_str(&self.inner.key_id().to_hex())
+        )
+    }
+}
+
+/// A signed statement that organization `org_id`'s record had `seq` events, the last with hash
+/// `hash`, signed at `at` by the key `key_id` names. `str(checkpoint)` is its text form.
+#[pyclass(frozen, eq, hash, skip_from_py_object, module = "support_access")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Checkpoint {
+    inner: sa::Checkpoint,
+}
+
+impl std::hash::Hash for Checkpoint {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.inner.to_text().hash(state);
+    }
+}
+
+#[pymethods]
+impl Checkpoint {
+    /// Reads exactly the text form (`MalformedInput` otherwise). The signature is not checked.
+    #[staticmethod]
+    fn parse(py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<Checkpoint> {
+        let inner = sa::Checkpoint::parse(&self::text(text)?).or_py(py)?;
+        Ok(Checkpoint { inner })
+    }
+
+    /// Reads a checkpoints file: checkpoints one after another (an empty text holds none).
+    #[staticmethod]
+    fn parse_many(py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<Vec<Checkpoint>> {
+        let all = sa::Checkpoint::parse_many(&self::text(text)?).or_py(py)?;
+        Ok(all.into_iter().map(|inner| Checkpoint { inner }).collect())
+    }
+
+    #[getter]
+    fn org_id(&self) -> &str {
+        self.inner.org_id()
+    }
+
+    /// How many events the record had.
+    #[getter]
+    fn seq(&self) -> u64 {
+        self.inner.seq()
+    }
+
+    /// The hash of the event at `seq`.
+    #[getter]
+    fn hash(&self) -> &str {
+        self.inner.hash()
+    }
+
+    /// When it was signed (aware `datetime`, UTC).
+    #[getter]
+    fn at(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        datetime_obj(py, self.inner.at())
+    }
+
+    /// The id of the key that signed it.
+    #[getter]
+    fn key_id(&self) -> String {
+        self.inner.key_id().to_hex()
+    }
+
+    /// The text form (seven lines, each ending with a newline).
+    fn to_text(&self) -> String {
+        self.inner.to_text()
+    }
+
+    /// Whether the signature verifies with `key` (a `PublicKey` or its text). Only the
+    /// signature: `Policy.verify_checkpoints` also checks trust and the record.
+    fn verify_signature(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<bool> {
+        Ok(self
+            .inner
+            .verify_signature(&public_key_arg(py, key, "key")?))
+    }
+
+    fn __str__(&self) -> String {
+        self.inner.to_text()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Checkpoint(org_id={}, seq={}, hash={}, at={}, key_id={})",
+            repr_str(self.inner.org_id()),
+            self.inner.seq(),
+            repr_str(self.inner.hash()),
+            repr_time(self.inner.at()),
+            repr_str(&self.inner.key_id().to_hex())
+        )
+    }
+}
+
+/// What `verify_checkpoints` found.
+#[pyclass(
+    frozen,
+    eq,
+    hash,
+    get_all,
+    skip_from_py_object,
+    module = "support_access"
+)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CheckpointsVerified {
+    /// How many events the record holds.
+    events: u64,
+    /// The hash of its last event.
+    last_hash: String,
+    /// The highest `seq` a checkpoint vouches for (events past it: the chain only).
+    verified_up_to: u64,
+    /// The ids of the keys whose checkpoints were checked, sorted, each once.
+    key_ids: Vec<String>,
+}
+
+impl CheckpointsVerified {
+    fn of(v: sa::checkpoint::Verified) -> CheckpointsVerified {
+        CheckpointsVerified {
+            events: v.events,
+            last_hash: v.last_hash,
+            verified_up_to: v.verified_up_to,
+            key_ids: v.key_ids.iter().map(|k| k.to_hex()).collect(),
+        }
+    }
+}
+
+#[pymethods]
+impl CheckpointsVerified {
+    fn __repr__(&self) -> String {
+        let ids: Vec<String> = self.key_ids.iter().map(|k| repr_str(k)).collect();
+        format!(
+            "CheckpointsVerified(events={}, last_hash={}, verified_up_to={}, key_ids=[{}])",
+            self.events,
+            repr_str(&self.last_hash),
+            self.verified_up_to,
+            ids.join(", ")
+        )
+    }
+}
+
+/// A `PublicKey` or its text.
+fn public_key_arg(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<sa::PublicKey> {
+    if let Ok(k) = obj.cast::<PublicKey>() {
+        return Ok(k.get().inner.clone());
+    }
+    match obj.cast::<PyString>() {
+        Ok(s) => sa::PublicKey::parse(&text(s)?).or_py(py),
+        Err(_) => Err(PyTypeError::new_err(format!(
+            "{what} must be a PublicKey or its text, not {}",
+            type_name(obj)
+        ))),
+    }
+}
+
+/// A `SigningKey` or its text.
+fn signing_key_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<sa::SigningKey> {
+    if let Ok(k) = obj.cast::<SigningKey>() {
+        return Ok(k.get().inner.clone());
+    }
+    match obj.cast::<PyString>() {
+        Ok(s) => sa::SigningKey::parse(&text(s)?).or_py(py),
+        Err(_) => Err(PyTypeError::new_err(format!(
+            "key must be a SigningKey or its text, not {}",
+            type_name(obj)
+        ))),
+    }
+}
+
+/// The items of an iterable argument (a lone `str` is refused: it is not a list of texts).
+fn items<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    if obj.is_instance_of::<PyString>() {
+        return Err(PyTypeError::new_err(format!(
+            "{what} must be an iterable of items, not a str (use Checkpoint.parse_many for a checkpoints file)"
+        )));
+    }
+    obj.try_iter()
+        .map_err(|_| {
+            PyTypeError::new_err(format!(
+                "{what} must be an iterable, not {}",
+                type_name(obj)
+            ))
+        })?
+        .collect()
+}
+
+/// Checkpoints (`Checkpoint`s or their texts) and trusted keys (`PublicKey`s or their texts).
+fn checkpoint_args(
+    py: Python<'_>,
+    checkpoints: &Bound<'_, PyAny>,
+    trusted_keys: &Bound<'_, PyAny>,
+) -> PyResult<(Vec<sa::Checkpoint>, Vec<sa::PublicKey>)> {
+    let mut cs = Vec::new();
+    for (i, c) in items(checkpoints, "checkpoints")?.iter().enumerate() {
+        if let Ok(c) = c.cast::<Checkpoint>() {
+            cs.push(c.get().inner.clone());
+        } else if let Ok(s) = c.cast::<PyString>() {
+            cs.push(sa::Checkpoint::parse(&text(s)?).or_py(py)?);
+        } else {
+            return Err(PyTypeError::new_err(format!(
+                "checkpoints[{i}] must be a Checkpoint or its text, not {}",
+                type_name(c)
+            )));
+        }
+    }
+    let mut ks = Vec::new();
+    for (i, k) in items(trusted_keys, "trusted_keys")?.iter().enumerate() {
+        ks.push(public_key_arg(py, k, &format!("trusted_keys[{i}]"))?);
+    }
+    Ok((cs, ks))
+}
+
+/// Verifies a JSON Lines record (`RecordTampered`), then checks it against checkpoints signed by
+/// trusted keys (the `CheckpointError` subclasses, each with the refused checkpoint's `seq`).
+#[pyfunction]
+fn verify_checkpoints(
+    py: Python<'_>,
+    record: &Bound<'_, PyString>,
+    checkpoints: &Bound<'_, PyAny>,
+    trusted_keys: &Bound<'_, PyAny>,
+) -> PyResult<CheckpointsVerified> {
+    let (cs, ks) = checkpoint_args(py, checkpoints, trusted_keys)?;
+    let record = text(record)?;
+    let v = py.detach(|| sa::checkpoint::verify_checkpoints(&record, &cs, &ks));
+    Ok(CheckpointsVerified::of(v.or_py(py)?))
+}
+
 /// Checks a JSON Lines record; returns how many events it holds (`RecordTampered` otherwise).
 #[pyfunction]
 fn verify_record(py: Python<'_>, record: &Bound<'_, PyString>) -> PyResult<u64> {
@@ -1759,6 +2131,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Grant>()?;
     m.add_class::<Cluster>()?;
     m.add_class::<LoadSummary>()?;
+    m.add_class::<PublicKey>()?;
+    m.add_class::<SigningKey>()?;
+    m.add_class::<Checkpoint>()?;
+    m.add_class::<CheckpointsVerified>()?;
     m.add_function(wrap_pyfunction!(verify_record, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_checkpoints, m)?)?;
     Ok(())
 }

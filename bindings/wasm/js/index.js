@@ -15,6 +15,10 @@ import init, {
   WasmPolicy,
   replay as wasmReplay,
   verifyRecord as wasmVerifyRecord,
+  parseCheckpoint as wasmParseCheckpoint,
+  parseCheckpoints as wasmParseCheckpoints,
+  parsePublicKey as wasmParsePublicKey,
+  verifySignature as wasmVerifySignature,
   coreVersion,
   specStrings,
   maxCommandLen,
@@ -447,6 +451,15 @@ export class Policy {
     return this.#run({ op: 'describe', now: time(now) });
   }
 
+  /** Checks this policy's record against checkpoints signed by trusted keys (UNTRUSTED_KEY,
+   * BAD_SIGNATURE, CHECKPOINT_MISMATCH, RECORD_TRUNCATED, CHECKPOINTS_DISAGREE, with `.seq`). */
+  verifyCheckpoints(checkpoints, trustedKeys) {
+    // The `verifyCheckpoints` command over this policy's own record: the core's one code path
+    // (a typed export of the same check would cost the .wasm 4 KB, docs/benchmarks.md).
+    const record = this.exportRecord();
+    return this.#ask({ op: 'verifyCheckpoints', record, checkpoints: texts(checkpoints, 'checkpoints', Checkpoint), trustedKeys: texts(trustedKeys, 'trustedKeys', PublicKey) });
+  }
+
   /** Checks a record; the number of events, or throws RECORD_TAMPERED with `.seq`. */
   verifyRecord(text) {
     return Policy.verifyRecord(text);
@@ -478,3 +491,118 @@ export function verifyRecord(record) {
   return Policy.verifyRecord(record);
 }
 
+// ----- signed checkpoints (SPEC §9): read and verified by the core; this package does not sign -----
+
+/** This package verifies checkpoints but cannot sign them (the native packages can): its core
+ * is built without signing, and the `publicKey` and `checkpoint` commands answer UNKNOWN_OP. */
+export const SIGNING = false;
+
+const KEY = Symbol('support-access checkpoint');
+
+/** An Ed25519 public key that checkpoints are verified with (`sa-ed25519-pub:` + 64 hex). */
+export class PublicKey {
+  #text;
+  constructor(token, fields) {
+    if (token !== KEY) throw new TypeError('use PublicKey.parse(text)');
+    this.#text = fields.publicKey;
+    /** The 16 hex digits checkpoints signed with the matching signing key carry. */
+    this.keyId = fields.keyId;
+    Object.freeze(this);
+  }
+
+  /** Reads the text form (MALFORMED_INPUT otherwise; small-order keys are refused). */
+  static parse(text) {
+    return new PublicKey(KEY, unwrap(wasmParsePublicKey(str(text, 'a public key'))));
+  }
+
+  toText() {
+    return this.#text;
+  }
+
+  toString() {
+    return this.#text;
+  }
+
+  toJSON() {
+    return this.#text;
+  }
+}
+
+/** A signed statement that an organization's record had `seq` events, the last with `hash`. */
+export class Checkpoint {
+  #text;
+  constructor(token, fields) {
+    if (token !== KEY) throw new TypeError('use Checkpoint.parse(text)');
+    this.#text = fields.checkpoint;
+    this.orgId = fields.orgId;
+    this.seq = fields.seq;
+    this.hash = fields.hash;
+    /** When it was signed: RFC 3339 UTC with milliseconds. */
+    this.at = fields.at;
+    this.keyId = fields.keyId;
+    Object.freeze(this);
+  }
+
+  /** Reads exactly the text form (MALFORMED_INPUT otherwise). The signature is not checked. */
+  static parse(text) {
+    return new Checkpoint(KEY, unwrap(wasmParseCheckpoint(str(text, 'a checkpoint'))));
+  }
+
+  /** Reads a checkpoints file: checkpoints one after another (an empty text holds none). */
+  static parseMany(text) {
+    return unwrap(wasmParseCheckpoints(str(text, 'a checkpoints text'))).map((f) => new Checkpoint(KEY, f));
+  }
+
+  /** Whether the signature verifies with `key` (a PublicKey or its text): only the signature. */
+  verifySignature(key) {
+    return unwrap(wasmVerifySignature(this.#text, str(key instanceof PublicKey ? key.toText() : key, 'a public key')));
+  }
+
+  /** The text form (seven lines, each ending with `\n`). */
+  toText() {
+    return this.#text;
+  }
+
+  toString() {
+    return this.#text;
+  }
+
+  toJSON() {
+    return this.#text;
+  }
+}
+
+/** A string argument (as the Node package, anything else is MALFORMED_INPUT). */
+function str(v, what) {
+  if (typeof v !== 'string') {
+    throw new SupportAccessError('MALFORMED_INPUT', `malformed input: ${what} must be a string, not ${typeName(v)}`);
+  }
+  return v;
+}
+
+/** The texts of checkpoints or keys given as objects of `cls` or their texts. */
+function texts(items, what, cls) {
+  if (items === null || typeof items !== 'object' || typeof field(items, Symbol.iterator, `\`${what}\``) !== 'function') {
+    throw new SupportAccessError('MALFORMED_INPUT', `malformed input: \`${what}\` must be an array (or iterable)`);
+  }
+  return Array.from(items, (x, i) => {
+    const t = x instanceof cls ? x.toText() : x;
+    if (typeof t !== 'string') {
+      throw new SupportAccessError('MALFORMED_INPUT', `malformed input: \`${what}[${i}]\` must be a ${cls.name} or its text`);
+    }
+    return t;
+  });
+}
+
+/** Verifies a JSON Lines record, then checks it against checkpoints signed by trusted keys. */
+export function verifyCheckpoints(record, checkpoints, trustedKeys) {
+  const c = texts(checkpoints, 'checkpoints', Checkpoint);
+  const k = texts(trustedKeys, 'trustedKeys', PublicKey);
+  if (typeof record !== 'string') recordBytes(record); // MALFORMED_INPUT, as for verifyRecord
+  scratch ??= new Policy({ orgId: 'verifyCheckpoints' });
+  // The command reads only its fields, never the policy it runs on.
+  return unwrap(scratch.apply({ op: 'verifyCheckpoints', record, checkpoints: c, trustedKeys: k }));
+}
+
+/** The policy `verifyCheckpoints` runs its command on (it reads nothing of it). */
+let scratch;

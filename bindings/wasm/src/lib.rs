@@ -13,6 +13,13 @@
 //! string by the constructor and by [`replay`]; `apply` and [`verify_record`] never throw.
 //! Long inputs (records, commands over 64 KiB) come in as UTF-8 bytes the wrapper encoded, and
 //! commands over the core's 32 MiB limit never come in at all (see [`command_too_long`]).
+//! Checkpoints (SPEC §9): the module reads them ([`parse_checkpoint`], [`parse_public_key`],
+//! [`verify_signature`]) and verifies records against them (the `verifyCheckpoints` command, which
+//! the wrapper's typed calls use: no second export of the same code), but does not sign: the core is
+//! built without its `sign` feature, so the `publicKey` and `checkpoint` commands answer
+//! `UNKNOWN_OP` here. Signing is for the native front ends (issue 14); leaving it out keeps the
+//! module 8 KB smaller (docs/benchmarks.md).
+//!
 //! Nothing here panics on any input: the core's `apply` never does, and the other entry points
 //! only pass strings through. That is what lets the module be `no_std` on wasm32 with a panic
 //! handler that just traps: no panic machinery, no formatting of panic messages, and a module
@@ -26,10 +33,11 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::Cell;
 
+use support_access_core::command::checkpoint_json;
 use support_access_core::wire::MAX_COMMAND_LEN;
 use support_access_core::{
-    apply, apply_bytes, error_json, new_policy_json, ClusterId, ClusterKind, Decision, Error,
-    ErrorCode, GrantType, Policy, Reason, Resource, Timestamp,
+    apply, apply_bytes, error_json, new_policy_json, Checkpoint, ClusterId, ClusterKind, Decision,
+    Error, ErrorCode, GrantType, Policy, PublicKey, Reason, Resource, Timestamp,
 };
 use wasm_bindgen::prelude::*;
 
@@ -193,6 +201,65 @@ pub fn verify_record(record_utf8: &[u8]) -> String {
             p.record().last_hash()
         ),
         Err(e) => e,
+    }
+}
+
+// ----- signed checkpoints (SPEC §9): reading and verifying; this package does not sign -----
+
+fn ok_json(payload: &str) -> String {
+    format!("{{\"ok\":{payload}}}")
+}
+
+/// Reads one checkpoint's text (the signature is not checked): `{"ok":{"checkpoint":…,
+/// "orgId":…,"seq":…,"hash":…,"at":…,"keyId":…}}` (the `checkpoint` command's fields) or the
+/// error result. Never throws.
+#[wasm_bindgen(js_name = parseCheckpoint)]
+pub fn parse_checkpoint(text: &str) -> String {
+    match Checkpoint::parse(text) {
+        Ok(c) => ok_json(&checkpoint_json(&c)),
+        Err(e) => error_json(&e),
+    }
+}
+
+/// Reads a checkpoints file (checkpoints one after another): `{"ok":[…]}` of each one's fields,
+/// or the error result. Never throws.
+#[wasm_bindgen(js_name = parseCheckpoints)]
+pub fn parse_checkpoints(text: &str) -> String {
+    match Checkpoint::parse_many(text) {
+        Ok(all) => {
+            let items: Vec<String> = all.iter().map(checkpoint_json).collect();
+            format!("{{\"ok\":[{}]}}", items.join(","))
+        }
+        Err(e) => error_json(&e),
+    }
+}
+
+/// Reads a public key's text: `{"ok":{"publicKey":…,"keyId":…}}` (the `publicKey` command's
+/// fields) or the error result. Never throws.
+#[wasm_bindgen(js_name = parsePublicKey)]
+pub fn parse_public_key(text: &str) -> String {
+    match PublicKey::parse(text) {
+        // Both are fixed hex forms: nothing to escape.
+        Ok(k) => format!(
+            r#"{{"ok":{{"publicKey":"{}","keyId":"{}"}}}}"#,
+            k.to_text(),
+            k.key_id()
+        ),
+        Err(e) => error_json(&e),
+    }
+}
+
+/// Whether a checkpoint's signature verifies with a public key (both texts): `{"ok":true}`,
+/// `{"ok":false}` or the error result for a text that is neither. Never throws.
+#[wasm_bindgen(js_name = verifySignature)]
+pub fn verify_signature(checkpoint: &str, public_key: &str) -> String {
+    match (Checkpoint::parse(checkpoint), PublicKey::parse(public_key)) {
+        (Ok(c), Ok(k)) => ok_json(if c.verify_signature(&k) {
+            "true"
+        } else {
+            "false"
+        }),
+        (Err(e), _) | (_, Err(e)) => error_json(&e),
     }
 }
 

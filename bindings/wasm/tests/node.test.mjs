@@ -9,19 +9,31 @@ import { Policy, SupportAccessError, ERROR_CODES, VERSION } from '../js/index.js
 import { parseVectors, runVector } from './vectors.mjs';
 
 const vectorsPath = new URL('../../../tests/vectors/vectors.txt', import.meta.url);
-const nodeTypes = new URL('../../node/types.d.ts', import.meta.url);
+const commonTypes = new URL('../../node/common.d.ts', import.meta.url);
 const vectors = parseVectors(readFileSync(vectorsPath, 'utf8'));
 
 test('vectors.txt holds vectors', () => {
   assert.ok(vectors.length > 0);
 });
 
+// The browser package does not sign (SIGNING is false): its `publicKey` and `checkpoint`
+// commands must answer UNKNOWN_OP exactly, and are counted; everything else is byte for byte.
+let unsignedTotal = 0;
 for (const v of vectors) {
   test(`vector ${v.name}`, () => {
-    const { failures } = runVector(v, (options) => new Policy(JSON.parse(options)));
+    const { failures, unsigned } = runVector(v, (options) => new Policy(JSON.parse(options)), { signs: pkg.SIGNING });
+    unsignedTotal += unsigned;
     assert.deepEqual(failures, []);
   });
 }
+
+test('the browser package verifies but does not sign: its signing commands were checked as UNKNOWN_OP', () => {
+  assert.equal(pkg.SIGNING, false);
+  // Vectors 071-077 sign 21 checkpoints and derive 15 public keys (tests/vectors/*.json).
+  assert.equal(unsignedTotal, vectors.flatMap((v) => v.steps).filter((s) => /"op":"(publicKey|checkpoint)"/.test(s.command ?? '')).length);
+  assert.ok(unsignedTotal > 0);
+  console.log(`# signing commands answered UNKNOWN_OP (verify-only build): ${unsignedTotal}`);
+});
 
 const owner = { id: 'alice', roles: [{ role: 'ORG_OWNER' }] };
 const reader = { id: 'rita', roles: [{ role: 'PROJECT_READ_ONLY', projectId: 'p1' }] };
@@ -176,8 +188,8 @@ test('apply never throws and matches the typed call', () => {
 
 test('the same surface as the Node package: exports, getters, events(), apply(object)', () => {
   const exported = Object.keys(pkg).sort();
-  assert.deepEqual(exported, ['CLUSTER_KINDS', 'ERROR_CODES', 'GRANT_TYPES', 'Policy', 'REASONS', 'RESOURCES',
-    'SupportAccessError', 'VERSION', 'coreVersion', 'verifyRecord']);
+  assert.deepEqual(exported, ['CLUSTER_KINDS', 'Checkpoint', 'ERROR_CODES', 'GRANT_TYPES', 'Policy', 'PublicKey', 'REASONS', 'RESOURCES',
+    'SIGNING', 'SupportAccessError', 'VERSION', 'coreVersion', 'verifyCheckpoints', 'verifyRecord']);
   assert.equal(pkg.coreVersion, VERSION);
   assert.equal(ERROR_CODES.length, 24);
   const p = new Policy({ orgId: 'org-9', restrictEmployeeAccess: true, maxGrantDurationMs: null });
@@ -196,9 +208,10 @@ test('the same surface as the Node package: exports, getters, events(), apply(ob
   }
 });
 
-test('index.d.ts is the Node package\'s types.d.ts (one TypeScript surface)', () => {
-  assert.ok(existsSync(nodeTypes), 'bindings/node/types.d.ts');
-  assert.equal(readFileSync(new URL('../js/index.d.ts', import.meta.url), 'utf8'), readFileSync(nodeTypes, 'utf8'));
+test('the TypeScript surface is the Node package\'s common.d.ts, which the build copied in', () => {
+  assert.ok(existsSync(commonTypes), 'bindings/node/common.d.ts');
+  assert.equal(readFileSync(new URL('../js/common.d.ts', import.meta.url), 'utf8'), readFileSync(commonTypes, 'utf8'));
+  assert.match(readFileSync(new URL('../js/index.d.ts', import.meta.url), 'utf8'), /^export \* from '\.\/common'$/m);
 });
 
 test('evaluate (packed hot path) agrees with the JSON command for every case, errors included', () => {
@@ -360,8 +373,8 @@ test('loadAtlas reads a listClusters page as its results; other page fields are 
   assert.equal(paged.exportRecord(), listed.exportRecord());
 });
 
-test('every member index.d.ts declares is implemented', () => {
-  const dts = readFileSync(new URL('../js/index.d.ts', import.meta.url), 'utf8');
+test('every member index.d.ts (with the common.d.ts it re-exports) declares is implemented', () => {
+  const dts = ['../js/common.d.ts', '../js/index.d.ts'].map((f) => readFileSync(new URL(f, import.meta.url), 'utf8')).join('\n');
   const body = dts.slice(dts.indexOf('export declare class Policy'));
   const cls = body.slice(0, body.indexOf('\n}'));
   const members = [...cls.matchAll(/^ {2}(static |readonly )?([A-Za-z]+)[(:]/gm)].map((m) => [m[1]?.trim(), m[2]]);
@@ -374,4 +387,97 @@ test('every member index.d.ts declares is implemented', () => {
   }
   const exportsDeclared = [...dts.matchAll(/^export declare (?:const|function|class) ([A-Za-z_]+)/gm)].map((m) => m[1]).sort();
   assert.deepEqual(exportsDeclared, Object.keys(pkg).sort());
+});
+
+// ----- signed checkpoints (SPEC §9): verified here, signed by the native packages -----
+
+/** The first `verifyCheckpoints` command of a vector (its record, checkpoints, keys) and its expect. */
+function verifyStep(name, nth = 0) {
+  const v = vectors.find((x) => x.name === name);
+  const steps = v.steps.filter((s) => s.command && JSON.parse(s.command).op === 'verifyCheckpoints');
+  return { cmd: JSON.parse(steps[nth].command), expect: JSON.parse(steps[nth].expect) };
+}
+
+test('checkpoints: parse, verify and the same answers as the verifyCheckpoints command', () => {
+  const { cmd, expect } = verifyStep('071-checkpoint-sign-verify');
+  const cps = cmd.checkpoints.map((t) => pkg.Checkpoint.parse(t));
+  const keys = cmd.trustedKeys.map((t) => pkg.PublicKey.parse(t));
+  assert.deepEqual(pkg.verifyCheckpoints(cmd.record, cps, keys), expect.ok);
+  assert.deepEqual(pkg.verifyCheckpoints(cmd.record, cmd.checkpoints, cmd.trustedKeys), expect.ok);
+  const p = Policy.replay(cmd.record);
+  assert.deepEqual(p.verifyCheckpoints(new Set(cps), keys), expect.ok);
+  const c = cps[0];
+  assert.equal(c.toText(), cmd.checkpoints[0]);
+  assert.equal(String(c), c.toText());
+  assert.match(c.keyId, /^[0-9a-f]{16}$/);
+  assert.equal(c.orgId, p.orgId);
+  assert.match(c.at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.equal(typeof c.seq, 'number');
+  assert.equal(c.verifySignature(keys.find((k) => k.keyId === c.keyId)), true);
+  assert.deepEqual(pkg.Checkpoint.parseMany(cmd.checkpoints.join('')).map(String), cmd.checkpoints);
+  assert.deepEqual(pkg.Checkpoint.parseMany(''), []);
+  assert.equal(pkg.PublicKey.parse(String(keys[0])).keyId, keys[0].keyId);
+  assert.ok(Object.isFrozen(c) && Object.isFrozen(keys[0]));
+  assert.throws(() => new pkg.Checkpoint('x'), TypeError);
+  // The signing commands answer UNKNOWN_OP here (and there is no SigningKey).
+  const key = 'sa-ed25519-key:' + '07'.repeat(32);
+  assert.equal(p.apply({ op: 'checkpoint', signingKey: key, now: 0 }), '{"error":{"code":"UNKNOWN_OP","message":"unknown op `checkpoint`"}}');
+  assert.equal(pkg.SigningKey, undefined);
+  assert.equal(p.checkpoint, undefined);
+});
+
+test('checkpoints: every checkpoint error is a SupportAccessError with its seq, as in the vectors', () => {
+  let n = 0;
+  for (const v of vectors.filter((x) => /^07[1-7]-checkpoint/.test(x.name))) {
+    for (const s of v.steps) {
+      const cmd = s.command && JSON.parse(s.command);
+      if (cmd?.op !== 'verifyCheckpoints' || !Array.isArray(cmd.checkpoints) || !Array.isArray(cmd.trustedKeys)) continue;
+      const want = JSON.parse(s.expect);
+      let got;
+      try {
+        got = { ok: pkg.verifyCheckpoints(cmd.record, cmd.checkpoints, cmd.trustedKeys) };
+      } catch (e) {
+        assert.ok(e instanceof SupportAccessError, String(e));
+        got = { error: { code: e.code, message: e.message, ...(e.seq === undefined ? {} : { seq: e.seq }) } };
+      }
+      if (want.error && want.error.code === 'MALFORMED_INPUT') {
+        // The command names the field (`checkpoints[1]` in verifyCheckpoints …); the typed call
+        // gives the core's own message for the text.
+        assert.equal(got.error?.code, 'MALFORMED_INPUT', s.command);
+      } else {
+        assert.deepEqual(got, want, s.command);
+      }
+      n++;
+    }
+  }
+  assert.ok(n >= 20, `${n} verifyCheckpoints commands`);
+});
+
+test('checkpoints abuse: wrong types and malformed texts are MALFORMED_INPUT', () => {
+  const { cmd } = verifyStep('071-checkpoint-sign-verify');
+  const text = cmd.checkpoints[0];
+  const code = (fn) => {
+    try {
+      fn();
+    } catch (e) {
+      assert.ok(e instanceof SupportAccessError, String(e));
+      return e.code;
+    }
+    return 'no error';
+  };
+  for (const bad of [text.slice(0, -1), text + '\n', text.replace('\nseq ', '\nseq 0'), '', '\u0000', undefined, null, 7, {}]) {
+    assert.equal(code(() => pkg.Checkpoint.parse(bad)), 'MALFORMED_INPUT');
+    assert.equal(code(() => pkg.verifyCheckpoints(cmd.record, [bad], cmd.trustedKeys)), 'MALFORMED_INPUT');
+  }
+  for (const bad of ['', 'sa-ed25519-key:' + '07'.repeat(32), 'sa-ed25519-pub:01' + '00'.repeat(31), undefined, 7, {}]) {
+    assert.equal(code(() => pkg.PublicKey.parse(bad)), 'MALFORMED_INPUT');
+    assert.equal(code(() => pkg.Checkpoint.parse(text).verifySignature(bad)), 'MALFORMED_INPUT');
+  }
+  for (const bad of [undefined, null, text, 7, {}]) {
+    assert.equal(code(() => pkg.verifyCheckpoints(cmd.record, bad, cmd.trustedKeys)), 'MALFORMED_INPUT');
+    assert.equal(code(() => pkg.verifyCheckpoints(cmd.record, cmd.checkpoints, bad)), 'MALFORMED_INPUT');
+  }
+  assert.equal(code(() => pkg.verifyCheckpoints(undefined, cmd.checkpoints, cmd.trustedKeys)), 'MALFORMED_INPUT');
+  assert.equal(code(() => pkg.verifyCheckpoints(cmd.record, [], cmd.trustedKeys)), 'MALFORMED_INPUT');
+  assert.equal(code(() => pkg.Checkpoint.parseMany(text + text.slice(0, 9))), 'MALFORMED_INPUT');
 });

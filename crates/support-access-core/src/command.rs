@@ -8,8 +8,7 @@ use alloc::vec::Vec;
 
 use serde::Serialize;
 
-use crate::atlas::AtlasClusters;
-use crate::atlas::AtlasGrant;
+use crate::atlas::{AtlasClusters, AtlasGrant};
 #[cfg(feature = "sign")]
 use crate::checkpoint::SigningKey;
 use crate::checkpoint::{Checkpoint, PublicKey};
@@ -108,6 +107,42 @@ struct Describe<'a> {
     projects: Vec<&'a str>,
     clusters: Vec<ClusterOut<'a>>,
     downloads_in_progress: Vec<&'a str>,
+}
+
+impl<'a> CheckpointOut<'a> {
+    fn of(c: &'a Checkpoint) -> CheckpointOut<'a> {
+        CheckpointOut {
+            checkpoint: c.to_text(),
+            org_id: c.org_id(),
+            seq: c.seq(),
+            hash: c.hash(),
+            at: c.at(),
+            key_id: c.key_id().to_hex(),
+        }
+    }
+}
+
+impl<'a> CheckpointsVerified<'a> {
+    fn of(v: &'a crate::checkpoint::Verified) -> CheckpointsVerified<'a> {
+        CheckpointsVerified {
+            events: v.events,
+            last_hash: &v.last_hash,
+            verified_up_to: v.verified_up_to,
+            key_ids: v.key_ids.iter().map(|k| k.to_hex()).collect(),
+        }
+    }
+}
+
+/// A checkpoint as JSON: `{"checkpoint":TEXT,"orgId":…,"seq":…,"hash":…,"at":…,"keyId":…}`,
+/// the `ok` of the `checkpoint` command. For front ends whose checkpoint objects show fields.
+pub fn checkpoint_json(c: &Checkpoint) -> String {
+    to_json(&CheckpointOut::of(c))
+}
+
+/// What verifying against checkpoints found, as JSON: the `ok` of `verifyCheckpoints`
+/// (`{"events":…,"lastHash":…,"verifiedUpTo":…,"keyIds":[…]}`).
+pub fn checkpoints_verified_json(v: &crate::checkpoint::Verified) -> String {
+    to_json(&CheckpointsVerified::of(v))
 }
 
 fn to_json<T: Serialize>(v: &T) -> String {
@@ -357,14 +392,7 @@ fn run(p: &mut Policy, text: &str) -> Result<String, Error> {
             let f = fields(&["signingKey", "now"])?;
             let key = signing_key(&f, op)?;
             let c = p.checkpoint(f.time("now")?, &key)?;
-            ok(CheckpointOut {
-                checkpoint: c.to_text(),
-                org_id: c.org_id(),
-                seq: c.seq(),
-                hash: c.hash(),
-                at: c.at(),
-                key_id: c.key_id().to_hex(),
-            })
+            ok(CheckpointOut::of(&c))
         }
         "verifyCheckpoints" => {
             let f = fields(&["record", "checkpoints", "trustedKeys"])?;
@@ -372,12 +400,7 @@ fn run(p: &mut Policy, text: &str) -> Result<String, Error> {
             let checkpoints = texts(&f, op, "checkpoints", Checkpoint::parse)?;
             let trusted = texts(&f, op, "trustedKeys", PublicKey::parse)?;
             let v = crate::checkpoint::verify_checkpoints(record, &checkpoints, &trusted)?;
-            ok(CheckpointsVerified {
-                events: v.events,
-                last_hash: &v.last_hash,
-                verified_up_to: v.verified_up_to,
-                key_ids: v.key_ids.iter().map(|k| k.to_hex()).collect(),
-            })
+            ok(CheckpointsVerified::of(&v))
         }
         "loadAtlas" => {
             let f = fields(&["orgSettings", "clusters", "now"])?;

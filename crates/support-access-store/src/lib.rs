@@ -469,11 +469,12 @@ impl Store {
         // head they were built on, that attempt committed and its result is the answer.
         let mut unsettled: Option<(usize, Vec<String>, T)> = None;
         loop {
-            let by = if unsettled.is_some() { settle_by } else { deadline };
-            if let Err(e) = self
-                .source
-                .catch_up(&mut self.policy, by, &mut self.stats)
-            {
+            let by = if unsettled.is_some() {
+                settle_by
+            } else {
+                deadline
+            };
+            if let Err(e) = self.source.catch_up(&mut self.policy, by, &mut self.stats) {
                 if unsettled.is_none() || Instant::now() >= settle_by {
                     return Err(match unsettled {
                         None => e,

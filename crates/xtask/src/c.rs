@@ -188,7 +188,9 @@ pub fn run(ctx: &mut Ctx) {
             let (ok, out) = ctx.capture(&mut run);
             ctx.record(
                 &name,
-                ok && out.contains("GRANT_EXPIRED") && out.contains("record verified"),
+                ok && out.contains("GRANT_EXPIRED")
+                    && out.contains("record verified")
+                    && out.contains("checkpoint verified"),
             );
         }
     }

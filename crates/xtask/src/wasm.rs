@@ -16,13 +16,17 @@ use crate::ctx::{count_cargo, count_node, count_plain, Ctx};
 
 const TARGET: &str = "wasm32-unknown-unknown";
 const PROFILE: &str = "wasm-release";
-/// The browser package's size budget for the `.wasm` (raw bytes). 150 KiB until signed
-/// checkpoints (SPEC §9) brought Ed25519 and SHA-512 into every front end (docs/benchmarks.md).
-/// Issue 14 allows 190 KiB; with checkpoints and the creation time / Admin API page reading
-/// together the module is 191.1 KiB, so this guards 192 KiB against further growth while the
-/// miss stays open: a browser build that verifies without signing is the planned way back
-/// under 190 KiB (and toward the 70 KiB gzip figure, also missed: 79.9 KiB).
-const BUDGET: u64 = 192 * 1024;
+/// The browser package's size budget for the `.wasm` (raw bytes): issue 14's 190 KiB. It was
+/// 150 KiB until signed checkpoints (SPEC §9) brought Ed25519 and SHA-512 in; the package
+/// verifies but does not sign (the core without `sign`), which with the core's sorts replaced
+/// leaves it at ≈ 177 KiB (docs/benchmarks.md).
+const BUDGET: u64 = 190 * 1024;
+/// The browser `.wasm` after `gzip -9`. Issue 14 allows 70 KiB; the module is ≈ 74.3 KiB, so
+/// this guards 75 KiB against growth while the 70 KiB figure stays missed (docs/benchmarks.md
+/// says where the bytes are and what would close it).
+const GZIP_BUDGET: u64 = 75 * 1024;
+/// The figure issue 14 asks for, reported (met or missed) beside the guard.
+const GZIP_TARGET: u64 = 70 * 1024;
 const WASMTIME: &str = "wasmtime==50.0.1";
 /// wasm-opt's flags: size, no debug info or names, and the features rustc's wasm32 target emits.
 const WASM_OPT: &[&str] = &[
@@ -169,6 +173,15 @@ fn build(ctx: &mut Ctx) -> Option<Built> {
         return None;
     }
 
+    // The TypeScript surface it shares with the Node package: one source (bindings/node/
+    // common.d.ts), copied into the package beside its own js/index.d.ts, which re-exports it.
+    let common = ctx.root.join("bindings/node/common.d.ts");
+    let copied = std::fs::copy(&common, ctx.root.join("bindings/wasm/js/common.d.ts")).is_ok();
+    if !copied {
+        ctx.record("wasm: copy bindings/node/common.d.ts into js/", false);
+        return None;
+    }
+
     // The plugin: no glue, just wasm-opt.
     let plugin_dir = ctx.root.join("bindings/wasm-plugin/pkg");
     std::fs::create_dir_all(&plugin_dir).ok();
@@ -196,7 +209,14 @@ fn gzip_len(path: &Path) -> Option<u64> {
     out.status.success().then_some(out.stdout.len() as u64)
 }
 
-fn report_size(ctx: &mut Ctx, name: &str, path: &Path, budget: Option<u64>) {
+/// Raw and gzip budgets of one artifact.
+struct Budget {
+    raw: u64,
+    gzip: u64,
+    gzip_target: u64,
+}
+
+fn report_size(ctx: &mut Ctx, name: &str, path: &Path, budget: Option<Budget>) {
     let raw = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let gz = gzip_len(path).unwrap_or(0);
     println!(
@@ -205,10 +225,24 @@ fn report_size(ctx: &mut Ctx, name: &str, path: &Path, budget: Option<u64>) {
         gz as f64 / 1024.0
     );
     if let Some(b) = budget {
-        println!("{name}: budget {b} bytes raw");
+        println!(
+            "{name}: budget {} bytes raw, {} bytes gzip; issue 14's gzip figure {} bytes: {}",
+            b.raw,
+            b.gzip,
+            b.gzip_target,
+            if gz > 0 && gz <= b.gzip_target {
+                "met"
+            } else {
+                "MISSED"
+            }
+        );
         ctx.record(
-            &format!("wasm: {name} ≤ {} KiB raw", b / 1024),
-            raw > 0 && raw <= b,
+            &format!("wasm: {name} ≤ {} KiB raw", b.raw / 1024),
+            raw > 0 && raw <= b.raw,
+        );
+        ctx.record(
+            &format!("wasm: {name} ≤ {} KiB gzip -9", b.gzip / 1024),
+            gz > 0 && gz <= b.gzip,
         );
     }
 }
@@ -245,7 +279,12 @@ pub fn run(ctx: &mut Ctx) {
     }
 
     let Some(built) = build(ctx) else { return };
-    report_size(ctx, "browser package .wasm", &built.web_wasm, Some(BUDGET));
+    let budget = Budget {
+        raw: BUDGET,
+        gzip: GZIP_BUDGET,
+        gzip_target: GZIP_TARGET,
+    };
+    report_size(ctx, "browser package .wasm", &built.web_wasm, Some(budget));
     report_size(ctx, "plugin .wasm", &built.plugin_wasm, None);
 
     let node_test = |ctx: &Ctx, file: &str| {

@@ -80,3 +80,24 @@ again.loadAtlas({}, { clusters: [] })
 again.free()
 created.free()
 void reason, left, many, remaining, past, expired, checked, loaded, out, clusterNames, bad
+
+// Signed checkpoints (SPEC §9): the native package signs and verifies.
+import { Checkpoint, PublicKey, SigningKey, SIGNING, verifyCheckpoints, type CheckpointsVerified } from 'support-access'
+{
+  const key: SigningKey = SigningKey.fromSeed(new Uint8Array(32))
+  const trusted: PublicKey = PublicKey.parse(key.publicKey.toText())
+  const c: Checkpoint = policy.checkpoint(key, new Date())
+  const again: Checkpoint[] = Checkpoint.parseMany(c.toText() + String(c))
+  const ok: boolean = c.verifySignature(trusted) && c.verifySignature(trusted.toText())
+  const v: CheckpointsVerified = policy.verifyCheckpoints(again, [trusted, key.publicKey.toText()])
+  const w: CheckpointsVerified = verifyCheckpoints(policy.exportRecord(), [c.toText()], new Set([trusted]))
+  const signs: true = SIGNING
+  const seq: number = c.seq + v.verifiedUpTo + w.events
+  void ok, signs, seq
+  // @ts-expect-error: keys come from fromSeed or parse
+  void new PublicKey()
+  // @ts-expect-error: a seed is bytes
+  SigningKey.fromSeed('0'.repeat(32))
+  // @ts-expect-error: a checkpoint is signed with a signing key, not a public key
+  policy.checkpoint(trusted)
+}

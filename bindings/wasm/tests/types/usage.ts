@@ -63,3 +63,17 @@ const r: Resource = 'SYNC_DATA';
 void bad; void r;
 p.free();
 created.free();
+
+// Signed checkpoints (SPEC §9): this package verifies but does not sign.
+import { Checkpoint, PublicKey, SIGNING, verifyCheckpoints, type CheckpointsVerified } from '../../js/index.js';
+{
+  const trusted: PublicKey = PublicKey.parse('sa-ed25519-pub:' + '0'.repeat(64));
+  const cs: Checkpoint[] = Checkpoint.parseMany('');
+  const v: CheckpointsVerified = p.verifyCheckpoints(cs, [trusted, trusted.toText()]);
+  const w: CheckpointsVerified = verifyCheckpoints(p.exportRecord(), cs.map(String), [trusted]);
+  const ok: boolean = cs.every((c) => c.verifySignature(trusted));
+  const signs: false = SIGNING;
+  void v, w, ok, signs;
+  // @ts-expect-error: the browser package does not sign
+  p.checkpoint('sa-ed25519-key:' + '0'.repeat(64));
+}
