@@ -82,7 +82,7 @@ fn read_line_capped(
 
 /// `apply [COMMAND]`; returns the exit code.
 pub fn run(g: &Global, command: Option<&str>) -> Result<u8, Fail> {
-    let mut store = crate::run::open(g)?;
+    let mut store = crate::open::open(g)?;
     if let Some(command) = command {
         let result = one(&mut store, command.as_bytes()).map_err(Fail::store)?;
         println!("{result}");

@@ -14,8 +14,8 @@ use support_access_store::{Location, Now};
 
 use crate::args::{Global, KeyCmd, VerifyArgs};
 use crate::fail::{Fail, EXIT_RECORD};
+use crate::open::{location, open};
 use crate::parse;
-use crate::run::{location, open};
 use crate::ui::Ui;
 
 /// `key new --out FILE` and `key public --key FILE`.

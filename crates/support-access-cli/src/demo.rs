@@ -88,10 +88,10 @@ fn argv(record: &str, time: &str, json: bool, s: &Step) -> Vec<String> {
 }
 
 /// Runs one command line; failures are printed to stdout so the demo reads as one stream.
-fn exec(args: &[String], ui: &Ui, hide: &str) -> Result<u8, Fail> {
+fn exec(args: &[String], ui: &Ui, hide: &str, dispatch: Dispatch) -> Result<u8, Fail> {
     let cli = Cli::try_parse_from(args)
         .map_err(|e| Fail::usage(format!("demo step does not parse: {e}")))?;
-    Ok(match crate::run::run(&cli, ui) {
+    Ok(match dispatch(&cli, ui) {
         Ok(code) => code,
         Err(f) => {
             if cli.global.json {
@@ -104,7 +104,11 @@ fn exec(args: &[String], ui: &Ui, hide: &str) -> Result<u8, Fail> {
     })
 }
 
-pub fn run(g: &Global, ui: &Ui) -> Result<u8, Fail> {
+/// Runs one parsed command line (the CLI's dispatcher, passed in so the demo plays real commands
+/// without the dispatcher and the demo importing each other).
+pub type Dispatch = fn(&Cli, &Ui) -> Result<u8, Fail>;
+
+pub fn run(g: &Global, ui: &Ui, dispatch: Dispatch) -> Result<u8, Fail> {
     let dir = tempfile::tempdir()
         .map_err(|e| Fail::usage(format!("demo: cannot create a temporary directory: {e}")))?;
     let record = dir.path().join("demo.jsonl");
@@ -136,7 +140,7 @@ pub fn run(g: &Global, ui: &Ui) -> Result<u8, Fail> {
             }
             println!("{}", ui.dim(&shown));
         }
-        let code = exec(&argv(&record_s, s.time, json, s), &demo_ui, &hide)?;
+        let code = exec(&argv(&record_s, s.time, json, s), &demo_ui, &hide, dispatch)?;
         if code != s.expect {
             wrong.push(format!(
                 "`{}` at {} exited {code}, expected {}",
@@ -175,6 +179,7 @@ pub fn run(g: &Global, ui: &Ui) -> Result<u8, Fail> {
         &argv(&copy.to_string_lossy(), "17:10", json, &verify),
         &demo_ui,
         &hide,
+        dispatch,
     )?;
     if code != verify.expect {
         wrong.push(format!(

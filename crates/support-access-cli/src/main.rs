@@ -7,6 +7,7 @@ mod args;
 mod checkpoints;
 mod demo;
 mod fail;
+mod open;
 mod parse;
 mod run;
 mod ui;

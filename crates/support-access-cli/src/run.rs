@@ -10,6 +10,7 @@ use support_access_store::{host_clock, Location, Now, Store};
 
 use crate::args::{Cli, ClusterCmd, Command, DownloadCmd, Global, ProjectCmd, StoreCmd};
 use crate::fail::{Fail, EXIT_DENIED};
+use crate::open::{location, open};
 use crate::parse;
 use crate::ui::{self, Ui};
 
@@ -21,7 +22,7 @@ pub fn run(cli: &Cli, ui: &Ui) -> Result<u8, Fail> {
             restrict,
             max_grant,
         } => init(g, ui, *restrict, max_grant.as_deref()),
-        Command::Demo => crate::demo::run(g, ui),
+        Command::Demo => crate::demo::run(g, ui, run),
         Command::Apply { command } => crate::apply::run(g, command.as_deref()),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
@@ -116,28 +117,6 @@ fn now_for_write(g: &Global) -> Result<Now, Fail> {
         Some(t) => Now::At(parse::time(t)?),
         None => Now::Clock,
     })
-}
-
-/// Where the record lives: `--store` or `--record` (not both), else `SUPPORT_ACCESS_STORE`,
-/// else `SUPPORT_ACCESS_RECORD`, else `./support-access.jsonl`. A flag beats the environment,
-/// so `--record old.jsonl store migrate --to "$SUPPORT_ACCESS_STORE"` reads the file.
-pub fn location(g: &Global) -> Result<Location, Fail> {
-    let env = |name| std::env::var_os(name).filter(|v| !v.is_empty());
-    match (&g.store, &g.record) {
-        (Some(_), Some(_)) => Err(Fail::usage("give --store or --record, not both")),
-        (Some(s), None) => Location::parse(s).map_err(Fail::store),
-        (None, Some(r)) => Ok(Location::File(r.clone())),
-        (None, None) => match (env("SUPPORT_ACCESS_STORE"), env("SUPPORT_ACCESS_RECORD")) {
-            (Some(s), _) => Location::parse(&s.to_string_lossy()).map_err(Fail::store),
-            (None, Some(r)) => Ok(Location::File(r.into())),
-            (None, None) => Ok(Location::File("support-access.jsonl".into())),
-        },
-    }
-}
-
-/// Opens and verifies the record (`--org` chooses among a database's organizations).
-pub fn open(g: &Global) -> Result<Store, Fail> {
-    Store::open(&location(g)?, g.org.as_deref()).map_err(Fail::store)
 }
 
 fn label(g: &Global, ui: &Ui) -> String {
