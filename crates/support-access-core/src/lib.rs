@@ -90,6 +90,7 @@ pub mod model;
 pub mod policy;
 pub mod record;
 pub mod replay;
+mod sorted;
 pub mod time;
 pub mod vocab;
 pub mod wire;

@@ -2,12 +2,16 @@
 //! Every mutation checks everything first (SPEC §3 order of checks) and only then sweeps due
 //! expiries and changes state, so a failed call leaves the policy and its record untouched.
 
-use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use hashbrown::HashMap;
+
+/// The cluster index's hasher: foldhash with a fixed seed. The core makes no randomness (the
+/// default hasher seeds itself from the process), so the same operations give the same state in
+/// every run; cluster names come from the organization's own admins, not from strangers.
+type ByName = HashMap<String, ClusterId, foldhash::fast::FixedState>;
 
 use crate::atlas::{AtlasClusters, AtlasGrant, LoadedCluster};
 use crate::decision::{decide, ClusterView, Decision};
@@ -16,6 +20,7 @@ use crate::grant::{expiration_for, Ending, GrantState, DEFAULT_GRANT_MS};
 use crate::model::check_id;
 use crate::model::{check_cluster_name, Actor, ClusterKind, GrantType, Resource, Timestamp};
 use crate::record::{Event, EventKind, Record, ReplacedGrant};
+use crate::sorted::{SortedMap, SortedSet};
 use crate::wire::Fields;
 
 /// How a policy is created: the SPEC §7 options
@@ -126,10 +131,10 @@ pub struct Policy {
     org_id: String,
     restrict: bool,
     max_grant_ms: Option<i64>,
-    projects: BTreeSet<String>,
+    projects: SortedSet<String>,
     clusters: Vec<Option<Cluster>>,
-    by_name: HashMap<String, ClusterId>,
-    downloads: BTreeMap<String, Download>,
+    by_name: ByName,
+    downloads: SortedMap<String, Download>,
     pub(crate) record: Record,
 }
 
@@ -166,10 +171,10 @@ impl Policy {
             org_id: options.org_id.clone(),
             restrict: options.restrict_employee_access,
             max_grant_ms: options.max_grant_duration_ms,
-            projects: BTreeSet::new(),
+            projects: SortedSet::default(),
             clusters: Vec::new(),
-            by_name: HashMap::new(),
-            downloads: BTreeMap::new(),
+            by_name: ByName::default(),
+            downloads: SortedMap::default(),
             record: Record::default(),
         };
         p.record.append(
@@ -738,7 +743,7 @@ impl Policy {
         at: Timestamp,
     ) -> Result<LoadSummary, Error> {
         self.check_clock(at)?;
-        let mut seen = BTreeSet::new();
+        let mut seen = SortedSet::default();
         for c in &clusters {
             if self.by_name.contains_key(&c.cluster) || !seen.insert(c.cluster.as_str()) {
                 return Err(Error::DuplicateCluster {
@@ -837,10 +842,10 @@ impl Policy {
             org_id: String::new(),
             restrict: false,
             max_grant_ms: None,
-            projects: BTreeSet::new(),
+            projects: SortedSet::default(),
             clusters: Vec::new(),
-            by_name: HashMap::new(),
-            downloads: BTreeMap::new(),
+            by_name: ByName::default(),
+            downloads: SortedMap::default(),
             record: Record::default(),
         }
     }
