@@ -189,7 +189,7 @@ spec_enum! {
 }
 
 spec_enum! {
-    /// The stable codes of SPEC section 6, one per [`crate::Error`] variant.
+    /// The stable codes of SPEC section 6, one per variant of the `Error` enum (in `error`).
     pub enum ErrorCode ("code") {
         /// `FORBIDDEN`.
         Forbidden = "FORBIDDEN",
