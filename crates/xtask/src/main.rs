@@ -5,6 +5,7 @@
 //!   cargo xtask test [--only STEP,STEP…]   run every step (or some): see `STEPS`
 //!   cargo xtask vectors [--bless]          regenerate tests/vectors/vectors.txt (and, with
 //!                                          --bless, rewrite each vector's `expect` from the core)
+//!   cargo xtask dist                       build the release artifacts into dist/ (issue 15)
 //!   cargo xtask web                        serve the browser demo (examples/web)
 //!   cargo xtask fuzz [--secs N]            run every fuzz target for N seconds (default 60)
 //!   cargo xtask bench                      run the benchmarks whose figures go in docs/benchmarks.md
@@ -15,6 +16,7 @@ mod bench_service;
 mod c;
 mod cli;
 mod ctx;
+mod dist;
 mod fuzz;
 mod net;
 mod node;
@@ -46,6 +48,7 @@ const STEPS: &[Step] = &[
     ("python", python::run),
     ("node", node::run),
     ("wasm", wasm::run),
+    ("dist", dist::run),
     ("fuzz", fuzz::smoke),
 ];
 
@@ -91,10 +94,11 @@ fn main() -> ExitCode {
         Some("bench-service") => bench_service::run(&mut ctx),
         Some("bench-store") => rust::bench_store(&mut ctx, args.iter().any(|a| a == "--quick")),
         Some("fuzz") => fuzz::command(&mut ctx, &args),
+        Some("dist") => dist::command(&mut ctx),
         Some("web") => wasm::serve(&mut ctx),
         _ => {
             eprintln!(
-                "usage: cargo xtask test [--only {}] | vectors [--bless] | bench | bench-store [--quick] | fuzz [--secs N] | web",
+                "usage: cargo xtask test [--only {}] | dist | vectors [--bless] | bench | bench-store [--quick] | fuzz [--secs N] | web",
                 step_names()
             );
             ExitCode::from(2)
