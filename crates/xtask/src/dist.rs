@@ -244,10 +244,12 @@ fn version_drift(root: &Path, v: &str, read: &dyn Fn(&Path) -> Option<String>) -
                 section = l.to_string();
                 continue;
             }
-            if file != "Cargo.toml" && section == "[package]" && l.starts_with("version") {
-                if l.replace(' ', "") != "version.workspace=true" {
-                    problems.push(format!("{file}: `{l}` (use version.workspace = true)"));
-                }
+            if file != "Cargo.toml"
+                && section == "[package]"
+                && l.starts_with("version")
+                && l.replace(' ', "") != "version.workspace=true"
+            {
+                problems.push(format!("{file}: `{l}` (use version.workspace = true)"));
             }
             if l.contains("path =") && l.contains("version = \"") {
                 let req = l
@@ -1419,13 +1421,13 @@ impl Tests {
             c.arg("-c").arg(script);
             c
         };
-        let mut c = sh(format!(
+        let mut c = sh(
             "cc -std=c11 -Wall -Wextra -Werror -o countdown-pc countdown.c $(pkg-config --cflags --libs support_access) \
              -Wl,-rpath,$(pkg-config --variable=libdir support_access) \
              && cc -std=c11 -o version-pc version.c $(pkg-config --cflags --libs support_access) -Wl,-rpath,$(pkg-config --variable=libdir support_access) \
              && cc -std=c11 -Wall -Wextra -Werror -o countdown-pc-static countdown.c $(pkg-config --cflags support_access) \
              $(pkg-config --variable=libdir support_access)/libsupport_access.a $(pkg-config --static --libs-only-l support_access | sed 's/-lsupport_access//')"
-        ));
+            .to_string());
         if ctx.setup(
             "dist: cc with pkg-config against the unpacked tarball",
             &mut c,
