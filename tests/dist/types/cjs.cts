@@ -1,5 +1,5 @@
-// `nodenext` from a CommonJS module: `require` → the `node` → `require` entries' types, which
-// must be CommonJS types (a `.d.ts` under "type": "module" here is TS1479).
+// `node16` / `nodenext` from a CommonJS module: `require` → the `node` → `require` entries' types,
+// which must be CommonJS types (ES module types here are TS1471 under node16).
 import wasm = require('support-access-wasm');
 import native = require('support-access');
 

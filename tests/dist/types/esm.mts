@@ -1,4 +1,4 @@
-// `nodenext` from an ES module: `import` → the `node` → `import` entries' types.
+// `node16` / `nodenext` from an ES module: `import` → the `node` → `import` entries' types.
 import { Policy, VERSION, type Decision } from 'support-access-wasm';
 import * as web from 'support-access-wasm/web';
 import { Policy as NativePolicy } from 'support-access';
