@@ -26,6 +26,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/** The version of libsupport_access this header belongs to (the workspace version). */
+#define SUPPORT_ACCESS_VERSION "0.1.0"
+#define SUPPORT_ACCESS_VERSION_MAJOR 0
+#define SUPPORT_ACCESS_VERSION_MINOR 1
+#define SUPPORT_ACCESS_VERSION_PATCH 0
+
 /**
  * Result of every call that can fail. `SA_OK` is 0; codes 1–24 are the SPEC error codes (their
  * `sa_status_name` is the SPEC string); codes from 100 are ABI-level conditions of this library.

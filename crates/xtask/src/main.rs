@@ -5,6 +5,7 @@
 //!   cargo xtask test [--only STEP,STEP…]   run every step (or some): see `STEPS`
 //!   cargo xtask vectors [--bless]          regenerate tests/vectors/vectors.txt (and, with
 //!                                          --bless, rewrite each vector's `expect` from the core)
+//!   cargo xtask dist                       build the release artifacts into dist/
 //!   cargo xtask web [--live]               serve the browser demo (examples/web); with --live,
 //!                                          also a `support-access serve` the page is a client of
 //!   cargo xtask fuzz [--secs N]            run every fuzz target for N seconds (default 60)
@@ -16,6 +17,7 @@ mod bench_service;
 mod c;
 mod cli;
 mod ctx;
+mod dist;
 mod fuzz;
 mod net;
 mod node;
@@ -47,6 +49,7 @@ const STEPS: &[Step] = &[
     ("python", python::run),
     ("node", node::run),
     ("wasm", wasm::run),
+    ("dist", dist::run),
     ("fuzz", fuzz::smoke),
 ];
 
@@ -92,10 +95,11 @@ fn main() -> ExitCode {
         Some("bench-service") => bench_service::run(&mut ctx),
         Some("bench-store") => rust::bench_store(&mut ctx, args.iter().any(|a| a == "--quick")),
         Some("fuzz") => fuzz::command(&mut ctx, &args),
+        Some("dist") => dist::command(&mut ctx),
         Some("web") => wasm::serve(&mut ctx, args.iter().any(|a| a == "--live")),
         _ => {
             eprintln!(
-                "usage: cargo xtask test [--only {}] | vectors [--bless] | bench | bench-store [--quick] | fuzz [--secs N] | web [--live]",
+                "usage: cargo xtask test [--only {}] | dist | vectors [--bless] | bench | bench-store [--quick] | fuzz [--secs N] | web [--live]",
                 step_names()
             );
             ExitCode::from(2)

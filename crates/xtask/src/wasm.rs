@@ -37,9 +37,10 @@ const WASM_OPT: &[&str] = &[
     "--enable-reference-types",
 ];
 
-struct Built {
-    web_wasm: PathBuf,
-    plugin_wasm: PathBuf,
+/// What `build` made (the dist step repackages both).
+pub(crate) struct Built {
+    pub(crate) web_wasm: PathBuf,
+    pub(crate) plugin_wasm: PathBuf,
 }
 
 /// The `wasm-bindgen` version Cargo.lock holds (what wasm-bindgen-cli must match exactly).
@@ -96,8 +97,8 @@ fn ensure_venv(ctx: &mut Ctx) -> Option<PathBuf> {
 }
 
 /// Installs what building needs and builds both modules; `None` (already counted as a failure)
-/// when something could not be had.
-fn build(ctx: &mut Ctx) -> Option<Built> {
+/// when something could not be had. The dist step packages the same build.
+pub(crate) fn build(ctx: &mut Ctx) -> Option<Built> {
     if !ctx.ensure_target(TARGET) || !npm_ci(ctx) {
         return None;
     }

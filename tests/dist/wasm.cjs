@@ -1,0 +1,15 @@
+// Run in a fresh npm project that installed the `support-access-wasm` tarball: as CommonJS.
+'use strict';
+const { Policy, VERSION } = require('support-access-wasm');
+
+const expected = process.argv[2];
+const owner = { id: 'alice', roles: [{ role: 'ORG_OWNER' }] };
+const p = new Policy({ orgId: 'org-1', restrictEmployeeAccess: true });
+p.addProject(owner, 'p1', '2026-11-28T12:00:00Z');
+p.addCluster(owner, 'p1', 'Cluster0', undefined, '2026-11-28T12:00:00Z');
+p.grant(owner, 'Cluster0', 'CLUSTER_DATABASE_LOGS', '2026-11-28T12:00:00Z');
+const d = p.evaluate('Cluster0', 'DATABASE_LOGS', '2026-11-28T13:00:00Z');
+if (VERSION !== expected) throw new Error(`VERSION ${VERSION}, expected ${expected}`);
+if (!d.allowed || d.reason !== 'GRANT_ACTIVE') throw new Error(`decision ${JSON.stringify(d)}`);
+console.log(`support-access-wasm ${VERSION} (CommonJS), entry ${require.resolve("support-access-wasm")}: ${JSON.stringify(d)}`);
+if (!require.resolve('support-access-wasm').endsWith('/node/index.cjs')) throw new Error('not the Node CommonJS entry');
