@@ -849,7 +849,21 @@ impl Builder<'_> {
 
         let src = ctx.root.join("bindings/wasm");
         let wrapper = std::fs::read_to_string(src.join("js/index.js")).unwrap_or_default();
-        let types = std::fs::read_to_string(src.join("js/index.d.ts")).unwrap_or_default();
+        // The package's types are one file per entry: js/index.d.ts with the shared surface
+        // (bindings/node/common.d.ts, which it re-exports) written in, so no entry depends on
+        // how a resolver treats an extension-less relative import (node16 refuses them in ESM).
+        let common =
+            std::fs::read_to_string(ctx.root.join("bindings/node/common.d.ts")).unwrap_or_default();
+        let types = std::fs::read_to_string(src.join("js/index.d.ts"))
+            .unwrap_or_default()
+            .replace("export * from './common'\n", &common);
+        if common.is_empty() || types.contains("from './common'") {
+            println!(
+                "bindings/wasm/js/index.d.ts: its `export * from './common'` line was not found"
+            );
+            ctx.record("dist: wasm types hold the shared surface", false);
+            return;
+        }
         let Some(parts) = split_wrapper(&wrapper) else {
             println!(
                 "bindings/wasm/js/index.js: its loading prologue (`import init, {{…}} from '../pkg/web/…'` \
