@@ -58,7 +58,6 @@ struct Verified<'a> {
     last_hash: &'a str,
 }
 
-#[cfg(feature = "sign")]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct CheckpointOut<'a> {
