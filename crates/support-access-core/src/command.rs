@@ -371,7 +371,7 @@ fn run(p: &mut Policy, text: &str) -> Result<String, Error> {
         "replay" => {
             let f = fields(&["record"])?;
             let rebuilt = crate::replay::replay(f.str("record")?)?;
-            *p = rebuilt;
+            p.replace_with(rebuilt);
             ok(Verified {
                 events: p.record().len() as u64,
                 last_hash: p.record().last_hash(),
