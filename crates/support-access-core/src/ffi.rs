@@ -119,6 +119,14 @@ pub fn require_id(policy: &Policy, name: &str) -> Result<ClusterId, Error> {
     policy.cluster_id(name).ok_or_else(|| not_found(name))
 }
 
+/// The SPEC §7 command interface for a front end that reports errors out of band: the result
+/// JSON (byte for byte what [`crate::apply_bytes`] answers) and, for an error result, its
+/// error as data, so no front end parses its own result back.
+pub fn apply_bytes(policy: &mut Policy, command: &[u8]) -> (String, Option<ErrorData>) {
+    let (result, error) = crate::command::apply_bytes_checked(policy, command);
+    (result, error.as_ref().map(ErrorData::from))
+}
+
 // ----- decisions in one integer -----
 
 /// The SPEC strings of a vocabulary, by position in its `ALL`, built at compile time.
@@ -619,6 +627,22 @@ mod tests {
         .unwrap();
         assert!(p.generation() > g);
         assert!(ids.get(&p, "E").is_some());
+    }
+
+    #[test]
+    fn apply_gives_the_error_as_data() {
+        let (mut p, _, _) = policy();
+        let (ok, e) = apply_bytes(&mut p, br#"{"op":"describe","now":0}"#);
+        assert!(ok.starts_with("{\"ok\""));
+        assert_eq!(e, None);
+        for cmd in [&b"{\"op\":\"nope\"}"[..], b"\xff", b"[]"] {
+            let mut q = p.clone();
+            let (text, e) = apply_bytes(&mut p, cmd);
+            assert_eq!(text, crate::apply_bytes(&mut q, cmd));
+            let e = e.unwrap();
+            assert!(text.contains(e.code.as_str()), "{text}");
+            assert!(text.contains(&e.message), "{text}");
+        }
     }
 
     #[test]
