@@ -413,31 +413,48 @@ export class Policy {
       throw malformed(`\`requests\` cannot be iterated (${e?.message ?? e})`);
     }
     const what = '`requests` item';
-    const items = list.map((r) => ({ cluster: field(r, 'cluster', what), resource: field(r, 'resource', what), now: time(field(r, 'now', what)) }));
     const inner = this.#p;
-    // Hot path: ids resolved here (cached), then the whole batch in one call to the core, whose
-    // batch rule denies an unknown cluster CLUSTER_NOT_FOUND. Any request it cannot answer
-    // exactly (a string time, an error, a name JSON cannot carry) sends the whole batch
-    // through the command, which answers or names the error.
-    const n = items.length;
+    // Hot path: every request read once (fields, then its time), ids resolved here (cached),
+    // then the whole batch in one call to the core, whose batch rule denies an unknown cluster
+    // CLUSTER_NOT_FOUND. Any request it cannot answer exactly (a string time, an error, a name
+    // JSON cannot carry) sends the whole batch through the command, which answers or names the
+    // error.
+    const n = list.length;
     const b = batchBuffers(n);
     this.#sync(inner);
-    let i = 0;
-    for (; i < n; i++) {
-      const { cluster, resource, now } = items[i];
+    let fast = true;
+    const clusters = new Array(n);
+    const resources = new Array(n);
+    const nows = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const q = list[i];
+      const cluster = field(q, 'cluster', what);
+      const resource = field(q, 'resource', what);
+      const now = time(field(q, 'now', what));
+      clusters[i] = cluster;
+      resources[i] = resource;
+      nows[i] = now;
+      if (!fast) continue;
       const r = RESOURCE_INDEX.get(resource);
-      if (typeof now !== 'number' || typeof cluster !== 'string' || r === undefined || cluster.length > 256) break;
+      if (typeof now !== 'number' || typeof cluster !== 'string' || r === undefined || cluster.length > 256) {
+        fast = false;
+        continue;
+      }
       const id = this.#id(inner, cluster);
-      if (id < 0 && !cluster.isWellFormed()) break;
+      if (id < 0 && !cluster.isWellFormed()) {
+        fast = false;
+        continue;
+      }
       b.ids[i] = id < 0 ? 0xffffffff : id;
       b.res[i] = r;
       b.nows[i] = now;
     }
-    if (i === n && inner.evaluateManyIds(b.ids.subarray(0, n), b.res.subarray(0, n), b.nows.subarray(0, n), b.codes.subarray(0, n), b.exps.subarray(0, n), b.rems.subarray(0, n))) {
+    if (fast && inner.evaluateManyIds(b.ids.subarray(0, n), b.res.subarray(0, n), b.nows.subarray(0, n), b.codes.subarray(0, n), b.exps.subarray(0, n), b.rems.subarray(0, n))) {
       const out = new Array(n);
       for (let j = 0; j < n; j++) out[j] = decision(b.codes[j], b.exps[j], b.rems[j]);
       return out;
     }
+    const items = clusters.map((cluster, i) => ({ cluster, resource: resources[i], now: nows[i] }));
     return this.#ask({ op: 'evaluateMany', requests: items });
   }
 
