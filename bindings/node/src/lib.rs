@@ -375,6 +375,27 @@ fn throw_err(env: sys::napi_env, e: &napi::Error<String>) -> sys::napi_value {
     throw(env, &e.status, &e.reason)
 }
 
+/// The first `N` arguments of a raw callback (`None` if fewer were passed).
+fn cb_args<const N: usize>(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> Option<[sys::napi_value; N]> {
+    let mut argc = N;
+    let mut argv = [ptr::null_mut(); N];
+    // SAFETY: `info` is this callback's; `argv` has room for `argc` values.
+    let status = unsafe {
+        sys::napi_get_cb_info(
+            env,
+            info,
+            &mut argc,
+            argv.as_mut_ptr(),
+            ptr::null_mut(),
+            ptr::null_mut(),
+        )
+    };
+    (status == sys::Status::napi_ok && argc >= N).then_some(argv)
+}
+
 /// `evaluateSlot(slot, cluster, resourceIndex, nowMs)`: SPEC §4 for the policy in `slot`,
 /// packed (see [`pack`]); the active grant's expiration is then `lastExpiration()`.
 unsafe extern "C" fn evaluate_slot(
@@ -382,24 +403,11 @@ unsafe extern "C" fn evaluate_slot(
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
     let run = || -> Result<i32> {
-        let mut argc = 4usize;
-        let mut argv = [ptr::null_mut(); 4];
-        // SAFETY: `info` is this callback's; `argv` has room for `argc` values.
-        let status = unsafe {
-            sys::napi_get_cb_info(
-                env,
-                info,
-                &mut argc,
-                argv.as_mut_ptr(),
-                ptr::null_mut(),
-                ptr::null_mut(),
-            )
-        };
-        if status != sys::Status::napi_ok || argc < 4 {
+        let Some(argv) = cb_args::<4>(env, info) else {
             return Err(malformed(
                 "evaluateSlot takes (slot, cluster, resource, nowMs)",
             ));
-        }
+        };
         let (mut slot, mut resource, mut now_ms) = (0u32, 0u32, 0f64);
         // SAFETY: live values of this env, plain out-parameters.
         let ok = unsafe {
@@ -459,34 +467,26 @@ unsafe extern "C" fn bind_grant_out(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
-    let mut argc = 1usize;
-    let mut argv = [ptr::null_mut(); 1];
+    let Some([array]) = cb_args::<1>(env, info) else {
+        return throw_err(env, &malformed("bindGrantOut takes a Float64Array of 2"));
+    };
     let (mut kind, mut len, mut data) = (0, 0usize, ptr::null_mut());
     let (mut buffer, mut offset) = (ptr::null_mut(), 0usize);
     let mut reference = ptr::null_mut();
-    // SAFETY: `info` is this callback's; every other argument is a plain out-parameter.
+    // SAFETY: `array` is a live value of this env; the rest are plain out-parameters.
     let ok = unsafe {
-        sys::napi_get_cb_info(
+        sys::napi_get_typedarray_info(
             env,
-            info,
-            &mut argc,
-            argv.as_mut_ptr(),
-            ptr::null_mut(),
-            ptr::null_mut(),
+            array,
+            &mut kind,
+            &mut len,
+            &mut data,
+            &mut buffer,
+            &mut offset,
         ) == sys::Status::napi_ok
-            && argc == 1
-            && sys::napi_get_typedarray_info(
-                env,
-                argv[0],
-                &mut kind,
-                &mut len,
-                &mut data,
-                &mut buffer,
-                &mut offset,
-            ) == sys::Status::napi_ok
             && kind == sys::TypedarrayType::float64_array
             && len >= 2
-            && sys::napi_create_reference(env, argv[0], 1, &mut reference) == sys::Status::napi_ok
+            && sys::napi_create_reference(env, array, 1, &mut reference) == sys::Status::napi_ok
     };
     if !ok {
         return throw_err(env, &malformed("bindGrantOut takes a Float64Array of 2"));
