@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import { Policy, coreVersion } from './lib.mjs'
+import { issue16Workload } from './workload.mjs'
 
 const require = createRequire(import.meta.url)
 const native = require('./index.js')
@@ -91,4 +92,23 @@ const cmd = JSON.stringify({ op: 'evaluate', cluster: 'Cluster0', resource: 'DAT
 measure('apply(\'{"op":"evaluate",...}\') (JSON in and out)', N / 10, (n) => {
   for (let i = 0; i < n; i++) sink += p.apply(cmd).length
 })
+
+{
+  const w = issue16Workload(Policy, OWNER, T0)
+  const reqs = w.requests
+  console.log(`issue 16 workload: 1,000 clusters, ${reqs.length.toLocaleString('en')} requests, ${(w.withGrant * 100).toFixed(0)} % with an active grant`)
+  const base = measure('  plain-JS Map rule, per request (baseline)', 1, () => {
+    for (let i = 0; i < reqs.length; i++) sink += w.mapRule(reqs[i]).allowed ? 1 : 0
+  }, reqs.length)
+  const one = measure('  Policy#evaluate, per call', 1, () => {
+    for (let i = 0; i < reqs.length; i++) {
+      const q = reqs[i]
+      sink += w.policy.evaluate(q.cluster, q.resource, q.now).allowed ? 1 : 0
+    }
+  }, reqs.length)
+  const many = measure('  Policy#evaluateMany(100,000), per decision', 1, () => {
+    sink += w.policy.evaluateMany(reqs).length
+  }, reqs.length)
+  console.log(`  ratios to the Map rule: evaluate ${(one / base).toFixed(2)}x (target <= 2), evaluateMany ${(many / base).toFixed(2)}x (target <= 1)`)
+}
 if (sink === 42) console.log('')

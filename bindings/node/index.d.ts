@@ -81,8 +81,9 @@ export declare function checkpointVerifySignature(checkpoint: string, publicKey:
 
 /**
  * The id of the cluster `name` in the policy in `slot`, for `evaluateManyIds`; `-1` when there
- * is no such cluster. The wrapper caches ids by name and drops them after every mutation, so
- * an id is never used across a change to the clusters.
+ * is no such cluster. The wrapper caches ids by name together with the policy's generation
+ * (`generationSlot`); `evaluateManyIds` refuses a stale generation, so an id is never used
+ * across a change to the clusters and the wrapper never decides when to drop them.
  */
 export declare function clusterIdSlot(slot: number, name: string): number
 
@@ -96,19 +97,27 @@ export declare function coreVersion(): string
 export declare function errorCodes(): Array<string>
 
 /**
- * SPEC §4 in batch mode by cluster id: request `i` asks about cluster `ids[i]` (`u32::MAX`, or
- * any id without a cluster: the batch's `CLUSTER_NOT_FOUND` deny), resource index `res[i]`, at
- * `nows[i]` (epoch ms). Writes packed decisions to `out_codes[..n]` and the active grants'
- * expirations (or -1) to `out_exp[..n]`. No strings cross: names were resolved once by
- * `clusterIdSlot`.
+ * SPEC §4 in batch mode by cluster id, once across the boundary: request `i` asks about
+ * cluster `ids[i]` (`u32::MAX`, or any id without a cluster: the batch's `CLUSTER_NOT_FOUND`
+ * deny), resource index `res[i]`, at `nows[i]` (epoch ms). The ids were resolved at
+ * `generation`; if the policy has moved on since, nothing is evaluated and `false` is
+ * returned (the wrapper re-resolves). Otherwise writes packed decisions to `out_codes[..n]`,
+ * the active grants' expirations and `remainingMs` (or -1) to `out_exp[..n]` and
+ * `out_rem[..n]`, and returns `true`.
  */
-export declare function evaluateManyIds(slot: number, n: number, ids: Uint32Array, res: Uint8Array, nows: Float64Array, outCodes: Int32Array, outExp: Float64Array): void
+export declare function evaluateManyIds(slot: number, generation: number, n: number, ids: Uint32Array, res: Uint8Array, nows: Float64Array, outCodes: Int32Array, outExp: Float64Array, outRem: Float64Array): boolean
 
 /** Formats epoch milliseconds as the core writes times (`2026-11-29T20:00:00.000Z`). */
 export declare function formatTime(ms: number): string
 
+/** The policy's generation (`Policy::generation`): what cached cluster ids are valid for. */
+export declare function generationSlot(slot: number): number
+
 /** The SPEC grant type strings, in the order of the packed grant type index. */
 export declare function grantTypes(): Array<string>
+
+/** The core's `MALFORMED_INPUT` message for `detail` (the JS wrapper's own argument checks). */
+export declare function malformedMessage(detail: string): string
 
 /** Parses an RFC 3339 time to epoch milliseconds (`INVALID_TIMESTAMP` otherwise). */
 export declare function parseTime(text: string): number

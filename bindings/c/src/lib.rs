@@ -34,6 +34,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
 use support_access_core::checkpoint::{verify_checkpoints, Verified};
+use support_access_core::ffi;
+use support_access_core::vocab::Spec;
 use support_access_core::{
     wire, Actor, Checkpoint, ClusterId, ClusterKind, Decision, Error, ErrorCode, GrantType, Policy,
     PublicKey, Reason, Resource, Timestamp,
@@ -185,22 +187,6 @@ pub type RawClusterKind = u32;
 /// An `sa_reason` value as read from C.
 pub type RawReason = u32;
 
-/// Each core grant type with its C enum value.
-const GRANT_TYPES: [(GrantType, sa_grant_type); 3] = [
-    (
-        GrantType::ClusterInfrastructure,
-        sa_grant_type::SA_GRANT_TYPE_CLUSTER_INFRASTRUCTURE,
-    ),
-    (
-        GrantType::ClusterDatabaseLogs,
-        sa_grant_type::SA_GRANT_TYPE_CLUSTER_DATABASE_LOGS,
-    ),
-    (
-        GrantType::ClusterInfrastructureAndAppServicesSyncData,
-        sa_grant_type::SA_GRANT_TYPE_CLUSTER_INFRASTRUCTURE_AND_APP_SERVICES_SYNC_DATA,
-    ),
-];
-
 fn grant_type_to_c(g: GrantType) -> sa_grant_type {
     match g {
         GrantType::ClusterInfrastructure => sa_grant_type::SA_GRANT_TYPE_CLUSTER_INFRASTRUCTURE,
@@ -212,10 +198,10 @@ fn grant_type_to_c(g: GrantType) -> sa_grant_type {
 }
 
 fn grant_type_from_c(v: RawGrantType) -> Result<GrantType, Error> {
-    GRANT_TYPES
-        .iter()
-        .find(|(_, c)| *c as u32 == v)
-        .map(|(g, _)| *g)
+    usize::try_from(v)
+        .ok()
+        .and_then(|i| GrantType::ALL.get(i))
+        .copied()
         .ok_or_else(|| bad_enum("grantType", v))
 }
 
@@ -513,65 +499,14 @@ pub extern "C" fn sa_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
-/// Looks up a static NUL-terminated name.
-fn name_ptr(table: &'static [&'static CStr], v: u32) -> *const c_char {
+/// The NUL-terminated SPEC string at position `v` of a vocabulary (its C enum's value), the
+/// core's own (`Spec::c_str`): no table of names is written here. NULL when out of range.
+fn name_ptr<T: Spec>(v: u32) -> *const c_char {
     usize::try_from(v)
         .ok()
-        .and_then(|i| table.get(i))
-        .map_or(ptr::null(), |s| s.as_ptr())
+        .and_then(|i| T::ALL.get(i))
+        .map_or(ptr::null(), |s| s.c_str().as_ptr())
 }
-
-static GRANT_TYPE_NAMES: [&CStr; 3] = [
-    c"CLUSTER_INFRASTRUCTURE",
-    c"CLUSTER_DATABASE_LOGS",
-    c"CLUSTER_INFRASTRUCTURE_AND_APP_SERVICES_SYNC_DATA",
-];
-static RESOURCE_NAMES: [&CStr; 5] = [
-    c"INFRASTRUCTURE",
-    c"DATABASE_LOGS",
-    c"AUDIT_LOGS",
-    c"SYNC_DATA",
-    c"DATABASE_DATA",
-];
-static REASON_NAMES: [&CStr; 9] = [
-    c"CLUSTER_NOT_FOUND",
-    c"DATABASE_DATA_NEVER_ACCESSIBLE",
-    c"SYNC_DATA_REQUIRES_GRANT",
-    c"ORG_UNRESTRICTED",
-    c"GRANT_ACTIVE",
-    c"NOT_COVERED_BY_GRANT",
-    c"GRANT_EXPIRED",
-    c"GRANT_REVOKED",
-    c"NO_GRANT",
-];
-static KIND_NAMES: [&CStr; 3] = [c"DEDICATED", c"FLEX", c"SERVERLESS"];
-static STATUS_NAMES: [&CStr; 25] = [
-    c"OK",
-    c"FORBIDDEN",
-    c"INVALID_ENUM_VALUE",
-    c"INVALID_TIMESTAMP",
-    c"INVALID_CLUSTER_NAME",
-    c"MALFORMED_INPUT",
-    c"UNKNOWN_OP",
-    c"PROJECT_NOT_FOUND",
-    c"CLUSTER_NOT_FOUND",
-    c"DUPLICATE_PROJECT",
-    c"DUPLICATE_CLUSTER",
-    c"UNSUPPORTED_CLUSTER_KIND",
-    c"SYNC_NOT_ENABLED",
-    c"EXPIRATION_NOT_IN_FUTURE",
-    c"EXPIRATION_TOO_FAR",
-    c"NO_ACTIVE_GRANT",
-    c"CLOCK_WENT_BACKWARDS",
-    c"ACCESS_DENIED",
-    c"DOWNLOAD_NOT_FOUND",
-    c"RECORD_TAMPERED",
-    c"RECORD_TRUNCATED",
-    c"CHECKPOINT_MISMATCH",
-    c"CHECKPOINTS_DISAGREE",
-    c"BAD_SIGNATURE",
-    c"UNTRUSTED_KEY",
-];
 
 /// The name of a status: `"OK"`, the SPEC error code string (e.g. `"CLUSTER_NOT_FOUND"`),
 /// `"NULL_ARGUMENT"` or `"PANIC"`. A static string (never free it); NULL for a value that is
@@ -581,7 +516,8 @@ pub extern "C" fn sa_status_name(status: RawStatus) -> *const c_char {
     match status {
         100 => c"NULL_ARGUMENT".as_ptr(),
         101 => c"PANIC".as_ptr(),
-        v => name_ptr(&STATUS_NAMES, v),
+        0 => c"OK".as_ptr(),
+        v => ffi::code_of_number(v).map_or(ptr::null(), |c| c.c_str().as_ptr()),
     }
 }
 
@@ -589,28 +525,28 @@ pub extern "C" fn sa_status_name(status: RawStatus) -> *const c_char {
 /// for a value that is not an `sa_grant_type`.
 #[no_mangle]
 pub extern "C" fn sa_grant_type_name(grant_type: RawGrantType) -> *const c_char {
-    name_ptr(&GRANT_TYPE_NAMES, grant_type)
+    name_ptr::<GrantType>(grant_type)
 }
 
 /// The SPEC string of a resource (e.g. `"DATABASE_LOGS"`): static, never freed; NULL for a value
 /// that is not an `sa_resource`.
 #[no_mangle]
 pub extern "C" fn sa_resource_name(resource: RawResource) -> *const c_char {
-    name_ptr(&RESOURCE_NAMES, resource)
+    name_ptr::<Resource>(resource)
 }
 
 /// The SPEC string of a decision reason (e.g. `"GRANT_ACTIVE"`): static, never freed; NULL for a
 /// value that is not an `sa_reason`.
 #[no_mangle]
 pub extern "C" fn sa_reason_name(reason: RawReason) -> *const c_char {
-    name_ptr(&REASON_NAMES, reason)
+    name_ptr::<Reason>(reason)
 }
 
 /// The SPEC string of a cluster kind (e.g. `"DEDICATED"`): static, never freed; NULL for a value
 /// that is not an `sa_cluster_kind`.
 #[no_mangle]
 pub extern "C" fn sa_cluster_kind_name(kind: RawClusterKind) -> *const c_char {
-    name_ptr(&KIND_NAMES, kind)
+    name_ptr::<ClusterKind>(kind)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -791,43 +727,24 @@ fn apply_into(
     command_arg: &'static str,
     out_json: *mut *mut c_char,
 ) -> sa_status {
-    let mut error: Option<(ErrorCode, String)> = None;
+    let mut error = None;
     let status = guard_mut(policy, |p| {
         // SAFETY: NULL or valid for a write, per the callers' contracts.
         let out = unsafe { out(out_json, "out_json") }?;
         let bytes = command.ok_or(Failure::Null(command_arg))?;
-        let result = support_access_core::apply_bytes(p, bytes);
-        error = error_of_result(&result);
+        // The result and, for an error result, its error as data: never read back from JSON.
+        let (result, e) = ffi::apply_bytes(p, bytes);
+        error = e;
         *out = to_c_string(result)?;
         Ok(())
     });
     match (status, error) {
-        (sa_status::SA_OK, Some((code, message))) => {
-            set_last_error(&message);
-            status_of(code)
+        (sa_status::SA_OK, Some(e)) => {
+            set_last_error(&e.message);
+            status_of(e.code)
         }
         (s, _) => s,
     }
-}
-
-/// For an error result of `apply`: its code and message. The core writes results from fixed
-/// structs, so an error result always starts with `{"error":{"code":"`.
-fn error_of_result(result: &str) -> Option<(ErrorCode, String)> {
-    const PREFIX: &str = "{\"error\":{\"code\":\"";
-    let rest = result.strip_prefix(PREFIX)?;
-    let code_str = &rest[..rest.find('"')?];
-    let code = ErrorCode::ALL
-        .iter()
-        .copied()
-        .find(|c| c.as_str() == code_str)?;
-    let v: serde_json::Value = serde_json::from_str(result).ok()?;
-    Some((
-        code,
-        v["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1037,20 +954,9 @@ pub unsafe extern "C" fn sa_cluster_id(
     guard_ref(policy, |p| {
         // SAFETY: per this function's contract.
         let (out, name) = unsafe { (out(out_id, "out_id")?, arg_str(name, "name")?) };
-        match p.cluster_id(name) {
-            Some(ClusterId(id)) => {
-                *out = id;
-                Ok(())
-            }
-            // The core's own error for this name: INVALID_CLUSTER_NAME or CLUSTER_NOT_FOUND.
-            None => Err(match p.remaining(name, Timestamp::EPOCH) {
-                Err(e) => e.into(),
-                Ok(_) => Error::ClusterNotFound {
-                    name: name.chars().take(64).collect(),
-                }
-                .into(),
-            }),
-        }
+        // The core's own error for an unknown name: INVALID_CLUSTER_NAME or CLUSTER_NOT_FOUND.
+        *out = ffi::require_id(p, name)?.0;
+        Ok(())
     })
 }
 
@@ -1590,27 +1496,47 @@ mod tests {
                 .unwrap();
             assert_eq!(name, code.as_str());
         }
-        assert_eq!(ErrorCode::ALL.len() + 1, STATUS_NAMES.len());
+        assert!(sa_status_name(ErrorCode::ALL.len() as u32 + 1).is_null());
     }
 
     #[test]
     fn enum_tables_match_the_core() {
         for (i, r) in Resource::ALL.iter().enumerate() {
             assert_eq!(resource_from_c(i as u32).unwrap(), *r);
-            assert_eq!(RESOURCE_NAMES[i].to_str().unwrap(), r.as_str());
+            assert_eq!(
+                unsafe { CStr::from_ptr(sa_resource_name(i as u32)) }
+                    .to_str()
+                    .unwrap(),
+                r.as_str()
+            );
         }
         for (i, r) in Reason::ALL.iter().enumerate() {
             assert_eq!(reason_to_c(*r) as usize, i);
-            assert_eq!(REASON_NAMES[i].to_str().unwrap(), r.as_str());
+            assert_eq!(
+                unsafe { CStr::from_ptr(sa_reason_name(i as u32)) }
+                    .to_str()
+                    .unwrap(),
+                r.as_str()
+            );
         }
         for (i, g) in GrantType::ALL.iter().enumerate() {
             assert_eq!(grant_type_to_c(*g) as usize, i);
             assert_eq!(grant_type_from_c(i as u32).unwrap(), *g);
-            assert_eq!(GRANT_TYPE_NAMES[i].to_str().unwrap(), g.as_str());
+            assert_eq!(
+                unsafe { CStr::from_ptr(sa_grant_type_name(i as u32)) }
+                    .to_str()
+                    .unwrap(),
+                g.as_str()
+            );
         }
         for (i, k) in ClusterKind::ALL.iter().enumerate() {
             assert_eq!(kind_from_c(i as u32).unwrap(), *k);
-            assert_eq!(KIND_NAMES[i].to_str().unwrap(), k.as_str());
+            assert_eq!(
+                unsafe { CStr::from_ptr(sa_cluster_kind_name(i as u32)) }
+                    .to_str()
+                    .unwrap(),
+                k.as_str()
+            );
         }
         assert!(resource_from_c(99).is_err());
         assert!(sa_resource_name(99).is_null());

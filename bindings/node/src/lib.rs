@@ -10,9 +10,13 @@
 //! - actors and Admin API documents arrive as JSON text and are read by the core's own wire
 //!   readers, so their validation and messages are the core's;
 //! - results of mutations are the recorded event's canonical JSON line (the wrapper parses it);
-//! - `evaluate` and `evaluateMany` return packed decisions (see [`pack`]) instead of objects;
-//! - errors are thrown with `code` = the SPEC code, followed by `|seq` for `RECORD_TAMPERED` and
-//!   `|reason` for `ACCESS_DENIED`; the wrapper turns them into `SupportAccessError`s.
+//! - `evaluate` and `evaluateMany` return decisions packed by the core (`ffi::pack`) instead of
+//!   objects, with the active grant's expiration and `remainingMs` as the core computes them;
+//! - errors are thrown with `code` = the core's `ffi::ErrorData::tag` (the SPEC code, followed by
+//!   `|seq` or `|reason`); the wrapper turns them into `SupportAccessError`s.
+//!
+//! Everything an edge might compute (error data, packing, the batch's not-found rule, times,
+//! when cached cluster ids go stale) is the core's `ffi` module; this file only converts.
 
 use std::cell::{Cell, RefCell};
 
@@ -20,9 +24,10 @@ use std::ffi::CString;
 use std::ptr;
 
 use core_::checkpoint::Verified;
+use core_::ffi::{self, ErrorData, GrantView};
 use core_::{
-    Checkpoint, ClusterId, ClusterKind, Decision, Error, GrantType, Policy, PublicKey, Reason,
-    Resource, SigningKey, Timestamp,
+    Checkpoint, ClusterId, ClusterKind, Decision, Error, GrantType, Policy, PublicKey, Resource,
+    SigningKey, Timestamp,
 };
 use napi::bindgen_prelude::JsObjectValue;
 use napi::bindgen_prelude::{
@@ -35,40 +40,19 @@ use support_access_core as core_;
 
 type Result<T> = std::result::Result<T, napi::Error<String>>;
 
-/// Converts a core error into a thrown JS error whose `code` is the SPEC code (plus, after `|`,
-/// the `seq` of `RECORD_TAMPERED` and the checkpoint codes, or the `reason` of `ACCESS_DENIED`).
+/// A core error as a thrown JS error: `code` is its tag (`CODE`, `CODE|seq`, `CODE|REASON`).
 fn js_err(e: Error) -> napi::Error<String> {
-    let mut code = String::from(e.code().as_str());
-    if let Some(seq) = e.seq() {
-        code.push('|');
-        code.push_str(&seq.to_string());
-    }
-    if let Some(reason) = e.reason() {
-        code.push('|');
-        code.push_str(reason.as_str());
-    }
-    napi::Error::new(code, e.to_string())
+    let d = ErrorData::from(&e);
+    napi::Error::new(d.tag(), d.message)
 }
 
 fn malformed(detail: &str) -> napi::Error<String> {
-    napi::Error::new(
-        String::from("MALFORMED_INPUT"),
-        format!("malformed input: {detail}"),
-    )
+    js_err(ffi::malformed(detail))
 }
 
-/// Epoch milliseconds from JS to a core timestamp, with the core's own `INVALID_TIMESTAMP`
-/// errors (a fraction, NaN or an out-of-range number is refused, never rounded).
+/// Epoch milliseconds from JS, read by the core (`ffi::timestamp_f64`).
 fn ts(ms: f64) -> Result<Timestamp> {
-    if ms.fract() == 0.0 && (0.0..=Timestamp::MAX_MS as f64).contains(&ms) {
-        return Timestamp::from_millis(ms as i64).map_err(js_err);
-    }
-    let v = if ms.is_finite() && ms.fract() == 0.0 && ms.abs() < 9.0e18 {
-        Value::from(ms as i64)
-    } else {
-        serde_json::Number::from_f64(ms).map_or(Value::Null, Value::Number)
-    };
-    core_::wire::parse_time(&v).map_err(js_err)
+    ffi::timestamp_f64(ms).map_err(js_err)
 }
 
 fn json(text: &str, what: &str) -> Result<Value> {
@@ -83,34 +67,33 @@ fn resource_of(s: &str) -> Result<Resource> {
     Resource::parse(s).map_err(js_err)
 }
 
-/// Packs a decision into an `i32`: bit 0 `allowed`, bits 1–4 the reason's index in
-/// `reasons()`, bits 5–6 the active grant's type (0 none, else 1 + index in `grantTypes()`).
-/// The active grant's expiration goes separately (see `lastExpiration`).
+/// A decision packed by the core (`ffi::pack`; 7 bits, so it fits an `i32`).
 fn pack(d: &Decision) -> i32 {
-    let g = d.grant_type.map_or(0, |g| g as i32 + 1);
-    i32::from(d.allowed) | ((d.reason as i32) << 1) | (g << 5)
-}
-
-fn exp_ms(d: &Decision) -> f64 {
-    d.expiration_time.map_or(-1.0, |t| t.millis() as f64)
+    ffi::pack(d) as i32
 }
 
 /// The SPEC reason strings, in the order of the packed reason index.
 #[napi(catch_unwind)]
 pub fn reasons() -> Vec<&'static str> {
-    Reason::ALL.iter().map(|r| r.as_str()).collect()
+    ffi::REASONS.to_vec()
 }
 
 /// The SPEC grant type strings, in the order of the packed grant type index.
 #[napi(catch_unwind)]
 pub fn grant_types() -> Vec<&'static str> {
-    GrantType::ALL.iter().map(|g| g.as_str()).collect()
+    ffi::GRANT_TYPES.to_vec()
 }
 
 /// The SPEC resource strings, in the order `evaluate` takes them as numbers.
 #[napi(catch_unwind)]
 pub fn resources() -> Vec<&'static str> {
-    Resource::ALL.iter().map(|r| r.as_str()).collect()
+    ffi::RESOURCES.to_vec()
+}
+
+/// The core's `MALFORMED_INPUT` message for `detail` (the JS wrapper's own argument checks).
+#[napi(catch_unwind)]
+pub fn malformed_message(detail: String) -> String {
+    ffi::malformed_message(&detail)
 }
 
 /// The SPEC cluster kind strings.
@@ -142,13 +125,13 @@ pub fn parse_time(text: String) -> Result<f64> {
 /// Formats epoch milliseconds as the core writes times (`2026-11-29T20:00:00.000Z`).
 #[napi(catch_unwind)]
 pub fn format_time(ms: f64) -> Result<String> {
-    Ok(ts(ms)?.to_string())
+    Ok(ts(ms)?.rfc3339().as_str().to_string())
 }
 
 /// Checks a value as a resource string (`INVALID_ENUM_VALUE` otherwise); returns its index.
 #[napi(catch_unwind)]
 pub fn resource_index(value: String) -> Result<u32> {
-    Ok(resource_of(&value)? as u32)
+    Ok(core_::vocab::Spec::index(resource_of(&value)?) as u32)
 }
 
 /// Verifies a JSON Lines record: `{"events":N,"lastHash":"…"}` or `RECORD_TAMPERED`.
@@ -272,14 +255,14 @@ struct Slots {
 
 thread_local! {
     static SLOTS: RefCell<Slots> = RefCell::new(Slots::default());
-    static LAST_EXP: Cell<f64> = const { Cell::new(-1.0) };
+    /// The active grant of this thread's last `evaluateSlot`: `[expiration ms, remainingMs]`
+    /// (`-1` each without one), written into the wrapper's `Float64Array` (see `bindGrantOut`),
+    /// so reading it costs no call.
+    static GRANT_OUT: Cell<*mut f64> = const { Cell::new(ptr::null_mut()) };
 }
 
 fn no_slot() -> napi::Error<String> {
-    napi::Error::new(
-        String::from("MALFORMED_INPUT"),
-        String::from("malformed input: not a live policy"),
-    )
+    malformed("not a live policy")
 }
 
 /// Runs `f` on the policy in `slot`.
@@ -392,6 +375,27 @@ fn throw_err(env: sys::napi_env, e: &napi::Error<String>) -> sys::napi_value {
     throw(env, &e.status, &e.reason)
 }
 
+/// The first `N` arguments of a raw callback (`None` if fewer were passed).
+fn cb_args<const N: usize>(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> Option<[sys::napi_value; N]> {
+    let mut argc = N;
+    let mut argv = [ptr::null_mut(); N];
+    // SAFETY: `info` is this callback's; `argv` has room for `argc` values.
+    let status = unsafe {
+        sys::napi_get_cb_info(
+            env,
+            info,
+            &mut argc,
+            argv.as_mut_ptr(),
+            ptr::null_mut(),
+            ptr::null_mut(),
+        )
+    };
+    (status == sys::Status::napi_ok && argc >= N).then_some(argv)
+}
+
 /// `evaluateSlot(slot, cluster, resourceIndex, nowMs)`: SPEC §4 for the policy in `slot`,
 /// packed (see [`pack`]); the active grant's expiration is then `lastExpiration()`.
 unsafe extern "C" fn evaluate_slot(
@@ -399,24 +403,11 @@ unsafe extern "C" fn evaluate_slot(
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
     let run = || -> Result<i32> {
-        let mut argc = 4usize;
-        let mut argv = [ptr::null_mut(); 4];
-        // SAFETY: `info` is this callback's; `argv` has room for `argc` values.
-        let status = unsafe {
-            sys::napi_get_cb_info(
-                env,
-                info,
-                &mut argc,
-                argv.as_mut_ptr(),
-                ptr::null_mut(),
-                ptr::null_mut(),
-            )
-        };
-        if status != sys::Status::napi_ok || argc < 4 {
+        let Some(argv) = cb_args::<4>(env, info) else {
             return Err(malformed(
                 "evaluateSlot takes (slot, cluster, resource, nowMs)",
             ));
-        }
+        };
         let (mut slot, mut resource, mut now_ms) = (0u32, 0u32, 0f64);
         // SAFETY: live values of this env, plain out-parameters.
         let ok = unsafe {
@@ -429,9 +420,7 @@ unsafe extern "C" fn evaluate_slot(
                 "evaluateSlot takes (slot, cluster, resource, nowMs)",
             ));
         }
-        let resource = *Resource::ALL
-            .get(resource as usize)
-            .ok_or_else(|| malformed("resource index out of range"))?;
+        let resource = resource_at(resource)?;
         let now = ts(now_ms)?;
         let mut buf = [0u8; 66];
         let d = match short_str(env, argv[1], &mut buf) {
@@ -444,7 +433,15 @@ unsafe extern "C" fn evaluate_slot(
                 with_policy(slot, |p| p.evaluate(&name, resource, now).map_err(js_err))?
             }
         };
-        LAST_EXP.with(|c| c.set(exp_ms(&d)));
+        let out = GRANT_OUT.with(Cell::get);
+        if !out.is_null() {
+            // SAFETY: `bindGrantOut` checked the array holds two f64s and keeps it alive (a
+            // strong reference) for the life of this thread's environment; JS only reads it.
+            unsafe {
+                *out = GrantView::expiration_f64(&d);
+                *out.add(1) = GrantView::remaining_f64(&d);
+            }
+        }
         Ok(pack(&d))
     };
     match std::panic::catch_unwind(run) {
@@ -463,16 +460,39 @@ unsafe extern "C" fn evaluate_slot(
     }
 }
 
-/// `lastExpiration()`: the expiration (epoch ms) of the active grant in this thread's last
-/// packed decision, or -1.
-unsafe extern "C" fn last_expiration(
+/// `bindGrantOut(float64Array)`: where `evaluateSlot` writes the active grant's expiration and
+/// `remainingMs` (`[exp, remaining]`, -1 each without an active grant). Called once per thread
+/// by the wrapper with an array it never hands out; the array is kept alive from then on.
+unsafe extern "C" fn bind_grant_out(
     env: sys::napi_env,
-    _info: sys::napi_callback_info,
+    info: sys::napi_callback_info,
 ) -> sys::napi_value {
-    let mut out = ptr::null_mut();
-    // SAFETY: plain out-parameter.
-    unsafe { sys::napi_create_double(env, LAST_EXP.with(Cell::get), &mut out) };
-    out
+    let Some([array]) = cb_args::<1>(env, info) else {
+        return throw_err(env, &malformed("bindGrantOut takes a Float64Array of 2"));
+    };
+    let (mut kind, mut len, mut data) = (0, 0usize, ptr::null_mut());
+    let (mut buffer, mut offset) = (ptr::null_mut(), 0usize);
+    let mut reference = ptr::null_mut();
+    // SAFETY: `array` is a live value of this env; the rest are plain out-parameters.
+    let ok = unsafe {
+        sys::napi_get_typedarray_info(
+            env,
+            array,
+            &mut kind,
+            &mut len,
+            &mut data,
+            &mut buffer,
+            &mut offset,
+        ) == sys::Status::napi_ok
+            && kind == sys::TypedarrayType::float64_array
+            && len >= 2
+            && sys::napi_create_reference(env, array, 1, &mut reference) == sys::Status::napi_ok
+    };
+    if !ok {
+        return throw_err(env, &malformed("bindGrantOut takes a Float64Array of 2"));
+    }
+    GRANT_OUT.with(|c| c.set(data.cast()));
+    ptr::null_mut()
 }
 
 /// Adds the raw hot-path functions to the module's exports.
@@ -481,7 +501,7 @@ pub fn register_hot_path(exports: Object<'_>, env: Env) -> napi::Result<()> {
     type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
     let fns: [(&str, Callback); 2] = [
         ("evaluateSlot", evaluate_slot),
-        ("lastExpiration", last_expiration),
+        ("bindGrantOut", bind_grant_out),
     ];
     for (name, cb) in fns {
         let mut f = ptr::null_mut();
@@ -508,8 +528,9 @@ pub fn register_hot_path(exports: Object<'_>, env: Env) -> napi::Result<()> {
 }
 
 /// The id of the cluster `name` in the policy in `slot`, for `evaluateManyIds`; `-1` when there
-/// is no such cluster. The wrapper caches ids by name and drops them after every mutation, so
-/// an id is never used across a change to the clusters.
+/// is no such cluster. The wrapper caches ids by name together with the policy's generation
+/// (`generationSlot`); `evaluateManyIds` refuses a stale generation, so an id is never used
+/// across a change to the clusters and the wrapper never decides when to drop them.
 #[napi(catch_unwind)]
 pub fn cluster_id_slot(slot: u32, name: Utf16String) -> Result<i32> {
     // A lone surrogate cannot be part of a valid name: lossy decoding keeps it unknown.
@@ -521,48 +542,68 @@ pub fn cluster_id_slot(slot: u32, name: Utf16String) -> Result<i32> {
     })
 }
 
-/// SPEC §4 in batch mode by cluster id: request `i` asks about cluster `ids[i]` (`u32::MAX`, or
-/// any id without a cluster: the batch's `CLUSTER_NOT_FOUND` deny), resource index `res[i]`, at
-/// `nows[i]` (epoch ms). Writes packed decisions to `out_codes[..n]` and the active grants'
-/// expirations (or -1) to `out_exp[..n]`. No strings cross: names were resolved once by
-/// `clusterIdSlot`.
+/// The policy's generation (`Policy::generation`): what cached cluster ids are valid for.
 #[napi(catch_unwind)]
+pub fn generation_slot(slot: u32) -> Result<f64> {
+    with_policy(slot, |p| Ok(p.generation() as f64))
+}
+
+/// SPEC §4 in batch mode by cluster id, once across the boundary: request `i` asks about
+/// cluster `ids[i]` (`u32::MAX`, or any id without a cluster: the batch's `CLUSTER_NOT_FOUND`
+/// deny), resource index `res[i]`, at `nows[i]` (epoch ms). The ids were resolved at
+/// `generation`; if the policy has moved on since, nothing is evaluated and `false` is
+/// returned (the wrapper re-resolves). Otherwise writes packed decisions to `out_codes[..n]`,
+/// the active grants' expirations and `remainingMs` (or -1) to `out_exp[..n]` and
+/// `out_rem[..n]`, and returns `true`.
+#[napi(catch_unwind)]
+#[allow(clippy::too_many_arguments)]
 pub fn evaluate_many_ids(
     slot: u32,
+    generation: f64,
     n: u32,
     ids: &[u32],
     res: &[u8],
     nows: &[f64],
     mut out_codes: Int32ArraySlice<'_>,
     mut out_exp: Float64ArraySlice<'_>,
-) -> Result<()> {
+    mut out_rem: Float64ArraySlice<'_>,
+) -> Result<bool> {
     let n = n as usize;
-    if ids.len() < n || res.len() < n || nows.len() < n || out_codes.len() < n || out_exp.len() < n
+    if ids.len() < n
+        || res.len() < n
+        || nows.len() < n
+        || out_codes.len() < n
+        || out_exp.len() < n
+        || out_rem.len() < n
     {
         return Err(malformed("evaluateMany arrays are shorter than the batch"));
+    }
+    if with_policy(slot, |p| Ok(p.generation() as f64))? != generation {
+        return Ok(false);
     }
     // Every request is checked before any decision is written: an error names the first bad
     // request exactly as the name-based batch does.
     let mut requests = Vec::with_capacity(n);
     for i in 0..n {
-        let resource = *Resource::ALL
-            .get(usize::from(res[i]))
-            .ok_or_else(|| malformed("resource index out of range"))?;
+        let resource = resource_at(u32::from(res[i]))?;
         requests.push((ClusterId(ids[i]), resource, ts(nows[i])?));
     }
     // SAFETY: the wrapper passes typed arrays that nothing else views during this synchronous
     // call.
-    let (out_codes, out_exp) = unsafe { (out_codes.as_mut(), out_exp.as_mut()) };
+    let (out_codes, out_exp, out_rem) =
+        unsafe { (out_codes.as_mut(), out_exp.as_mut(), out_rem.as_mut()) };
     with_policy(slot, |p| {
-        for (i, (id, resource, now)) in requests.iter().enumerate() {
-            let d = p
-                .evaluate_id(*id, *resource, *now)
-                .unwrap_or(Decision::CLUSTER_NOT_FOUND);
+        ffi::evaluate_ids(p, requests.iter().copied(), |i, d| {
             out_codes[i] = pack(&d);
-            out_exp[i] = exp_ms(&d);
-        }
-        Ok(())
+            out_exp[i] = GrantView::expiration_f64(&d);
+            out_rem[i] = GrantView::remaining_f64(&d);
+        });
+        Ok(true)
     })
+}
+
+fn resource_at(index: u32) -> Result<Resource> {
+    ffi::resource_at(index).map_err(|_| malformed("resource index out of range"))
 }
 
 #[napi]

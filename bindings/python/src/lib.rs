@@ -115,11 +115,12 @@ fn py_err(py: Python<'_>, e: &sa::Error) -> PyErr {
         Ok(c) => c,
         Err(err) => return err,
     };
+    let d = sa::ffi::ErrorData::from(e);
     let args = (
-        e.code().as_str(),
-        e.to_string(),
-        e.seq(),
-        e.reason().map(sa::Reason::as_str),
+        d.code.as_str(),
+        d.message,
+        d.seq,
+        d.reason.map(sa::Reason::as_str),
     );
     match c.from_core.call1(py, args) {
         Ok(exc) => PyErr::from_value(exc.into_bound(py)),
@@ -297,13 +298,7 @@ fn current_time(py: Python<'_>) -> PyResult<sa::Timestamp> {
 }
 
 fn bad_millis(py: Python<'_>, value: String) -> PyErr {
-    py_err(
-        py,
-        &sa::Error::InvalidTimestamp {
-            value,
-            detail: "epoch milliseconds must be between 0 and 253402300799999",
-        },
-    )
+    py_err(py, &sa::ffi::millis_out_of_range(&value))
 }
 
 /// A time argument: `None` (now, UTC), integer epoch ms, an RFC 3339 string, or an aware
@@ -326,8 +321,8 @@ fn time_arg(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>) -> PyResult<sa::Time
     if let Ok(s) = obj.cast::<PyString>() {
         return sa::Timestamp::parse_rfc3339(&text(s)?).or_py(py);
     }
-    if let Some(ms) = utc_datetime_ms(py, obj)? {
-        return sa::Timestamp::from_millis(ms).or_py(py);
+    if let Some(t) = utc_datetime(py, obj)? {
+        return Ok(t);
     }
     let ms = cache(py)?.to_ms.call1(py, (obj,))?;
     let ms = ms.bind(py);
@@ -337,21 +332,11 @@ fn time_arg(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>) -> PyResult<sa::Time
     }
 }
 
-/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// The fast path for the commonest aware time, an exact `datetime` with `tzinfo=timezone.utc`
 /// (e.g. `datetime.now(timezone.utc)`): its fields, without a round trip through Python code.
 /// Anything else (other zones, subclasses, naive) returns `None` for the general conversion.
-fn utc_datetime_ms(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
+/// The calendar arithmetic and its range check are the core's (`ffi::timestamp_civil`).
+fn utc_datetime(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Option<sa::Timestamp>> {
     let c = cache(py)?;
     if !obj.get_type().is(c.datetime_type.bind(py))
         || !obj.getattr(intern!(py, "tzinfo"))?.is(c.utc.bind(py))
@@ -359,17 +344,17 @@ fn utc_datetime_ms(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Option<i6
         return Ok(None);
     }
     let field = |name: &Bound<'_, PyString>| -> PyResult<i64> { obj.getattr(name)?.extract() };
-    let days = days_from_civil(
+    sa::ffi::timestamp_civil(
         field(intern!(py, "year"))?,
         field(intern!(py, "month"))?,
         field(intern!(py, "day"))?,
-    );
-    let ms = days * 86_400_000
-        + field(intern!(py, "hour"))? * 3_600_000
-        + field(intern!(py, "minute"))? * 60_000
-        + field(intern!(py, "second"))? * 1000
-        + field(intern!(py, "microsecond"))? / 1000;
-    Ok(Some(ms))
+        field(intern!(py, "hour"))?,
+        field(intern!(py, "minute"))?,
+        field(intern!(py, "second"))?,
+        field(intern!(py, "microsecond"))?,
+    )
+    .map(Some)
+    .or_py(py)
 }
 
 fn req_time_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<sa::Timestamp> {
@@ -1489,18 +1474,18 @@ impl Policy {
             };
             reqs.push((idx, resource, t));
         }
-        // The core's batch semantics (SPEC §4 rule 1 in batch mode: an unknown cluster is a deny),
-        // with each distinct name resolved once instead of once per request.
+        // The core's batch (`ffi::evaluate_ids`, with its CLUSTER_NOT_FOUND rule), each distinct
+        // name resolved once; a name without a cluster is an id no cluster has.
         let run = |p: &sa::Policy| {
-            let ids: Vec<Option<sa::ClusterId>> = names.iter().map(|n| p.cluster_id(n)).collect();
-            reqs.iter()
-                .map(|(i, r, t)| match ids[*i] {
-                    Some(id) => p
-                        .evaluate_id(id, *r, *t)
-                        .unwrap_or(sa::Decision::CLUSTER_NOT_FOUND),
-                    None => sa::Decision::CLUSTER_NOT_FOUND,
-                })
-                .collect::<Vec<_>>()
+            let ids: Vec<sa::ClusterId> = names
+                .iter()
+                .map(|n| p.cluster_id(n).unwrap_or(sa::ClusterId(u32::MAX)))
+                .collect();
+            let mut out = Vec::with_capacity(reqs.len());
+            sa::ffi::evaluate_ids(p, reqs.iter().map(|(i, r, t)| (ids[*i], *r, *t)), |_, d| {
+                out.push(d)
+            });
+            out
         };
         let out = if reqs.len() >= DETACH_MIN_BATCH {
             py.detach(|| {

@@ -23,6 +23,8 @@ import init, {
   specStrings,
   maxCommandLen,
   commandTooLong,
+  timeText,
+  malformedMessage,
 } from '../pkg/web/support_access_wasm.js';
 
 const wasmUrl = new URL('../pkg/web/support_access_wasm_bg.wasm', import.meta.url);
@@ -49,6 +51,11 @@ export const GRANT_TYPES = Object.freeze(GRANT_TYPE_LIST);
 export const RESOURCES = Object.freeze(RESOURCE_LIST);
 export const CLUSTER_KINDS = Object.freeze(CLUSTER_KIND_LIST);
 const RESOURCE_INDEX = new Map(RESOURCES.map((r, i) => [r, i]));
+// The core's MALFORMED_INPUT message prefix, so no message here spells it by hand.
+const MALFORMED = malformedMessage('');
+function malformed(detail) {
+  return new SupportAccessError('MALFORMED_INPUT', MALFORMED + detail);
+}
 
 // Input size at the edge. Linear memory never shrinks, so a command over the core's limit
 // (32 MiB of UTF-8) is answered with the core's own error result without being copied in: a
@@ -72,7 +79,7 @@ function applyText(inner, text) {
 /** A record as UTF-8 bytes; anything but a string is MALFORMED_INPUT (as in the Node package). */
 function recordBytes(record) {
   if (typeof record !== 'string') {
-    throw new SupportAccessError('MALFORMED_INPUT', `malformed input: a record must be a string, not ${typeName(record)}`);
+    throw malformed(`a record must be a string, not ${typeName(record)}`);
   }
   return utf8.encode(record);
 }
@@ -86,40 +93,51 @@ function field(obj, key, what) {
   try {
     return obj?.[key];
   } catch (e) {
-    throw new SupportAccessError('MALFORMED_INPUT', `malformed input: ${what} cannot be read (${e?.message ?? e})`);
+    throw malformed(`${what} cannot be read (${e?.message ?? e})`);
   }
 }
 
-// The core writes times as RFC 3339 UTC with milliseconds: exactly `Date#toISOString` over the
-// core's range (1970-9999). One-entry cache: the same grant's expiration comes back every call.
-let lastExpMs = NaN;
-let lastExpText = '';
-function formatTime(ms) {
-  if (ms !== lastExpMs) {
-    lastExpText = new Date(ms).toISOString();
-    lastExpMs = ms;
+// A grant's expiration text, written by the core once per expiration and kept: every decision
+// about the same grant reuses it, whichever cluster it is (bounded; starts over when full).
+const timeTexts = new Map();
+function expirationText(ms) {
+  let text = timeTexts.get(ms);
+  if (text === undefined) {
+    if (timeTexts.size >= 4096) timeTexts.clear();
+    text = timeText(ms);
+    timeTexts.set(ms, text);
   }
-  return lastExpText;
+  return text;
 }
 
-/** A packed decision of `evaluateId` as the SPEC's decision object. `remainingMs` of an
- * active grant is its expiration minus the time asked about, exactly as the core computes it. */
-function decision(inner, packed, t) {
+/** A decision packed by the core (`ffi::pack`) as the SPEC's decision object, with its grant's
+ * expiration and `remainingMs` as the core gave them. */
+function decision(packed, exp, remaining) {
   const grant = packed >> 5;
   if (grant === 0) {
     return { allowed: (packed & 1) === 1, reason: REASONS[(packed >> 1) & 15], grantType: null, expirationTime: null, remainingMs: null };
   }
-  const exp = inner.lastExpirationMs;
   return {
     allowed: (packed & 1) === 1,
     reason: REASONS[(packed >> 1) & 15],
     grantType: GRANT_TYPES[grant - 1],
-    expirationTime: formatTime(exp),
-    remainingMs: exp - t,
+    expirationTime: expirationText(exp),
+    remainingMs: remaining,
   };
 }
 
-const NOT_FOUND = Object.freeze({ allowed: false, reason: 'CLUSTER_NOT_FOUND', grantType: null, expirationTime: null, remainingMs: null });
+// evaluateMany's typed arrays, reused from call to call (grown as needed).
+let batch = null;
+function batchBuffers(n) {
+  if (batch === null || batch.ids.length < n) {
+    const size = Math.max(n, 64);
+    batch = {
+      ids: new Uint32Array(size), res: new Uint8Array(size), nows: new Float64Array(size),
+      codes: new Int32Array(size), exps: new Float64Array(size), rems: new Float64Array(size),
+    };
+  }
+  return batch;
+}
 
 /** A failed operation: `.code` is the SPEC error code; `.seq` (RECORD_TAMPERED) and
  * `.reason` (ACCESS_DENIED) are set when the core gives them. */
@@ -169,7 +187,7 @@ function ownDocument(key, v) {
  * core's own, per field). */
 function finiteOnly(key, v) {
   if ((typeof v === 'number' && !Number.isFinite(v)) || (v === null && this[key] instanceof Date)) {
-    throw new SupportAccessError('MALFORMED_INPUT', `malformed input: \`${key}\` is ${String(this[key])}, not a JSON value`);
+    throw malformed(`\`${key}\` is ${String(this[key])}, not a JSON value`);
   }
   return v;
 }
@@ -207,7 +225,7 @@ function toJson(value, what, replacer) {
     } catch {
       detail = 'an exception';
     }
-    throw new SupportAccessError('MALFORMED_INPUT', `malformed input: ${what} cannot be written as JSON (${detail})`);
+    throw malformed(`${what} cannot be written as JSON (${detail})`);
   }
 }
 
@@ -237,14 +255,15 @@ function optTime(t, field) {
 const FROM_INNER = Symbol('support-access inner policy');
 
 function freed() {
-  return new SupportAccessError('MALFORMED_INPUT', 'malformed input: not a live policy (freed)');
+  return malformed('not a live policy (freed)');
 }
 
 /** One organization's support-access policy and its hash-chained record, in WebAssembly. */
 export class Policy {
   #inner;
-  /** Cluster ids by name for the hot path; forgotten after every command (see `#run`). */
+  /** Cluster ids by name for the hot path, valid while the core's generation is `#gen`. */
   #ids = new Map();
+  #gen = -1;
 
   /**
    * @param {{orgId: string, restrictEmployeeAccess?: boolean, maxGrantDurationMs?: number | null, now?: Date | string | number | null}} options
@@ -272,12 +291,10 @@ export class Policy {
   /** Runs a typed call's command. `lenient`: for Admin API documents, which are foreign and
    * written as JSON.stringify writes them (as in the Node package). */
   #run(command, lenient = false) {
-    // Any command may add or remove clusters: ids are only trusted until the next one.
-    this.#ids.clear();
     return this.#ask(command, lenient);
   }
 
-  /** `#run` for the evaluations' fallback, which changes nothing: the cached ids stay. */
+  /** `#run` for the evaluations' fallback. */
   #ask(command, lenient = false) {
     return unwrap(applyText(this.#p, toJson(command, 'command', lenient ? foreignDocument : ownDocument)));
   }
@@ -286,7 +303,6 @@ export class Policy {
    * result JSON text: identical bytes in every binding. Errors are results, not exceptions. */
   apply(command) {
     const inner = this.#p;
-    this.#ids.clear();
     let text = command;
     if (typeof text !== 'string') {
       text = toJson(command, 'command');
@@ -325,7 +341,7 @@ export class Policy {
   addCluster(actor, projectId, name, options, now) {
     const o = options ?? {};
     if (typeof o !== 'object') {
-      throw new SupportAccessError('MALFORMED_INPUT', 'malformed input: addCluster options must be an object `{kind?, appServicesSyncEnabled?}`');
+      throw malformed('addCluster options must be an object `{kind?, appServicesSyncEnabled?}`');
     }
     const kind = field(o, 'kind', 'addCluster options');
     const appServicesSyncEnabled = field(o, 'appServicesSyncEnabled', 'addCluster options');
@@ -348,7 +364,16 @@ export class Policy {
     return this.#run({ op: 'expireDue', now: time(now) });
   }
 
-  /** The cluster's id (cached by name), or -1 when there is no such cluster. */
+  /** Drops the cached ids if the core's generation moved on since they were resolved. */
+  #sync(inner) {
+    const gen = inner.generation;
+    if (gen !== this.#gen) {
+      this.#ids.clear();
+      this.#gen = gen;
+    }
+  }
+
+  /** The cluster's id (cached by name; call `#sync` first), or -1 when there is none. */
   #id(inner, cluster) {
     let id = this.#ids.get(cluster);
     if (id === undefined) {
@@ -367,9 +392,10 @@ export class Policy {
     // Hot path: the core's typed evaluate by cluster id, numbers only across the boundary.
     // (Names longer than any valid one skip it: no need to copy them into linear memory.)
     if (typeof t === 'number' && typeof cluster === 'string' && cluster.length <= 256 && r !== undefined) {
+      this.#sync(inner);
       const id = this.#id(inner, cluster);
       const packed = id < 0 ? -1 : inner.evaluateId(id, r, t);
-      if (packed >= 0) return decision(inner, packed, t);
+      if (packed >= 0) return packed >> 5 === 0 ? decision(packed) : decision(packed, inner.lastExpirationMs, inner.lastRemainingMs);
       // An error of some kind: the command below names it exactly.
     }
     return this.#ask({ op: 'evaluate', cluster, resource, now: t });
@@ -377,38 +403,58 @@ export class Policy {
 
   evaluateMany(requests) {
     if (requests === null || typeof requests !== 'object' || typeof field(requests, Symbol.iterator, '`requests`') !== 'function') {
-      throw new SupportAccessError('MALFORMED_INPUT', 'malformed input: `requests` must be an array (or iterable)');
+      throw malformed('`requests` must be an array (or iterable)');
     }
     let list;
     try {
       list = Array.from(requests);
     } catch (e) {
       if (e instanceof SupportAccessError) throw e;
-      throw new SupportAccessError('MALFORMED_INPUT', `malformed input: \`requests\` cannot be iterated (${e?.message ?? e})`);
+      throw malformed(`\`requests\` cannot be iterated (${e?.message ?? e})`);
     }
     const what = '`requests` item';
-    const items = list.map((r) => ({ cluster: field(r, 'cluster', what), resource: field(r, 'resource', what), now: time(field(r, 'now', what)) }));
     const inner = this.#p;
-    // Hot path, as in `evaluate`; an unknown cluster is the batch's CLUSTER_NOT_FOUND deny. Any
-    // request it cannot answer exactly (a string time, an error, a name JSON cannot carry)
-    // sends the whole batch through the command, which answers or names the error.
-    const out = new Array(items.length);
-    let i = 0;
-    for (; i < items.length; i++) {
-      const { cluster, resource, now } = items[i];
+    // Hot path: every request read once (fields, then its time), ids resolved here (cached),
+    // then the whole batch in one call to the core, whose batch rule denies an unknown cluster
+    // CLUSTER_NOT_FOUND. Any request it cannot answer exactly (a string time, an error, a name
+    // JSON cannot carry) sends the whole batch through the command, which answers or names the
+    // error.
+    const n = list.length;
+    const b = batchBuffers(n);
+    this.#sync(inner);
+    let fast = true;
+    const clusters = new Array(n);
+    const resources = new Array(n);
+    const nows = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const q = list[i];
+      const cluster = field(q, 'cluster', what);
+      const resource = field(q, 'resource', what);
+      const now = time(field(q, 'now', what));
+      clusters[i] = cluster;
+      resources[i] = resource;
+      nows[i] = now;
+      if (!fast) continue;
       const r = RESOURCE_INDEX.get(resource);
-      if (typeof now !== 'number' || typeof cluster !== 'string' || r === undefined || cluster.length > 256) break;
-      const id = this.#id(inner, cluster);
-      if (id < 0) {
-        if (!cluster.isWellFormed()) break;
-        out[i] = { ...NOT_FOUND };
+      if (typeof now !== 'number' || typeof cluster !== 'string' || r === undefined || cluster.length > 256) {
+        fast = false;
         continue;
       }
-      const packed = inner.evaluateId(id, r, now);
-      if (packed < 0) break;
-      out[i] = decision(inner, packed, now);
+      const id = this.#id(inner, cluster);
+      if (id < 0 && !cluster.isWellFormed()) {
+        fast = false;
+        continue;
+      }
+      b.ids[i] = id < 0 ? 0xffffffff : id;
+      b.res[i] = r;
+      b.nows[i] = now;
     }
-    if (i === items.length) return out;
+    if (fast && inner.evaluateManyIds(b.ids.subarray(0, n), b.res.subarray(0, n), b.nows.subarray(0, n), b.codes.subarray(0, n), b.exps.subarray(0, n), b.rems.subarray(0, n))) {
+      const out = new Array(n);
+      for (let j = 0; j < n; j++) out[j] = decision(b.codes[j], b.exps[j], b.rems[j]);
+      return out;
+    }
+    const items = clusters.map((cluster, i) => ({ cluster, resource: resources[i], now: nows[i] }));
     return this.#ask({ op: 'evaluateMany', requests: items });
   }
 
@@ -575,7 +621,7 @@ export class Checkpoint {
 /** A string argument (as the Node package, anything else is MALFORMED_INPUT). */
 function str(v, what) {
   if (typeof v !== 'string') {
-    throw new SupportAccessError('MALFORMED_INPUT', `malformed input: ${what} must be a string, not ${typeName(v)}`);
+    throw malformed(`${what} must be a string, not ${typeName(v)}`);
   }
   return v;
 }
@@ -583,12 +629,12 @@ function str(v, what) {
 /** The texts of checkpoints or keys given as objects of `cls` or their texts. */
 function texts(items, what, cls) {
   if (items === null || typeof items !== 'object' || typeof field(items, Symbol.iterator, `\`${what}\``) !== 'function') {
-    throw new SupportAccessError('MALFORMED_INPUT', `malformed input: \`${what}\` must be an array (or iterable)`);
+    throw malformed(`\`${what}\` must be an array (or iterable)`);
   }
   return Array.from(items, (x, i) => {
     const t = x instanceof cls ? x.toText() : x;
     if (typeof t !== 'string') {
-      throw new SupportAccessError('MALFORMED_INPUT', `malformed input: \`${what}[${i}]\` must be a ${cls.name} or its text`);
+      throw malformed(`\`${what}[${i}]\` must be a ${cls.name} or its text`);
     }
     return t;
   });

@@ -34,10 +34,11 @@ use alloc::vec::Vec;
 use core::cell::Cell;
 
 use support_access_core::command::checkpoint_json;
+use support_access_core::ffi::{self, GrantView};
 use support_access_core::wire::MAX_COMMAND_LEN;
 use support_access_core::{
-    apply, apply_bytes, error_json, new_policy_json, Checkpoint, ClusterId, ClusterKind, Decision,
-    Error, ErrorCode, GrantType, Policy, PublicKey, Reason, Resource, Timestamp,
+    apply, apply_bytes, error_json, new_policy_json, Checkpoint, ClusterId, ClusterKind, Error,
+    ErrorCode, GrantType, Policy, PublicKey, Reason, Resource, Timestamp,
 };
 use wasm_bindgen::prelude::*;
 
@@ -46,28 +47,27 @@ use wasm_bindgen::prelude::*;
 #[derive(Debug)]
 pub struct WasmPolicy {
     inner: Policy,
-    /// The expiration of the last [`WasmPolicy::evaluate_id`] decision.
-    last: Cell<Option<Timestamp>>,
+    /// The active grant of the last [`WasmPolicy::evaluate_id`] decision: its expiration and
+    /// `remainingMs` as the core gave them (`-1` each without one).
+    last: Cell<(f64, f64)>,
 }
 
 impl WasmPolicy {
     fn wrap(inner: Policy) -> WasmPolicy {
         WasmPolicy {
             inner,
-            last: Cell::new(None),
+            last: Cell::new((-1.0, -1.0)),
         }
     }
 }
 
-/// A decision packed in an `i32`: bit 0 `allowed`, bits 1–4 the reason's index in
-/// [`Reason::ALL`], bits 5–6 the grant type's index in [`GrantType::ALL`] plus one (0: none).
-fn pack(d: &Decision) -> i32 {
-    let reason = Reason::ALL.iter().position(|r| *r == d.reason).unwrap_or(0) as i32;
-    let grant = d
-        .grant_type
-        .and_then(|g| GrantType::ALL.iter().position(|x| *x == g))
-        .map_or(0, |i| i as i32 + 1);
-    i32::from(d.allowed) | (reason << 1) | (grant << 5)
+/// Epoch ms from JS (integral only: NaN, infinities and fractions fail the round trip).
+fn time_of(now_ms: f64) -> Option<Timestamp> {
+    let ms = now_ms as i64;
+    if ms as f64 != now_ms {
+        return None;
+    }
+    Timestamp::from_millis(ms).ok()
 }
 
 #[wasm_bindgen]
@@ -96,8 +96,9 @@ impl WasmPolicy {
     }
 
     /// The id of a cluster, for [`WasmPolicy::evaluate_id`]; `-1` when there is no such
-    /// cluster. The wrapper caches ids by name and forgets them all after any command, so it
-    /// never holds one across a change to the clusters.
+    /// cluster. The wrapper caches ids by name with the [`WasmPolicy::generation`] they were
+    /// resolved at and forgets them when it moves on, so it never holds one across a change
+    /// to the clusters (the core says when, not the wrapper).
     #[wasm_bindgen(js_name = clusterId)]
     pub fn cluster_id(&self, name: &str) -> i32 {
         self.inner
@@ -114,32 +115,71 @@ impl WasmPolicy {
     /// exact error (so both paths fail identically).
     #[wasm_bindgen(js_name = evaluateId)]
     pub fn evaluate_id(&self, id: u32, resource: u32, now_ms: f64) -> i32 {
-        let Some(&resource) = Resource::ALL.get(resource as usize) else {
-            return -1;
-        };
-        // Integral epoch ms only (NaN, infinities and fractions fail the round trip).
-        let ms = now_ms as i64;
-        if ms as f64 != now_ms {
-            return -1;
-        }
-        let Ok(now) = Timestamp::from_millis(ms) else {
+        let (Ok(resource), Some(now)) = (ffi::resource_at(resource), time_of(now_ms)) else {
             return -1;
         };
         match self.inner.evaluate_id(ClusterId(id), resource, now) {
             Ok(d) => {
-                self.last.set(d.expiration_time);
-                pack(&d)
+                self.last
+                    .set((GrantView::expiration_f64(&d), GrantView::remaining_f64(&d)));
+                ffi::pack(&d) as i32
             }
             Err(_) => -1,
         }
     }
 
     /// `expirationTime` of the last [`WasmPolicy::evaluate_id`] decision that had a grant, in
-    /// epoch ms. Always within 1970–9999, where `Date#toISOString` writes exactly the core's
-    /// RFC 3339 form; `remainingMs` is this minus the time asked about, as the core computes it.
+    /// epoch ms (its text is [`time_text`], once per grant).
     #[wasm_bindgen(getter, js_name = lastExpirationMs)]
     pub fn last_expiration_ms(&self) -> f64 {
-        self.last.get().map_or(f64::NAN, |t| t.millis() as f64)
+        self.last.get().0
+    }
+
+    /// `remainingMs` of the last [`WasmPolicy::evaluate_id`] decision that had a grant.
+    #[wasm_bindgen(getter, js_name = lastRemainingMs)]
+    pub fn last_remaining_ms(&self) -> f64 {
+        self.last.get().1
+    }
+
+    /// The policy's generation ([`Policy::generation`]): cached cluster ids are good while it
+    /// stays the same.
+    #[wasm_bindgen(getter)]
+    pub fn generation(&self) -> f64 {
+        self.inner.generation() as f64
+    }
+
+    /// SPEC §4 in batch mode, once across the boundary: request `i` is cluster id `ids[i]`
+    /// (`u32::MAX`, or any id without a cluster: the batch's `CLUSTER_NOT_FOUND` deny), resource
+    /// index `res[i]`, epoch ms `nows[i]`. Writes each decision [`ffi::pack`]ed to `codes[i]` and
+    /// its grant's expiration and `remainingMs` (-1 without one) to `exps[i]`, `rems[i]`.
+    /// `false`, with nothing written, when a request is an error of any kind (the wrapper then
+    /// sends the batch as a command, which names it).
+    #[wasm_bindgen(js_name = evaluateManyIds)]
+    pub fn evaluate_many_ids(
+        &self,
+        ids: &[u32],
+        res: &[u8],
+        nows: &[f64],
+        codes: &mut [i32],
+        exps: &mut [f64],
+        rems: &mut [f64],
+    ) -> bool {
+        let n = ids.len();
+        if res.len() < n || nows.len() < n || codes.len() < n || exps.len() < n || rems.len() < n {
+            return false;
+        }
+        let request =
+            |i: usize| Some((ffi::resource_at(u32::from(res[i])).ok()?, time_of(nows[i])?));
+        if !(0..n).all(|i| request(i).is_some()) {
+            return false;
+        }
+        let requests = (0..n).filter_map(|i| request(i).map(|(r, t)| (ClusterId(ids[i]), r, t)));
+        ffi::evaluate_ids(&self.inner, requests, |i, d| {
+            codes[i] = ffi::pack(&d) as i32;
+            exps[i] = GrantView::expiration_f64(&d);
+            rems[i] = GrantView::remaining_f64(&d);
+        });
+        true
     }
 
     /// The organization.
@@ -289,6 +329,19 @@ pub fn spec_strings() -> Vec<String> {
         join(ClusterKind::ALL.iter().map(|k| k.as_str())),
         join(ErrorCode::ALL.iter().map(|c| c.as_str())),
     ]
+}
+
+/// The core's `MALFORMED_INPUT` message for `detail` (the wrapper's own argument checks).
+#[wasm_bindgen(js_name = malformedMessage)]
+pub fn malformed_message(detail: &str) -> String {
+    ffi::malformed_message(detail)
+}
+
+/// The core's canonical text of a time given as epoch ms (`2026-11-29T20:00:00.000Z`; empty
+/// out of range).
+#[wasm_bindgen(js_name = timeText)]
+pub fn time_text(ms: f64) -> String {
+    time_of(ms).map_or_else(String::new, |t| String::from(t.rfc3339().as_str()))
 }
 
 /// The core's version (the crate version of `support-access-core`).

@@ -1,5 +1,5 @@
 // FFI abuse (issue 8) for the browser package (`js/index.js` over the wasm-bindgen module), run
-// in Node. Modeled on bindings/node/test/abuse.test.js: huge commands and strings, deep nesting,
+// in Node. Modeled on bindings/node/tests/abuse.test.js: huge commands and strings, deep nesting,
 // wrong types, odd times, lone surrogates and NUL bytes, long runs of failures. Every bad typed
 // call must throw a SupportAccessError (an Error) with a SPEC `.code`, never trap the module
 // (`RuntimeError: unreachable`), never leak a bare TypeError/RangeError, and leave the exported

@@ -181,9 +181,18 @@ pub fn apply(policy: &mut Policy, command: &str) -> String {
 
 /// [`apply`] for raw bytes (FFI, WebAssembly): invalid UTF-8 is `MALFORMED_INPUT`.
 pub fn apply_bytes(policy: &mut Policy, command: &[u8]) -> String {
-    match core::str::from_utf8(command) {
-        Result::Ok(s) => apply(policy, s),
-        Err(e) => error_json(&Error::command_not_utf8(e.valid_up_to())),
+    apply_bytes_checked(policy, command).0
+}
+
+/// [`apply_bytes`], also giving the error an error result holds, so a front end that reports
+/// errors out of band (C's status) never reads its own result JSON back.
+pub fn apply_bytes_checked(policy: &mut Policy, command: &[u8]) -> (String, Option<Error>) {
+    let run = core::str::from_utf8(command)
+        .map_err(|e| Error::command_not_utf8(e.valid_up_to()))
+        .and_then(|s| run(policy, s));
+    match run {
+        Result::Ok(s) => (s, None),
+        Err(e) => (error_json(&e), Some(e)),
     }
 }
 
@@ -371,7 +380,7 @@ fn run(p: &mut Policy, text: &str) -> Result<String, Error> {
         "replay" => {
             let f = fields(&["record"])?;
             let rebuilt = crate::replay::replay(f.str("record")?)?;
-            *p = rebuilt;
+            p.replace_with(rebuilt);
             ok(Verified {
                 events: p.record().len() as u64,
                 last_hash: p.record().last_hash(),

@@ -65,7 +65,9 @@
 //!    [`record`] (the hash-chained buffer);
 //! 6. [`policy`] (the state and its operations), [`replay`] (verification and the past);
 //! 7. [`checkpoint`] (signed heads) and [`command`] (the JSON command interface every front end
-//!    shares).
+//!    shares);
+//! 8. [`ffi`]: the edge layer the bindings call (errors as data, packed decisions, batches, the
+//!    grant view, times, cluster ids cached by generation) instead of writing their own.
 //!
 //! ## Checkpoints
 //! The chain cannot show a record cut short at its end, nor one rewritten from some event on by
@@ -85,6 +87,7 @@ pub mod command;
 pub mod decision;
 pub mod error;
 pub mod event;
+pub mod ffi;
 pub mod grant;
 pub mod model;
 pub mod policy;

@@ -136,6 +136,10 @@ pub struct Policy {
     by_name: ByName,
     downloads: SortedMap<String, Download>,
     pub(crate) record: Record,
+    /// Bumped whenever a cluster id could change meaning (a cluster or project added or removed,
+    /// an Atlas load, a rollback): what caches of ids by name compare to ([`Policy::generation`]).
+    /// Not part of the state: equality ignores it.
+    generation: u64,
 }
 
 impl PartialEq for Policy {
@@ -176,6 +180,7 @@ impl Policy {
             by_name: ByName::default(),
             downloads: SortedMap::default(),
             record: Record::default(),
+            generation: 0,
         };
         p.record.append(
             options.created_at.unwrap_or(Timestamp::EPOCH),
@@ -228,6 +233,16 @@ impl Policy {
     #[inline]
     pub fn cluster_id(&self, name: &str) -> Option<ClusterId> {
         self.by_name.get(name).copied()
+    }
+
+    /// A number that changes whenever a cluster id may change meaning: a cluster added or
+    /// removed (directly, with its project, by an Atlas load) or a rollback. A front end that
+    /// caches ids by name keeps the generation it resolved them at and drops them when this
+    /// differs ([`crate::ffi::ClusterIds`] does exactly that), so no front end decides by hand
+    /// which calls invalidate. Never decreases for one policy; not part of its state.
+    #[inline]
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// A cluster by id (`None` once removed).
@@ -432,6 +447,7 @@ impl Policy {
             if slot.as_ref().is_some_and(|c| c.project_id == project_id) {
                 let c = slot.take().expect("checked above");
                 self.by_name.remove(&c.name);
+                self.generation += 1;
                 // Sorted by insertion, as in `sweep`.
                 let at = removed.partition_point(|n: &String| *n <= c.name);
                 removed.insert(at, c.name);
@@ -495,6 +511,7 @@ impl Policy {
         let id = ClusterId(u32::try_from(self.clusters.len()).expect("fewer than 2^32 clusters"));
         self.by_name.insert(c.name.clone(), id);
         self.clusters.push(Some(c));
+        self.generation += 1;
     }
 
     /// Removes a cluster (and drops its grant).
@@ -513,6 +530,7 @@ impl Policy {
         self.sweep(now);
         let c = self.clusters[id.0 as usize].take().expect("looked up");
         self.by_name.remove(name);
+        self.generation += 1;
         let kind = EventKind::ClusterRemoved {
             cluster: c.name,
             project_id: c.project_id,
@@ -847,11 +865,20 @@ impl Policy {
             by_name: ByName::default(),
             downloads: SortedMap::default(),
             record: Record::default(),
+            generation: 0,
         }
     }
 }
 
 impl Policy {
+    /// Becomes `next` (a policy rebuilt from a record), at a generation past this one's, so ids
+    /// cached from this policy are dropped.
+    pub(crate) fn replace_with(&mut self, next: Policy) {
+        let generation = self.generation.max(next.generation) + 1;
+        *self = next;
+        self.generation = generation;
+    }
+
     /// Remembers the current state so that [`Policy::rollback`] can return to it.
     pub fn savepoint(&self) -> Savepoint {
         Savepoint {
@@ -864,6 +891,7 @@ impl Policy {
                 by_name: self.by_name.clone(),
                 downloads: self.downloads.clone(),
                 record: Record::default(),
+                generation: self.generation,
             },
             events: self.record.len(),
         }
@@ -884,8 +912,11 @@ impl Policy {
         }
         let mut record = core::mem::take(&mut self.record);
         record.truncate(savepoint.events);
+        // Past every generation this policy has had, so no cache taken since stays valid.
+        let generation = self.generation + 1;
         *self = savepoint.state;
         self.record = record;
+        self.generation = generation;
         Ok(())
     }
 }

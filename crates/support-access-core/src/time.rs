@@ -142,7 +142,7 @@ impl fmt::Display for Rfc3339 {
 
 /// A proleptic Gregorian (year, month, day) to days since 1970-01-01; Howard Hinnant's
 /// algorithm, the inverse of [`civil_from_days`].
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400);

@@ -6,6 +6,7 @@
 //! Reading a value from text is [`Spec::from_spec`], which cannot fail loudly here (there is no
 //! error type yet); the `parse` methods that answer `INVALID_ENUM_VALUE` are in `model`.
 
+use core::ffi::CStr;
 use core::fmt;
 
 /// A closed set of SPEC strings: every value, its text, and reading it back.
@@ -20,6 +21,8 @@ pub trait Spec: Copy + Eq + 'static {
     fn from_spec(s: &str) -> Option<Self>;
     /// Its position in [`Spec::ALL`]: the number a front end passes instead of the text.
     fn index(self) -> usize;
+    /// The SPEC string NUL-terminated, for C callers (static: never freed).
+    fn c_str(self) -> &'static CStr;
 }
 
 /// The one macro behind every enum here: the enum (`#[repr(u32)]`, so its number is its
@@ -47,6 +50,16 @@ macro_rules! spec_enum {
                 match self { $( $name::$variant => $text, )+ }
             }
 
+            /// The SPEC string NUL-terminated, for C callers (static: never freed).
+            pub const fn c_str(self) -> &'static CStr {
+                match self {
+                    $( $name::$variant => match CStr::from_bytes_with_nul(concat!($text, "\0").as_bytes()) {
+                        Ok(c) => c,
+                        Err(_) => panic!("SPEC strings hold no NUL"),
+                    }, )+
+                }
+            }
+
             /// The value whose SPEC string is exactly `s` (`parse` words the error).
             pub fn from_spec(s: &str) -> Option<$name> {
                 match s {
@@ -67,6 +80,9 @@ macro_rules! spec_enum {
             }
             fn index(self) -> usize {
                 self as usize
+            }
+            fn c_str(self) -> &'static CStr {
+                $name::c_str(self)
             }
         }
 

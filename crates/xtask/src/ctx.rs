@@ -1,7 +1,7 @@
 //! Shared plumbing for xtask steps: running commands, counting results, installing tools.
 #![allow(dead_code)] // a toolkit: each front end's step uses part of it
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
 /// Counts of one run, and where things live.
@@ -219,6 +219,28 @@ impl Ctx {
             }
         }
         Some(venv)
+    }
+
+    /// `npm ci` in `dir` unless its node_modules was installed from exactly the lockfile there
+    /// and holds every path of `probes` (relative to `dir`); the lockfile's bytes are kept in
+    /// `.cache/NAME-npm-lock.stamp`. `false` (after counting a failed test) if `npm ci` fails.
+    pub fn npm_ci(&mut self, name: &str, dir: &Path, probes: &[&str]) -> bool {
+        let lock = std::fs::read(dir.join("package-lock.json")).unwrap_or_default();
+        let stamp = self.cache().join(format!("{name}-npm-lock.stamp"));
+        if !lock.is_empty()
+            && std::fs::read(&stamp).is_ok_and(|s| s == lock)
+            && probes.iter().all(|p| dir.join(p).exists())
+        {
+            println!("{name}: node_modules is up to date with package-lock.json");
+            return true;
+        }
+        let mut ci = self.cmd("npm");
+        ci.current_dir(dir).args(["ci", "--no-audit", "--no-fund"]);
+        if !self.setup(&format!("{name}: npm ci"), &mut ci) {
+            return false;
+        }
+        std::fs::create_dir_all(self.cache()).ok();
+        std::fs::write(&stamp, &lock).is_ok()
     }
 
     /// The workspace's target dir (`CARGO_TARGET_DIR`, or `target/`).

@@ -9,12 +9,9 @@ use std::path::Path;
 
 use crate::ctx::{count_node, Ctx};
 
-/// Where the step records which lockfile node_modules was installed from.
-const STAMP: &str = "node_modules/.support-access-lockfile";
-
 pub fn run(ctx: &mut Ctx) {
     let dir = ctx.root.join("bindings/node");
-    if !npm_ci(ctx, &dir) {
+    if !ctx.npm_ci("node", &dir, &["node_modules/.bin/napi"]) {
         return;
     }
 
@@ -54,16 +51,16 @@ pub fn run(ctx: &mut Ctx) {
     let mut test = ctx.cmd("node");
     test.current_dir(&dir)
         .arg("--test")
-        .args(test_files(&dir.join("test")));
+        .args(test_files(&dir.join("tests")));
     ctx.run_counted(
-        "node: node --test bindings/node/test",
+        "node: node --test bindings/node/tests",
         &mut test,
         count_node,
     );
 
     let mut tsc = ctx.cmd(dir.join("node_modules/.bin/tsc"));
     tsc.current_dir(&dir)
-        .args(["-p", "test/types/tsconfig.json"]);
+        .args(["-p", "tests/types/tsconfig.json"]);
     ctx.check("node: tsc --noEmit over the typed example", &mut tsc);
 
     let example = ctx.root.join("examples/node");
@@ -72,25 +69,6 @@ pub fn run(ctx: &mut Ctx) {
         .arg("--test")
         .args(test_files(&example.join("test")));
     ctx.run_counted("node: node --test examples/node/test", &mut ex, count_node);
-}
-
-/// `npm ci` unless node_modules was installed from exactly this lockfile.
-fn npm_ci(ctx: &mut Ctx, dir: &Path) -> bool {
-    let lock = std::fs::read(dir.join("package-lock.json")).unwrap_or_default();
-    let stamp = dir.join(STAMP);
-    if !lock.is_empty()
-        && std::fs::read(&stamp).is_ok_and(|s| s == lock)
-        && dir.join("node_modules/.bin/napi").exists()
-    {
-        println!("node: node_modules is up to date with package-lock.json");
-        return true;
-    }
-    let mut ci = ctx.cmd("npm");
-    ci.current_dir(dir).args(["ci", "--no-audit", "--no-fund"]);
-    if !ctx.setup("node: npm ci", &mut ci) {
-        return false;
-    }
-    std::fs::write(&stamp, &lock).is_ok()
 }
 
 /// The `*.test.js` / `*.test.mjs` / `*.test.cjs` files of a folder, sorted (Node 20's `--test`

@@ -10,7 +10,6 @@
 //! 6. what a user does: `pip install bindings/python` into a second venv, then import and use it.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::ctx::{count_pytest, Ctx};
 
@@ -20,38 +19,11 @@ fn bin(venv: &Path, name: &str) -> PathBuf {
     venv.join("bin").join(name)
 }
 
-/// Creates a venv unless it already has a working python.
-fn ensure_venv(ctx: &mut Ctx, venv: &Path) -> bool {
-    if bin(venv, "python").exists() {
-        return true;
-    }
-    let mut c = ctx.cmd("python3");
-    c.args(["-m", "venv"]).arg(venv);
-    ctx.setup("python: create venv", &mut c)
-}
-
-/// pip-installs the test tools unless they all import already.
-fn ensure_tools(ctx: &mut Ctx, venv: &Path) -> bool {
-    let python = bin(venv, "python");
-    let present = Command::new(&python)
-        .args(["-c", "import maturin, pytest, hypothesis, mypy"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-        && bin(venv, "maturin").exists();
-    if present {
-        return true;
-    }
-    let mut c = ctx.cmd(&python);
-    c.args(["-m", "pip", "install", "--disable-pip-version-check", "-q"])
-        .args(TOOLS);
-    ctx.setup("python: pip install maturin pytest hypothesis mypy", &mut c)
-}
-
 pub fn run(ctx: &mut Ctx) {
-    let venv = ctx.cache().join("venv");
-    if !ensure_venv(ctx, &venv) || !ensure_tools(ctx, &venv) {
+    let Some(venv) = ctx.venv_with("venv", "import maturin, pytest, hypothesis, mypy", TOOLS)
+    else {
         return;
-    }
+    };
     let python = bin(&venv, "python");
 
     // Build the wheel fresh (an old wheel left in the folder must never be what gets tested).
@@ -166,10 +138,9 @@ pub fn run(ctx: &mut Ctx) {
 /// What the quickstart tells a user to do: `pip install bindings/python` (PEP 517 build through
 /// maturin fetched by pip), into a venv of its own, then use it.
 fn user_install(ctx: &mut Ctx) {
-    let venv = ctx.cache().join("venv-user");
-    if !ensure_venv(ctx, &venv) {
+    let Some(venv) = ctx.venv_with("venv-user", "import sys", &[]) else {
         return;
-    }
+    };
     let python = bin(&venv, "python");
     let mut install = ctx.cmd(&python);
     install

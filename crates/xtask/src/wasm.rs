@@ -60,46 +60,16 @@ fn locked_wasm_bindgen(root: &Path) -> Option<String> {
     None
 }
 
-fn npm_ci(ctx: &mut Ctx) -> bool {
-    let dir = ctx.root.join("bindings/wasm");
-    let lock = std::fs::read(dir.join("package-lock.json")).unwrap_or_default();
-    let stamp = ctx.cache().join("wasm-npm-lock.stamp");
-    let have = ["playwright-core", "binaryen"]
-        .iter()
-        .all(|m| dir.join("node_modules").join(m).is_dir());
-    if have && std::fs::read(&stamp).is_ok_and(|s| s == lock) {
-        return true;
-    }
-    let mut c = ctx.cmd("npm");
-    c.args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir);
-    let ok = ctx.setup("wasm: npm ci (bindings/wasm)", &mut c);
-    if ok {
-        std::fs::write(&stamp, lock).ok();
-    }
-    ok
-}
-
-fn ensure_venv(ctx: &mut Ctx) -> Option<PathBuf> {
-    let venv = ctx.cache().join("venv-wasm");
-    let python = venv.join("bin/python");
-    let probe = Command::new(&python)
-        .args(["-c", "import wasmtime"])
-        .output();
-    if probe.is_ok_and(|o| o.status.success()) {
-        return Some(python);
-    }
-    let mut mk = ctx.cmd("python3");
-    mk.args(["-m", "venv"]).arg(&venv);
-    let mut pip = ctx.cmd(&python);
-    pip.args(["-m", "pip", "install", "--quiet", WASMTIME]);
-    (ctx.setup("wasm: python venv", &mut mk) && ctx.setup("wasm: pip install wasmtime", &mut pip))
-        .then_some(python)
-}
-
 /// Installs what building needs and builds both modules; `None` (already counted as a failure)
 /// when something could not be had. The dist step packages the same build.
 pub(crate) fn build(ctx: &mut Ctx) -> Option<Built> {
-    if !ctx.ensure_target(TARGET) || !npm_ci(ctx) {
+    if !ctx.ensure_target(TARGET)
+        || !ctx.npm_ci(
+            "wasm",
+            &ctx.root.join("bindings/wasm"),
+            &["node_modules/playwright-core", "node_modules/binaryen"],
+        )
+    {
         return None;
     }
     let Some(version) = locked_wasm_bindgen(&ctx.root) else {
@@ -307,7 +277,10 @@ pub fn run(ctx: &mut Ctx) {
         &mut c,
         count_node,
     );
-    if let Some(python) = ensure_venv(ctx) {
+    if let Some(python) = ctx
+        .venv_with("venv-wasm", "import wasmtime", &[WASMTIME])
+        .map(|v| v.join("bin/python"))
+    {
         let mut c = ctx.cmd(python);
         c.arg("bindings/wasm-plugin/tests/wasmtime_host.py")
             .arg(&built.plugin_wasm)

@@ -1,4 +1,4 @@
-// A typed example: `tsc -p test/types` must accept it with no errors. The `@ts-expect-error`
+// A typed example: `tsc -p tests/types` must accept it with no errors. The `@ts-expect-error`
 // lines check that the types reject what the API rejects.
 import {
   Policy,
