@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use support_access_core::checkpoint::{Checkpoint, SigningKey};
 use support_access_core::Policy;
-use support_access_store::{host_clock, Follower, Location, Store, StoreError};
+use support_access_store::{Follower, Location, Now, Store, StoreError};
 
 /// The shortest time between two checkpoints of one organization on one replica.
 pub const SIGN_EVERY: Duration = Duration::from_secs(1);
@@ -42,8 +42,7 @@ impl Signer {
     /// Signs the policy's head now: at the host clock, or at the head event's time when the
     /// clock lags it (the core refuses a checkpoint dated before the head it vouches for).
     fn sign(key: &SigningKey, p: &Policy) -> Checkpoint {
-        let now = host_clock().max(p.record().last_at());
-        p.checkpoint(now, key)
+        p.checkpoint(Now::Clock.resolve(p), key)
             .expect("a checkpoint dated at or after the head signs")
     }
 
