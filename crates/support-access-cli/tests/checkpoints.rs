@@ -8,7 +8,7 @@ use std::process::Output;
 
 mod common;
 
-use common::cmd;
+use common::{cmd, exit};
 
 const OWNER: &[&str] = &["--actor", "alice", "--role", "ORG_OWNER"];
 
@@ -26,17 +26,6 @@ fn owner(record: &Path, now: &str, args: &[&str]) -> Output {
     all.extend_from_slice(OWNER);
     all.extend_from_slice(args);
     run(record, &all)
-}
-
-#[track_caller]
-fn exit(o: &Output, code: i32) -> String {
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert_eq!(o.status.code(), Some(code), "{text}");
-    text
 }
 
 fn json(o: &Output) -> serde_json::Value {

@@ -7,25 +7,14 @@ use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use support_access_server::auth::sha256_hex;
 
 mod common;
 
-use common::cmd;
-
-#[track_caller]
-fn exit(o: &Output, code: i32) -> String {
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert_eq!(o.status.code(), Some(code), "{text}");
-    text
-}
+use common::{cmd, exit};
 
 /// A running `serve`, killed if a test fails before it stops it.
 struct Serve {

@@ -1,6 +1,6 @@
 //! What the CLI's test files share.
 
-use std::process::Command;
+use std::process::{Command, Output};
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_support-access");
@@ -21,4 +21,17 @@ pub fn cmd() -> Command {
     }
     c.env("NO_COLOR", "1");
     c
+}
+
+/// Asserts the exit code; gives stdout and stderr together, for the message checks that follow.
+#[track_caller]
+#[allow(dead_code)] // not every test file that shares this module asserts exit codes this way
+pub fn exit(o: &Output, code: i32) -> String {
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.status.code(), Some(code), "{text}");
+    text
 }
