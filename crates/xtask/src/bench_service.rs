@@ -11,7 +11,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::ctx::Ctx;
-use crate::net::{free_port, sha256_hex, wait_listening, Children};
+use crate::fixture::{owner_tokens, seed_org};
+use crate::net::{free_port, wait_listening, Children};
 
 fn wrk(ctx: &Ctx, label: &str, url: &str, token: Option<&str>, script: Option<&Path>) -> String {
     let mut c = ctx.cmd("wrk");
@@ -80,50 +81,31 @@ pub fn run(ctx: &mut Ctx) -> std::process::ExitCode {
     std::fs::create_dir_all(&dir).expect("bench dir");
     let token = "bench-token";
     let tokens = dir.join("tokens.json");
-    std::fs::write(
-        &tokens,
-        format!(r#"{{"tokens":[{{"sha256":"{}","id":"bench","orgs":{{"acme":[{{"role":"ORG_OWNER"}}]}}}}]}}"#, sha256_hex(token)),
-    )
-    .expect("tokens");
+    owner_tokens(&tokens, token, "bench", "acme");
+    // acme with Cluster0 holding a grant, so every decision has a countdown to compute.
     let seed = |ctx: &mut Ctx, store: &[&str]| -> bool {
-        let steps: [&[&str]; 4] = [
-            &["init", "--org", "acme", "--restrict"],
-            &[
-                "--actor",
-                "setup",
-                "--role",
-                "ORG_OWNER",
-                "project",
-                "add",
-                "prod",
-            ],
-            &[
-                "--actor",
-                "setup",
-                "--role",
-                "ORG_OWNER",
-                "cluster",
-                "add",
-                "Cluster0",
-                "--project",
-                "prod",
-            ],
-            &[
-                "--actor",
-                "setup",
-                "--role",
-                "ORG_OWNER",
-                "grant",
-                "Cluster0",
-                "--type",
-                "logs",
-            ],
+        let grant = [
+            "--actor",
+            "setup",
+            "--role",
+            "ORG_OWNER",
+            "grant",
+            "Cluster0",
+            "--type",
+            "logs",
         ];
-        steps.iter().all(|s| {
-            let mut c = Command::new(&bin);
-            c.args(store).args(*s);
-            ctx.setup(&format!("bench-service: {}", s.join(" ")), &mut c)
-        })
+        seed_org(
+            ctx,
+            "bench-service",
+            &bin,
+            store,
+            ("acme", "setup"),
+            "prod",
+            &[&["Cluster0"]],
+        ) && ctx.setup(
+            &format!("bench-service: support-access {}", grant.join(" ")),
+            Command::new(&bin).args(store).args(grant),
+        )
     };
     let record = dir.join("r.jsonl");
     let record_s = record.to_string_lossy().into_owned();

@@ -18,6 +18,7 @@ mod c;
 mod cli;
 mod ctx;
 mod dist;
+mod fixture;
 mod fuzz;
 mod net;
 mod node;

@@ -6,7 +6,8 @@
 use std::process::{Command, Stdio};
 
 use crate::ctx::Ctx;
-use crate::net::{free_port, sha256_hex, wait_listening, Children};
+use crate::fixture::{owner_tokens, seed_org};
+use crate::net::{free_port, wait_listening, Children};
 
 pub fn schemathesis(ctx: &mut Ctx) {
     let Some(venv) = ctx.venv_with(
@@ -41,53 +42,15 @@ pub fn schemathesis(ctx: &mut Ctx) {
     let record = dir.join("r.jsonl");
     // A project id in Atlas's 24-hex form, so generated group ids can hit it.
     let group = "32b6e34b3d91647abb20e7b8";
-    for args in [
-        vec![
-            "--now",
-            "2026-12-01T00:00:00Z",
-            "init",
-            "--org",
-            "acme",
-            "--restrict",
-        ],
-        vec![
-            "--actor",
-            "setup",
-            "--role",
-            "ORG_OWNER",
-            "project",
-            "add",
-            group,
-        ],
-        vec![
-            "--actor",
-            "setup",
-            "--role",
-            "ORG_OWNER",
-            "cluster",
-            "add",
-            "Cluster0",
-            "--project",
-            group,
-        ],
-    ] {
-        let mut c = Command::new(&bin);
-        c.arg("--record").arg(&record).args(&args);
-        if !ctx.setup(
-            &format!("server: support-access {}", args.join(" ")),
-            &mut c,
-        ) {
-            return;
-        }
+    let record_s = record.to_string_lossy().into_owned();
+    let store = ["--record", &record_s, "--now", "2026-12-01T00:00:00Z"];
+    let org = ("acme", "setup");
+    if !seed_org(ctx, "server", &bin, &store, org, group, &[&["Cluster0"]]) {
+        return;
     }
     let token = "schemathesis-token";
     let tokens = dir.join("tokens.json");
-    let hash = sha256_hex(token);
-    std::fs::write(
-        &tokens,
-        format!(r#"{{"tokens":[{{"sha256":"{hash}","id":"st","orgs":{{"acme":[{{"role":"ORG_OWNER"}}]}}}}]}}"#),
-    )
-    .expect("write tokens");
+    owner_tokens(&tokens, token, "st", "acme");
     // A signing key, so the checkpoint operations answer 200 too.
     let key = dir.join("replica.key");
     let mut new_key = Command::new(&bin);

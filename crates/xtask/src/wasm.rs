@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use crate::ctx::{count_cargo, count_node, count_plain, Ctx};
+use crate::fixture::{owner_tokens, seed_org};
 
 const TARGET: &str = "wasm32-unknown-unknown";
 const PROFILE: &str = "wasm-release";
@@ -373,45 +374,26 @@ fn live_service(ctx: &mut Ctx, site: &str) -> Option<(std::process::Child, Strin
     std::fs::create_dir_all(&dir).expect("create .cache/web-live");
     let record = dir.join("acme.jsonl");
     let key = dir.join("replica.key");
-    let run = |args: &[&str]| {
-        std::process::Command::new(&bin)
-            .arg("--record")
-            .arg(&record)
-            .args(args)
-            .env("NO_COLOR", "1")
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false)
-    };
-    if !record.exists() {
-        let owner = ["--actor", "alice", "--role", "ORG_OWNER"];
-        let ok = run(&["init", "--org", "acme", "--restrict"])
-            && run(&[&owner[..], &["project", "add", "payments"]].concat())
-            && run(&[
-                &owner[..],
-                &["cluster", "add", "Cluster0", "--project", "payments"],
-            ]
-            .concat())
-            && run(&[
-                &owner[..],
-                &[
-                    "cluster",
-                    "add",
-                    "orders-prod",
-                    "--project",
-                    "payments",
-                    "--sync",
-                ],
-            ]
-            .concat());
-        if !ok {
-            eprintln!("cannot create the demo record {}", record.display());
-            let _ = std::fs::remove_file(&record);
-            return None;
-        }
+    let record_s = record.to_string_lossy().into_owned();
+    let store = ["--record", record_s.as_str()];
+    let clusters: [&[&str]; 2] = [&["Cluster0"], &["orders-prod", "--sync"]];
+    if !record.exists()
+        && !seed_org(
+            ctx,
+            "web",
+            &bin,
+            &store,
+            ("acme", "alice"),
+            "payments",
+            &clusters,
+        )
+    {
+        let _ = std::fs::remove_file(&record);
+        return None;
     }
-    if !key.exists() && !run(&["key", "new", "--out", key.to_str()?]) {
-        eprintln!("cannot create the demo signing key");
+    let mut new_key = std::process::Command::new(&bin);
+    new_key.args(["key", "new", "--out"]).arg(&key);
+    if !key.exists() && !ctx.setup("web: support-access key new", &mut new_key) {
         return None;
     }
     let public = std::process::Command::new(&bin)
@@ -423,14 +405,7 @@ fn live_service(ctx: &mut Ctx, site: &str) -> Option<(std::process::Child, Strin
         .filter(|p| p.starts_with("sa-ed25519-pub:"))?;
     let token = "demo-token";
     let tokens = dir.join("tokens.json");
-    std::fs::write(
-        &tokens,
-        format!(
-            r#"{{"tokens":[{{"sha256":"{}","id":"alice","orgs":{{"acme":[{{"role":"ORG_OWNER"}}]}}}}]}}"#,
-            crate::net::sha256_hex(token)
-        ),
-    )
-    .expect("write .cache/web-live/tokens.json");
+    owner_tokens(&tokens, token, "alice", "acme");
     let listen = std::env::var("SERVICE_ADDR").unwrap_or_else(|_| String::from("127.0.0.1:8787"));
     let child = std::process::Command::new(&bin)
         .arg("--record")
