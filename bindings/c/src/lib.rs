@@ -1278,6 +1278,26 @@ pub unsafe extern "C" fn sa_signing_key_free(key: *mut sa_signing_key) {
     let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(key) })));
 }
 
+/// A text of a signing key into `*out_text` (named `name` in errors): a new string to free with
+/// `sa_string_free` on `SA_OK`, NULL otherwise.
+///
+/// # Safety
+/// `key` is NULL or a live handle; `out_text` is NULL or valid for a write.
+unsafe fn key_text(
+    key: *const sa_signing_key,
+    out_text: *mut *mut c_char,
+    name: &'static str,
+    text: impl FnOnce(&support_access_core::SigningKey) -> String,
+) -> sa_status {
+    clear_out_string(out_text);
+    with_key(key, |k| {
+        // SAFETY: per this function's contract.
+        let out = unsafe { out(out_text, name) }?;
+        *out = to_c_string(text(k))?;
+        Ok(())
+    })
+}
+
 /// Runs `body` on a signing key handle.
 fn with_key(
     key: *const sa_signing_key,
@@ -1300,13 +1320,8 @@ pub unsafe extern "C" fn sa_signing_key_text(
     key: *const sa_signing_key,
     out_text: *mut *mut c_char,
 ) -> sa_status {
-    clear_out_string(out_text);
-    with_key(key, |k| {
-        // SAFETY: per this function's contract.
-        let out = unsafe { out(out_text, "out_text") }?;
-        *out = to_c_string(k.to_text())?;
-        Ok(())
-    })
+    // SAFETY: per this function's contract.
+    unsafe { key_text(key, out_text, "out_text", |k| k.to_text()) }
 }
 
 /// The public key that verifies this key's checkpoints, as text (`sa-ed25519-pub:` and 64 hex
@@ -1320,13 +1335,12 @@ pub unsafe extern "C" fn sa_signing_key_public_key(
     key: *const sa_signing_key,
     out_public_key: *mut *mut c_char,
 ) -> sa_status {
-    clear_out_string(out_public_key);
-    with_key(key, |k| {
-        // SAFETY: per this function's contract.
-        let out = unsafe { out(out_public_key, "out_public_key") }?;
-        *out = to_c_string(k.public_key().to_text())?;
-        Ok(())
-    })
+    // SAFETY: per this function's contract.
+    unsafe {
+        key_text(key, out_public_key, "out_public_key", |k| {
+            k.public_key().to_text()
+        })
+    }
 }
 
 /// Reads a public key's text and gives its key id (16 lower-case hex digits, what checkpoints
