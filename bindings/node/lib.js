@@ -13,10 +13,12 @@ const RESOURCES = native.resources()
 const ERROR_CODES = native.errorCodes()
 const ERROR_CODE_SET = new Set(ERROR_CODES)
 const RESOURCE_INDEX = new Map(RESOURCES.map((r, i) => [r, i]))
-const { evaluateSlot, evaluateManyIds, clusterIdSlot, generationSlot } = native
-// Where evaluateSlot writes the active grant's [expiration ms, remainingMs] (-1 without one).
-const GRANT = new Float64Array(2)
-native.bindGrantOut(GRANT)
+const { evaluateSlot, evaluateIo, evaluateManyIds, clusterIdSlot, generationSlot } = native
+// The hot path's array (src/lib.rs `bindIo`): evaluateIo's arguments [slot, generation,
+// cluster id, resource index, now ms], then what the evaluations write back [packed decision,
+// the active grant's expiration ms, remainingMs] (-1 for no grant).
+const IO = new Float64Array(8)
+native.bindIo(IO)
 // The core's MALFORMED_INPUT message prefix, so no message here spells it by hand.
 const MALFORMED = native.malformedMessage('')
 function malformed(detail) {
@@ -88,6 +90,22 @@ function timeText(ms) {
   return text
 }
 
+// The same, remembered by cluster id as well: an array read instead of a Map lookup keyed by a
+// double (~5 ns against ~30 ns). An entry is a pair (ms, text of ms), right for any policy
+// whatever the id means now, so nothing ever clears it.
+const TEXT_MS = []
+const TEXTS = []
+function expirationText(ms, id) {
+  if (id >= 0 && id < 65536) {
+    if (TEXT_MS[id] === ms) return TEXTS[id]
+    const text = timeText(ms)
+    TEXT_MS[id] = ms
+    TEXTS[id] = text
+    return text
+  }
+  return timeText(ms)
+}
+
 function resourceIndex(resource) {
   const r = RESOURCE_INDEX.get(resource)
   if (r !== undefined) return r
@@ -95,8 +113,9 @@ function resourceIndex(resource) {
 }
 
 // A decision packed by the core (`ffi::pack`: bit 0 allowed, bits 1-4 reason, bits 5-6 grant
-// type) with its grant's expiration and remainingMs as the core gave them.
-function decode(code, exp, remaining) {
+// type) with its grant's expiration and remainingMs as the core gave them; `id`: the cluster's
+// id when known (-1 otherwise), for the expiration's text.
+function decode(code, exp, remaining, id) {
   const g = code >> 5
   if (g === 0) {
     return { allowed: (code & 1) === 1, reason: REASONS[(code >> 1) & 15], grantType: null, expirationTime: null, remainingMs: null }
@@ -105,7 +124,7 @@ function decode(code, exp, remaining) {
     allowed: (code & 1) === 1,
     reason: REASONS[(code >> 1) & 15],
     grantType: GRANT_TYPES[g - 1],
-    expirationTime: timeText(exp),
+    expirationTime: expirationText(exp, id),
     remainingMs: remaining,
   }
 }
@@ -227,13 +246,39 @@ class Policy {
     let r = RESOURCE_INDEX.get(resource)
     if (r === undefined) r = resourceIndex(resource)
     const t = typeof now === 'number' ? now : toMs(now, 'now')
-    let code
+    // A cluster resolved before: nothing but the call crosses the boundary. The core answers
+    // -1 when its clusters changed since; the name path below then answers and resolves it.
+    const id = this.#ids.get(cluster)
+    let code = -1
     try {
-      code = evaluateSlot(this.#slot, cluster, r, t)
+      if (id !== undefined && id >= 0) {
+        IO[0] = this.#slot
+        IO[1] = this.#gen
+        IO[2] = id
+        IO[3] = r
+        IO[4] = t
+        evaluateIo()
+        code = IO[5]
+      }
+      if (code < 0) code = this.#evaluateName(cluster, r, t)
     } catch (e) {
       throw convert(e)
     }
-    return code >> 5 === 0 ? decode(code) : decode(code, GRANT[0], GRANT[1])
+    return code >> 5 === 0 ? decode(code) : decode(code, IO[6], IO[7], id === undefined ? -1 : id)
+  }
+
+  // evaluate by name (every error is the core's), then the cluster's id for the next call.
+  #evaluateName(cluster, r, t) {
+    const slot = this.#slot
+    const code = evaluateSlot(slot, cluster, r, t)
+    const gen = generationSlot(slot)
+    if (gen !== this.#gen) {
+      this.#ids.clear()
+      this.#gen = gen
+    }
+    if (this.#ids.size >= 4096) this.#ids.clear()
+    this.#ids.set(cluster, clusterIdSlot(slot, cluster))
+    return code
   }
 
   evaluateMany(requests) {
@@ -254,7 +299,7 @@ class Policy {
       this.#fill(requests, b)
     }
     const out = new Array(n)
-    for (let i = 0; i < n; i++) out[i] = decode(b.codes[i], b.exps[i], b.rems[i])
+    for (let i = 0; i < n; i++) out[i] = decode(b.codes[i], b.exps[i], b.rems[i], b.ids[i])
     return out
   }
 
@@ -265,39 +310,29 @@ class Policy {
     const slot = this.#slot
     const ids = this.#ids
     let defaultNow
-    // Batches usually repeat a cluster or a resource: remember the last of each.
-    let lastName
-    let lastId = -2
-    let lastRes
-    let lastR = -1
     for (let i = 0; i < n; i++) {
       const q = requests[i]
       if (q === null || typeof q !== 'object') {
         throw malformed(`request ${i} must be an object`)
       }
       const name = q.cluster
-      if (lastId === -2 || name !== lastName) {
+      let id = ids.get(name) // only strings are ever keys
+      if (id === undefined) {
         if (typeof name !== 'string') {
           throw malformed(`field \`cluster\` in request ${i} must be a string`)
         }
-        lastId = ids.get(name)
-        if (lastId === undefined) {
-          try {
-            lastId = clusterIdSlot(slot, name)
-          } catch (e) {
-            throw convert(e)
-          }
-          if (ids.size >= 4096) ids.clear()
-          ids.set(name, lastId)
+        try {
+          id = clusterIdSlot(slot, name)
+        } catch (e) {
+          throw convert(e)
         }
-        lastName = name
+        if (ids.size >= 4096) ids.clear()
+        ids.set(name, id)
       }
-      b.ids[i] = lastId < 0 ? 0xffffffff : lastId // no such cluster: the batch's deny
-      if (lastR < 0 || q.resource !== lastRes) {
-        lastR = resourceIndex(q.resource)
-        lastRes = q.resource
-      }
-      b.res[i] = lastR
+      b.ids[i] = id < 0 ? 0xffffffff : id // no such cluster: the batch's deny
+      let r = RESOURCE_INDEX.get(q.resource)
+      if (r === undefined) r = resourceIndex(q.resource)
+      b.res[i] = r
       const t = q.now
       b.nows[i] = typeof t === 'number' ? t : t === undefined ? (defaultNow ??= Date.now()) : toMs(t, 'now')
     }
@@ -451,21 +486,12 @@ class Policy {
 
 const KEY = Symbol('key')
 
-/** An Ed25519 public key that checkpoints are verified with (`sa-ed25519-pub:` + 64 hex). */
-class PublicKey {
+/** A value whose text form is what it is (keys, checkpoints): `toText`, `String(x)` and
+ * `JSON.stringify(x)` all give that text. */
+class TextForm {
   #text
-  constructor(token, text, keyId) {
-    if (token !== KEY) throw new TypeError('use PublicKey.parse(text)')
+  constructor(text) {
     this.#text = text
-    /** The 16 hex digits checkpoints signed with the matching signing key carry. */
-    this.keyId = keyId
-    Object.freeze(this)
-  }
-
-  /** Reads the text form (MALFORMED_INPUT otherwise; small-order keys are refused). */
-  static parse(text) {
-    const [t, id] = call(() => native.publicKeyParse(text))
-    return new PublicKey(KEY, t, id)
   }
 
   toText() {
@@ -479,6 +505,24 @@ class PublicKey {
   toJSON() {
     return this.#text
   }
+}
+
+/** An Ed25519 public key that checkpoints are verified with (`sa-ed25519-pub:` + 64 hex). */
+class PublicKey extends TextForm {
+  constructor(token, text, keyId) {
+    super(text)
+    if (token !== KEY) throw new TypeError('use PublicKey.parse(text)')
+    /** The 16 hex digits checkpoints signed with the matching signing key carry. */
+    this.keyId = keyId
+    Object.freeze(this)
+  }
+
+  /** Reads the text form (MALFORMED_INPUT otherwise; small-order keys are refused). */
+  static parse(text) {
+    const [t, id] = call(() => native.publicKeyParse(text))
+    return new PublicKey(KEY, t, id)
+  }
+
 }
 
 /** An Ed25519 signing key (`sa-ed25519-key:` + 64 hex of the seed): a secret. */
@@ -521,11 +565,10 @@ class SigningKey {
 }
 
 /** A signed statement that an organization's record had `seq` events, the last with `hash`. */
-class Checkpoint {
-  #text
+class Checkpoint extends TextForm {
   constructor(token, fields) {
     if (token !== KEY) throw new TypeError('use Checkpoint.parse(text)')
-    this.#text = fields.checkpoint
+    super(fields.checkpoint)
     this.orgId = fields.orgId
     this.seq = fields.seq
     this.hash = fields.hash
@@ -547,21 +590,10 @@ class Checkpoint {
 
   /** Whether the signature verifies with `key` (a PublicKey or its text): only the signature. */
   verifySignature(key) {
-    return call(() => native.checkpointVerifySignature(this.#text, keyText(key)))
+    return call(() => native.checkpointVerifySignature(this.toText(), keyText(key)))
   }
 
   /** The text form (seven lines, each ending with `\n`). */
-  toText() {
-    return this.#text
-  }
-
-  toString() {
-    return this.#text
-  }
-
-  toJSON() {
-    return this.#text
-  }
 }
 
 function keyText(k) {

@@ -255,10 +255,9 @@ struct Slots {
 
 thread_local! {
     static SLOTS: RefCell<Slots> = RefCell::new(Slots::default());
-    /// The active grant of this thread's last `evaluateSlot`: `[expiration ms, remainingMs]`
-    /// (`-1` each without one), written into the wrapper's `Float64Array` (see `bindGrantOut`),
-    /// so reading it costs no call.
-    static GRANT_OUT: Cell<*mut f64> = const { Cell::new(ptr::null_mut()) };
+    /// The wrapper's hot-path array (see `bindIo`): a `Float64Array` of [`IO_LEN`] through
+    /// which `evaluateIo` takes its arguments and both evaluations give the active grant.
+    static IO: Cell<*mut f64> = const { Cell::new(ptr::null_mut()) };
 }
 
 fn no_slot() -> napi::Error<String> {
@@ -342,7 +341,7 @@ impl Drop for NativePolicy {
 // ----- the hot path, registered as raw Node-API functions -----
 //
 // napi-rs' generated glue costs several hundred nanoseconds per call (argument validation,
-// borrow scopes), more than the decision itself. `evaluateSlot` and `lastExpiration` are the
+// borrow scopes), more than the decision itself. `evaluateIo` and `evaluateSlot` are the
 // calls a service makes per request, so they are plain `extern "C"` callbacks doing the few
 // Node-API calls they need; everything else goes through napi-rs.
 
@@ -396,61 +395,51 @@ fn cb_args<const N: usize>(
     (status == sys::Status::napi_ok && argc >= N).then_some(argv)
 }
 
-/// `evaluateSlot(slot, cluster, resourceIndex, nowMs)`: SPEC §4 for the policy in `slot`,
-/// packed (see [`pack`]); the active grant's expiration is then `lastExpiration()`.
-unsafe extern "C" fn evaluate_slot(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    let run = || -> Result<i32> {
-        let Some(argv) = cb_args::<4>(env, info) else {
-            return Err(malformed(
-                "evaluateSlot takes (slot, cluster, resource, nowMs)",
-            ));
-        };
-        let (mut slot, mut resource, mut now_ms) = (0u32, 0u32, 0f64);
-        // SAFETY: live values of this env, plain out-parameters.
-        let ok = unsafe {
-            sys::napi_get_value_uint32(env, argv[0], &mut slot) == sys::Status::napi_ok
-                && sys::napi_get_value_uint32(env, argv[2], &mut resource) == sys::Status::napi_ok
-                && sys::napi_get_value_double(env, argv[3], &mut now_ms) == sys::Status::napi_ok
-        };
-        if !ok {
-            return Err(malformed(
-                "evaluateSlot takes (slot, cluster, resource, nowMs)",
-            ));
-        }
-        let resource = resource_at(resource)?;
-        let now = ts(now_ms)?;
-        let mut buf = [0u8; 66];
-        let d = match short_str(env, argv[1], &mut buf) {
-            Some(name) => with_policy(slot, |p| p.evaluate(name, resource, now).map_err(js_err))?,
-            None => {
-                // Longer than any valid name, or not a string: let the core name the error.
-                // SAFETY: a live value of this env.
-                let name = unsafe { String::from_napi_value(env, argv[1]) }
-                    .map_err(|_| malformed("`cluster` must be a string"))?;
-                with_policy(slot, |p| p.evaluate(&name, resource, now).map_err(js_err))?
-            }
-        };
-        let out = GRANT_OUT.with(Cell::get);
-        if !out.is_null() {
-            // SAFETY: `bindGrantOut` checked the array holds two f64s and keeps it alive (a
-            // strong reference) for the life of this thread's environment; JS only reads it.
-            unsafe {
-                *out = GrantView::expiration_f64(&d);
-                *out.add(1) = GrantView::remaining_f64(&d);
-            }
-        }
-        Ok(pack(&d))
-    };
-    match std::panic::catch_unwind(run) {
-        Ok(Ok(code)) => {
-            let mut out = ptr::null_mut();
-            // SAFETY: plain out-parameter.
-            unsafe { sys::napi_create_int32(env, code, &mut out) };
-            out
-        }
+// The hot-path array's layout, shared with lib.js: `evaluateIo`'s arguments, then what the
+// evaluations write back.
+const IO_SLOT: usize = 0;
+const IO_GENERATION: usize = 1;
+const IO_CLUSTER_ID: usize = 2;
+const IO_RESOURCE: usize = 3;
+const IO_NOW: usize = 4;
+const IO_CODE: usize = 5;
+const IO_EXPIRATION: usize = 6;
+const IO_REMAINING: usize = 7;
+const IO_LEN: usize = 8;
+
+/// The bound hot-path array's cells (`None` before `bindIo`), read and written through the
+/// raw pointer only: JS touches the array only between calls, so nothing else aliases it here.
+fn io() -> Option<*mut f64> {
+    let p = IO.with(Cell::get);
+    (!p.is_null()).then_some(p)
+}
+
+fn io_get(io: *mut f64, i: usize) -> f64 {
+    debug_assert!(i < IO_LEN);
+    // SAFETY: `bindIo` checked the array holds `IO_LEN` f64s and keeps it alive (a strong
+    // reference) for the life of this thread's environment.
+    unsafe { io.add(i).read() }
+}
+
+fn io_set(io: *mut f64, i: usize, v: f64) {
+    debug_assert!(i < IO_LEN);
+    // SAFETY: as in `io_get`.
+    unsafe { io.add(i).write(v) }
+}
+
+/// Writes the active grant of `d` where the wrapper reads it.
+fn grant_out(d: &Decision) {
+    if let Some(io) = io() {
+        io_set(io, IO_EXPIRATION, GrantView::expiration_f64(d));
+        io_set(io, IO_REMAINING, GrantView::remaining_f64(d));
+    }
+}
+
+/// Runs a raw callback's body: its value, an error thrown as the core's, a panic as `INTERNAL`
+/// (none crosses the boundary).
+fn answer(env: sys::napi_env, run: impl FnOnce() -> Result<sys::napi_value>) -> sys::napi_value {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(Ok(v)) => v,
         Ok(Err(e)) => throw_err(env, &e),
         Err(_) => throw(
             env,
@@ -460,15 +449,101 @@ unsafe extern "C" fn evaluate_slot(
     }
 }
 
-/// `bindGrantOut(float64Array)`: where `evaluateSlot` writes the active grant's expiration and
-/// `remainingMs` (`[exp, remaining]`, -1 each without an active grant). Called once per thread
-/// by the wrapper with an array it never hands out; the array is kept alive from then on.
-unsafe extern "C" fn bind_grant_out(
+/// A slot, id or index from JS: an `f64` that is a `u32`, anything else `u32::MAX` (which names
+/// no policy, cluster or resource).
+fn u32_of(v: f64) -> u32 {
+    if (0.0..=f64::from(u32::MAX)).contains(&v) && v.fract() == 0.0 {
+        v as u32
+    } else {
+        u32::MAX
+    }
+}
+
+/// `evaluateSlot(slot, cluster, resourceIndex, nowMs)`: SPEC §4 by name for the policy in
+/// `slot`, packed (see [`pack`]), the active grant written to the bound array. The wrapper's
+/// path for a name it holds no id for; every error is the core's.
+unsafe extern "C" fn evaluate_slot(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
+    answer(env, || {
+        let usage = || malformed("evaluateSlot takes (slot, cluster, resource, nowMs)");
+        let argv = cb_args::<4>(env, info).ok_or_else(usage)?;
+        let mut num = [0f64; 3];
+        for (n, v) in num.iter_mut().zip([argv[0], argv[2], argv[3]]) {
+            // SAFETY: a live value of this env, a plain out-parameter.
+            if unsafe { sys::napi_get_value_double(env, v, n) } != sys::Status::napi_ok {
+                return Err(usage());
+            }
+        }
+        let [slot, resource, now_ms] = num;
+        let resource = resource_at(u32_of(resource))?;
+        let now = ts(now_ms)?;
+        let mut buf = [0u8; 66];
+        let d = match short_str(env, argv[1], &mut buf) {
+            Some(name) => with_policy(u32_of(slot), |p| {
+                p.evaluate(name, resource, now).map_err(js_err)
+            })?,
+            None => {
+                // Longer than any valid name, or not a string: let the core name the error.
+                // SAFETY: a live value of this env.
+                let name = unsafe { String::from_napi_value(env, argv[1]) }
+                    .map_err(|_| malformed("`cluster` must be a string"))?;
+                with_policy(u32_of(slot), |p| {
+                    p.evaluate(&name, resource, now).map_err(js_err)
+                })?
+            }
+        };
+        grant_out(&d);
+        let mut out = ptr::null_mut();
+        // SAFETY: plain out-parameter.
+        unsafe { sys::napi_create_int32(env, pack(&d), &mut out) };
+        Ok(out)
+    })
+}
+
+/// `evaluateIo()`: SPEC §4 for a cluster id the wrapper resolved (`clusterIdSlot`), with no
+/// argument and no result crossing as a JS value, so the call costs only Node-API's own entry:
+/// it reads slot, generation, cluster id, resource index and epoch ms from the bound array and
+/// writes the packed decision and the active grant back. The code is `-1` when the policy's
+/// clusters changed since that generation, or the id names no cluster: the wrapper then asks
+/// by name, which answers exactly and resolves the id again. Bad resources and times throw
+/// the core's errors, as `evaluateSlot` does.
+unsafe extern "C" fn evaluate_io(
+    env: sys::napi_env,
+    _info: sys::napi_callback_info,
+) -> sys::napi_value {
+    answer(env, || {
+        let io = io().ok_or_else(|| malformed("evaluateIo before bindIo"))?;
+        let resource = resource_at(u32_of(io_get(io, IO_RESOURCE)))?;
+        let now = ts(io_get(io, IO_NOW))?;
+        let id = ClusterId(u32_of(io_get(io, IO_CLUSTER_ID)));
+        let generation = io_get(io, IO_GENERATION);
+        let code = with_policy(u32_of(io_get(io, IO_SLOT)), |p| {
+            if p.generation() as f64 != generation {
+                return Ok(-1.0);
+            }
+            Ok(match p.evaluate_id(id, resource, now) {
+                Ok(d) => {
+                    grant_out(&d);
+                    f64::from(pack(&d))
+                }
+                Err(_) => -1.0,
+            })
+        })?;
+        io_set(io, IO_CODE, code);
+        Ok(ptr::null_mut())
+    })
+}
+
+/// `bindIo(float64Array)`: the array, of [`IO_LEN`] (8), through which `evaluateIo` takes its
+/// arguments and both evaluations give back the active grant's expiration and `remainingMs`
+/// (-1 each without one). Called once per thread by the wrapper with an array it never hands
+/// out; the array is kept alive from then on.
+unsafe extern "C" fn bind_io(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let usage = || malformed("bindIo takes a Float64Array of 8");
     let Some([array]) = cb_args::<1>(env, info) else {
-        return throw_err(env, &malformed("bindGrantOut takes a Float64Array of 2"));
+        return throw_err(env, &usage());
     };
     let (mut kind, mut len, mut data) = (0, 0usize, ptr::null_mut());
     let (mut buffer, mut offset) = (ptr::null_mut(), 0usize);
@@ -485,13 +560,13 @@ unsafe extern "C" fn bind_grant_out(
             &mut offset,
         ) == sys::Status::napi_ok
             && kind == sys::TypedarrayType::float64_array
-            && len >= 2
+            && len >= IO_LEN
             && sys::napi_create_reference(env, array, 1, &mut reference) == sys::Status::napi_ok
     };
     if !ok {
-        return throw_err(env, &malformed("bindGrantOut takes a Float64Array of 2"));
+        return throw_err(env, &usage());
     }
-    GRANT_OUT.with(|c| c.set(data.cast()));
+    IO.with(|c| c.set(data.cast()));
     ptr::null_mut()
 }
 
@@ -499,9 +574,10 @@ unsafe extern "C" fn bind_grant_out(
 #[napi(module_exports)]
 pub fn register_hot_path(exports: Object<'_>, env: Env) -> napi::Result<()> {
     type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
-    let fns: [(&str, Callback); 2] = [
+    let fns: [(&str, Callback); 3] = [
         ("evaluateSlot", evaluate_slot),
-        ("bindGrantOut", bind_grant_out),
+        ("evaluateIo", evaluate_io),
+        ("bindIo", bind_io),
     ];
     for (name, cb) in fns {
         let mut f = ptr::null_mut();

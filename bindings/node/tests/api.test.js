@@ -249,6 +249,54 @@ test('evaluateMany: cached cluster ids never outlive a change to the clusters', 
   throwsCode(null, 'MALFORMED_INPUT', () => ask('Plain0'))
 })
 
+test('evaluate: a cluster id resolved once is used only while the clusters stay as they were', () => {
+  const p = setup()
+  const t = T0_MS + HOUR
+  const one = (cluster) => p.evaluate(cluster, 'INFRASTRUCTURE', t)
+  const viaApply = (cluster) => {
+    const r = JSON.parse(p.apply({ op: 'evaluate', cluster, resource: 'INFRASTRUCTURE', now: t }))
+    return r.ok ?? r.error.code
+  }
+  const same = (cluster) => {
+    let got
+    try {
+      got = one(cluster)
+    } catch (e) {
+      got = e.code
+    }
+    assert.deepEqual(got, viaApply(cluster), cluster)
+    return got
+  }
+  p.grant(OWNER, 'Cluster0', 'CLUSTER_INFRASTRUCTURE', T0)
+  // Twice each: the second time the id comes from the wrapper's cache.
+  for (let i = 0; i < 2; i++) for (const name of ['Cluster0', 'Plain0', 'Later', 'bad name']) same(name)
+  p.addCluster(OWNER, 'p1', 'Later', {}, T0)
+  p.grant(OWNER, 'Later', 'CLUSTER_INFRASTRUCTURE', T0)
+  assert.equal(same('Later').reason, 'GRANT_ACTIVE')
+  p.removeCluster(OWNER, 'Cluster0', T0)
+  assert.equal(same('Cluster0'), 'CLUSTER_NOT_FOUND')
+  p.addCluster(OWNER, 'p1', 'Cluster0', {}, T0)
+  assert.equal(same('Cluster0').reason, 'NO_GRANT')
+  // Grants and revokes change no id: the cached one answers with the new grant.
+  p.grant(OWNER, 'Cluster0', 'CLUSTER_DATABASE_LOGS', T0)
+  assert.equal(same('Cluster0').reason, 'NOT_COVERED_BY_GRANT')
+  p.revoke(OWNER, 'Cluster0', T0)
+  assert.equal(same('Cluster0').reason, 'GRANT_REVOKED')
+  // A replay through apply puts other ids behind the same names.
+  const q = new Policy({ orgId: 'org-1', restrictEmployeeAccess: true })
+  q.addProject(OWNER, 'p1', T0)
+  for (const name of ['Plain0', 'Later', 'Cluster0']) q.addCluster(OWNER, 'p1', name, {}, T0)
+  q.grant(OWNER, 'Plain0', 'CLUSTER_INFRASTRUCTURE', T0)
+  assert.ok(p.apply({ op: 'replay', record: q.exportRecord() }).startsWith('{"ok"'))
+  for (const name of ['Cluster0', 'Later', 'Plain0']) assert.deepEqual(same(name), q.evaluate(name, 'INFRASTRUCTURE', t))
+  // Bad times and resources are the core's errors on the cached path too.
+  throwsCode(null, 'INVALID_TIMESTAMP', () => p.evaluate('Plain0', 'INFRASTRUCTURE', NaN))
+  throwsCode(null, 'INVALID_TIMESTAMP', () => p.evaluate('Plain0', 'INFRASTRUCTURE', 1.5))
+  throwsCode(null, 'INVALID_ENUM_VALUE', () => p.evaluate('Plain0', 'NOPE', t))
+  p.free()
+  throwsCode(null, 'MALFORMED_INPUT', () => one('Plain0'))
+})
+
 test('times: Date, RFC 3339 (with offsets), epoch ms are the same instant; now defaults to Date.now()', () => {
   const p = setup()
   p.grant(OWNER, 'Cluster0', 'CLUSTER_INFRASTRUCTURE', T0)

@@ -30,11 +30,13 @@ import init, {
 const wasmUrl = new URL('../pkg/web/support_access_wasm_bg.wasm', import.meta.url);
 const inNode = typeof process !== 'undefined' && process.versions != null && process.versions.node != null
   && wasmUrl.protocol === 'file:';
+// The module's exports (for `memory`: where `evaluateId` leaves a decision's grant).
+let wasm;
 if (inNode) {
   const { readFile } = await import('node:fs/promises');
-  await init({ module_or_path: await readFile(wasmUrl) });
+  wasm = await init({ module_or_path: await readFile(wasmUrl) });
 } else {
-  await init({ module_or_path: wasmUrl });
+  wasm = await init({ module_or_path: wasmUrl });
 }
 
 /** The version of the Rust core inside the module. */
@@ -100,7 +102,7 @@ function field(obj, key, what) {
 // A grant's expiration text, written by the core once per expiration and kept: every decision
 // about the same grant reuses it, whichever cluster it is (bounded; starts over when full).
 const timeTexts = new Map();
-function expirationText(ms) {
+function textOf(ms) {
   let text = timeTexts.get(ms);
   if (text === undefined) {
     if (timeTexts.size >= 4096) timeTexts.clear();
@@ -110,9 +112,25 @@ function expirationText(ms) {
   return text;
 }
 
+// The same, remembered by cluster id as well: an array read instead of a Map lookup keyed by a
+// double (~5 ns against ~30 ns). An entry is a pair (ms, text of ms), right for any policy
+// whatever the id means now, so nothing ever clears it.
+const TEXT_MS = [];
+const TEXTS = [];
+function expirationText(ms, id) {
+  if (id >= 0 && id < 65536) {
+    if (TEXT_MS[id] === ms) return TEXTS[id];
+    const text = textOf(ms);
+    TEXT_MS[id] = ms;
+    TEXTS[id] = text;
+    return text;
+  }
+  return textOf(ms);
+}
+
 /** A decision packed by the core (`ffi::pack`) as the SPEC's decision object, with its grant's
  * expiration and `remainingMs` as the core gave them. */
-function decision(packed, exp, remaining) {
+function decision(packed, exp, remaining, id) {
   const grant = packed >> 5;
   if (grant === 0) {
     return { allowed: (packed & 1) === 1, reason: REASONS[(packed >> 1) & 15], grantType: null, expirationTime: null, remainingMs: null };
@@ -121,7 +139,7 @@ function decision(packed, exp, remaining) {
     allowed: (packed & 1) === 1,
     reason: REASONS[(packed >> 1) & 15],
     grantType: GRANT_TYPES[grant - 1],
-    expirationTime: expirationText(exp),
+    expirationTime: expirationText(exp, id),
     remainingMs: remaining,
   };
 }
@@ -264,6 +282,8 @@ export class Policy {
   /** Cluster ids by name for the hot path, valid while the core's generation is `#gen`. */
   #ids = new Map();
   #gen = -1;
+  /** `[expiration ms, remainingMs]` of the last `evaluateId`, a view over linear memory. */
+  #grant = null;
 
   /**
    * @param {{orgId: string, restrictEmployeeAccess?: boolean, maxGrantDurationMs?: number | null, now?: Date | string | number | null}} options
@@ -385,17 +405,33 @@ export class Policy {
     return id;
   }
 
+  /** The decision `evaluateId` packed for cluster `id`, its grant read where the core wrote it. */
+  #decision(inner, packed, id) {
+    if (packed >> 5 === 0) return decision(packed);
+    let out = this.#grant;
+    // A view over linear memory is emptied when the memory grows: make it again then.
+    if (out === null || out.length === 0) out = this.#grant = new Float64Array(wasm.memory.buffer, inner.grantOut(), 2);
+    return decision(packed, out[0], out[1], id);
+  }
+
   evaluate(cluster, resource, now) {
     const t = time(now);
     const r = RESOURCE_INDEX.get(resource);
     const inner = this.#p;
-    // Hot path: the core's typed evaluate by cluster id, numbers only across the boundary.
-    // (Names longer than any valid one skip it: no need to copy them into linear memory.)
+    // Hot path: a cluster resolved before, numbers only across the boundary (-1: the clusters
+    // changed since, or an error of some kind).
+    const known = this.#ids.get(cluster);
+    if (known !== undefined && typeof t === 'number' && r !== undefined) {
+      const packed = inner.evaluateId(this.#gen, known, r, t);
+      if (packed >= 0) return this.#decision(inner, packed, known);
+    }
+    // Resolve the name (names longer than any valid one skip it: no need to copy them into
+    // linear memory), then the same call.
     if (typeof t === 'number' && typeof cluster === 'string' && cluster.length <= 256 && r !== undefined) {
       this.#sync(inner);
       const id = this.#id(inner, cluster);
-      const packed = id < 0 ? -1 : inner.evaluateId(id, r, t);
-      if (packed >= 0) return packed >> 5 === 0 ? decision(packed) : decision(packed, inner.lastExpirationMs, inner.lastRemainingMs);
+      const packed = id < 0 ? -1 : inner.evaluateId(this.#gen, id, r, t);
+      if (packed >= 0) return this.#decision(inner, packed, id);
       // An error of some kind: the command below names it exactly.
     }
     return this.#ask({ op: 'evaluate', cluster, resource, now: t });
@@ -451,7 +487,7 @@ export class Policy {
     }
     if (fast && inner.evaluateManyIds(b.ids.subarray(0, n), b.res.subarray(0, n), b.nows.subarray(0, n), b.codes.subarray(0, n), b.exps.subarray(0, n), b.rems.subarray(0, n))) {
       const out = new Array(n);
-      for (let j = 0; j < n; j++) out[j] = decision(b.codes[j], b.exps[j], b.rems[j]);
+      for (let j = 0; j < n; j++) out[j] = decision(b.codes[j], b.exps[j], b.rems[j], b.ids[j]);
       return out;
     }
     const items = clusters.map((cluster, i) => ({ cluster, resource: resources[i], now: nows[i] }));
@@ -529,6 +565,7 @@ export class Policy {
   free() {
     this.#inner?.free();
     this.#inner = undefined;
+    this.#grant = null;
   }
 }
 
@@ -545,20 +582,12 @@ export const SIGNING = false;
 
 const KEY = Symbol('support-access checkpoint');
 
-/** An Ed25519 public key that checkpoints are verified with (`sa-ed25519-pub:` + 64 hex). */
-export class PublicKey {
+/** A value whose text form is what it is (keys, checkpoints): `toText`, `String(x)` and
+ * `JSON.stringify(x)` all give that text. */
+class TextForm {
   #text;
-  constructor(token, fields) {
-    if (token !== KEY) throw new TypeError('use PublicKey.parse(text)');
-    this.#text = fields.publicKey;
-    /** The 16 hex digits checkpoints signed with the matching signing key carry. */
-    this.keyId = fields.keyId;
-    Object.freeze(this);
-  }
-
-  /** Reads the text form (MALFORMED_INPUT otherwise; small-order keys are refused). */
-  static parse(text) {
-    return new PublicKey(KEY, unwrap(wasmParsePublicKey(str(text, 'a public key'))));
+  constructor(text) {
+    this.#text = text;
   }
 
   toText() {
@@ -574,12 +603,28 @@ export class PublicKey {
   }
 }
 
+/** An Ed25519 public key that checkpoints are verified with (`sa-ed25519-pub:` + 64 hex). */
+export class PublicKey extends TextForm {
+  constructor(token, fields) {
+    super(fields.publicKey);
+    if (token !== KEY) throw new TypeError('use PublicKey.parse(text)');
+    /** The 16 hex digits checkpoints signed with the matching signing key carry. */
+    this.keyId = fields.keyId;
+    Object.freeze(this);
+  }
+
+  /** Reads the text form (MALFORMED_INPUT otherwise; small-order keys are refused). */
+  static parse(text) {
+    return new PublicKey(KEY, unwrap(wasmParsePublicKey(str(text, 'a public key'))));
+  }
+
+}
+
 /** A signed statement that an organization's record had `seq` events, the last with `hash`. */
-export class Checkpoint {
-  #text;
+export class Checkpoint extends TextForm {
   constructor(token, fields) {
     if (token !== KEY) throw new TypeError('use Checkpoint.parse(text)');
-    this.#text = fields.checkpoint;
+    super(fields.checkpoint);
     this.orgId = fields.orgId;
     this.seq = fields.seq;
     this.hash = fields.hash;
@@ -601,21 +646,10 @@ export class Checkpoint {
 
   /** Whether the signature verifies with `key` (a PublicKey or its text): only the signature. */
   verifySignature(key) {
-    return unwrap(wasmVerifySignature(this.#text, str(key instanceof PublicKey ? key.toText() : key, 'a public key')));
+    return unwrap(wasmVerifySignature(this.toText(), str(key instanceof PublicKey ? key.toText() : key, 'a public key')));
   }
 
   /** The text form (seven lines, each ending with `\n`). */
-  toText() {
-    return this.#text;
-  }
-
-  toString() {
-    return this.#text;
-  }
-
-  toJSON() {
-    return this.#text;
-  }
 }
 
 /** A string argument (as the Node package, anything else is MALFORMED_INPUT). */

@@ -49,14 +49,14 @@ pub struct WasmPolicy {
     inner: Policy,
     /// The active grant of the last [`WasmPolicy::evaluate_id`] decision: its expiration and
     /// `remainingMs` as the core gave them (`-1` each without one).
-    last: Cell<(f64, f64)>,
+    last: Cell<[f64; 2]>,
 }
 
 impl WasmPolicy {
     fn wrap(inner: Policy) -> WasmPolicy {
         WasmPolicy {
             inner,
-            last: Cell::new((-1.0, -1.0)),
+            last: Cell::new([-1.0, -1.0]),
         }
     }
 }
@@ -107,38 +107,38 @@ impl WasmPolicy {
             .unwrap_or(-1)
     }
 
-    /// The hot path under `Policy#evaluate` and `evaluateMany`: the core's typed evaluate by
-    /// cluster id, for an epoch-ms time and a resource given by its index in
-    /// [`Resource::ALL`]; the decision [`pack`]ed, its expiration in `lastExpirationMs`. Only
-    /// numbers cross the boundary: no string is copied into linear memory. `-1` when the call
-    /// is an error of any kind: the wrapper then asks again through `apply`, which names the
-    /// exact error (so both paths fail identically).
+    /// The hot path under `Policy#evaluate`: the core's typed evaluate by a cluster id the
+    /// wrapper resolved at `generation`, for an epoch-ms time and a resource given by its index
+    /// in [`Resource::ALL`]; the decision [`ffi::pack`]ed, its grant's expiration and
+    /// `remainingMs` written to [`WasmPolicy::grant_out`]. Only numbers cross the boundary: no
+    /// string is copied into linear memory. `-1` when the clusters changed since `generation`
+    /// or the call is an error of any kind: the wrapper then resolves the name again, or asks
+    /// through `apply`, which names the exact error (so both paths fail identically).
     #[wasm_bindgen(js_name = evaluateId)]
-    pub fn evaluate_id(&self, id: u32, resource: u32, now_ms: f64) -> i32 {
+    pub fn evaluate_id(&self, generation: f64, id: u32, resource: u32, now_ms: f64) -> i32 {
         let (Ok(resource), Some(now)) = (ffi::resource_at(resource), time_of(now_ms)) else {
             return -1;
         };
+        if self.inner.generation() as f64 != generation {
+            return -1;
+        }
         match self.inner.evaluate_id(ClusterId(id), resource, now) {
             Ok(d) => {
                 self.last
-                    .set((GrantView::expiration_f64(&d), GrantView::remaining_f64(&d)));
+                    .set([GrantView::expiration_f64(&d), GrantView::remaining_f64(&d)]);
                 ffi::pack(&d) as i32
             }
             Err(_) => -1,
         }
     }
 
-    /// `expirationTime` of the last [`WasmPolicy::evaluate_id`] decision that had a grant, in
-    /// epoch ms (its text is [`time_text`], once per grant).
-    #[wasm_bindgen(getter, js_name = lastExpirationMs)]
-    pub fn last_expiration_ms(&self) -> f64 {
-        self.last.get().0
-    }
-
-    /// `remainingMs` of the last [`WasmPolicy::evaluate_id`] decision that had a grant.
-    #[wasm_bindgen(getter, js_name = lastRemainingMs)]
-    pub fn last_remaining_ms(&self) -> f64 {
-        self.last.get().1
+    /// Where [`WasmPolicy::evaluate_id`] writes the active grant of its decision: the address
+    /// in linear memory of two `f64`s, `[expiration ms, remainingMs]` (`-1` each without a
+    /// grant). The wrapper reads them through a `Float64Array` view, so a decision with a grant
+    /// costs no second call; the address holds for the policy's life (wasm-bindgen boxes it).
+    #[wasm_bindgen(js_name = grantOut)]
+    pub fn grant_out(&self) -> u32 {
+        self.last.as_ptr() as usize as u32
     }
 
     /// The policy's generation ([`Policy::generation`]): cached cluster ids are good while it
@@ -391,7 +391,8 @@ mod tests {
         let id = p.cluster_id("C");
         assert!(id >= 0);
         let id = id as u32;
-        let packed = p.evaluate_id(id, logs, 1000.0);
+        let gen = p.generation();
+        let packed = p.evaluate_id(gen, id, logs, 1000.0);
         assert_eq!(packed & 1, 1);
         assert_eq!(
             Reason::ALL[((packed >> 1) & 15) as usize],
@@ -401,7 +402,12 @@ mod tests {
             GrantType::ALL[((packed >> 5) - 1) as usize],
             GrantType::ClusterDatabaseLogs
         );
-        assert_eq!(p.last_expiration_ms(), 86_400_000.0);
+        assert_eq!(p.last.get(), [86_400_000.0, 86_399_000.0]);
+        assert_eq!(
+            p.evaluate_id(gen + 1.0, id, logs, 1000.0),
+            -1,
+            "a stale generation"
+        );
         for name in ["X", "bad name", ""] {
             assert_eq!(p.cluster_id(name), -1, "{name}");
         }
@@ -415,7 +421,7 @@ mod tests {
             (id, 1, f64::INFINITY),
             (id, 1, 1e300),
         ] {
-            assert_eq!(p.evaluate_id(i, r, t), -1, "{i} {r} {t}");
+            assert_eq!(p.evaluate_id(gen, i, r, t), -1, "{i} {r} {t}");
         }
         assert_eq!(spec_strings().len(), 5);
     }
