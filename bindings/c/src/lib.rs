@@ -393,11 +393,39 @@ fn to_c_string(s: String) -> Result<*mut c_char, Failure> {
 }
 
 /// Sets `*out` to NULL (if `out` is not NULL) so that a caller may always free it.
-fn clear_out_string(p: *mut *mut c_char) {
+fn clear_out<T>(p: *mut *mut T) {
     if !p.is_null() {
         // SAFETY: non-NULL out-pointers are valid for writes by the caller's contract.
         unsafe { p.write(ptr::null_mut()) };
     }
+}
+
+/// The body of every constructor: `*out` (named `name` in errors) is NULL first, so a caller may
+/// always free it, and on `SA_OK` the new handle `make` built, which its `*_free` releases.
+fn new_handle<T>(
+    out: *mut *mut T,
+    name: &'static str,
+    make: impl FnOnce() -> Result<T, Failure>,
+) -> RawStatus {
+    clear_out(out);
+    guard(|| {
+        // SAFETY: NULL or valid for a write, per the callers' contracts.
+        let out = unsafe { self::out(out, name) }?;
+        *out = Box::into_raw(Box::new(make()?));
+        Ok(())
+    })
+}
+
+/// The body of every handle's `*_free`: NULL does nothing, and a panic while dropping stays here.
+///
+/// # Safety
+/// `p` is NULL or a handle from `new_handle` not yet freed.
+unsafe fn free_handle<T>(p: *mut T) {
+    if p.is_null() {
+        return;
+    }
+    // SAFETY: non-NULL handles come from Box::into_raw in new_handle (caller's contract).
+    let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(p) })));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -502,11 +530,11 @@ pub unsafe extern "C" fn sa_string_free(s: *mut c_char) {
 // Policies.
 // ---------------------------------------------------------------------------------------------
 
-fn boxed(inner: Policy) -> *mut sa_policy {
-    Box::into_raw(Box::new(sa_policy {
+fn live(inner: Policy) -> sa_policy {
+    sa_policy {
         inner,
         poisoned: false,
-    }))
+    }
 }
 
 /// Creates a policy from its SPEC section 7 options JSON, e.g.
@@ -523,17 +551,10 @@ pub unsafe extern "C" fn sa_policy_new(
     options_json: *const c_char,
     out_policy: *mut *mut sa_policy,
 ) -> RawStatus {
-    if !out_policy.is_null() {
-        // SAFETY: checked non-NULL; valid for writes by contract.
-        unsafe { out_policy.write(ptr::null_mut()) };
-    }
-    guard(|| {
-        // SAFETY: per this function's contract.
-        let out = unsafe { out(out_policy, "out_policy") }?;
+    new_handle(out_policy, "out_policy", || {
         // SAFETY: per this function's contract.
         let json = unsafe { arg_str(options_json, "options_json") }?;
-        *out = boxed(Policy::from_options_json(json)?);
-        Ok(())
+        Ok(live(Policy::from_options_json(json)?))
     })
 }
 
@@ -548,17 +569,10 @@ pub unsafe extern "C" fn sa_policy_from_record(
     record: *const c_char,
     out_policy: *mut *mut sa_policy,
 ) -> RawStatus {
-    if !out_policy.is_null() {
-        // SAFETY: checked non-NULL; valid for writes by contract.
-        unsafe { out_policy.write(ptr::null_mut()) };
-    }
-    guard(|| {
-        // SAFETY: per this function's contract.
-        let out = unsafe { out(out_policy, "out_policy") }?;
+    new_handle(out_policy, "out_policy", || {
         // SAFETY: per this function's contract.
         let text = unsafe { arg_str(record, "record") }?;
-        *out = boxed(Policy::replay(text)?);
-        Ok(())
+        Ok(live(Policy::replay(text)?))
     })
 }
 
@@ -568,11 +582,8 @@ pub unsafe extern "C" fn sa_policy_from_record(
 /// `policy` is NULL or a handle from `sa_policy_new`/`sa_policy_from_record` not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn sa_policy_free(policy: *mut sa_policy) {
-    if policy.is_null() {
-        return;
-    }
-    // SAFETY: non-NULL handles come from Box::into_raw in this library (caller's contract).
-    let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(policy) })));
+    // SAFETY: per this function's contract.
+    unsafe { free_handle(policy) }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -598,7 +609,7 @@ pub unsafe extern "C" fn sa_apply(
     command_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> RawStatus {
-    clear_out_string(out_json);
+    clear_out(out_json);
     if command_json.is_null() {
         return apply_into(policy, None, "command_json", out_json);
     }
@@ -622,7 +633,7 @@ pub unsafe extern "C" fn sa_apply_n(
     len: usize,
     out_json: *mut *mut c_char,
 ) -> RawStatus {
-    clear_out_string(out_json);
+    clear_out(out_json);
     if command.is_null() {
         return apply_into(policy, None, "command", out_json);
     }
@@ -971,7 +982,7 @@ pub unsafe extern "C" fn sa_export_record(
     policy: *const sa_policy,
     out_record: *mut *mut c_char,
 ) -> RawStatus {
-    clear_out_string(out_record);
+    clear_out(out_record);
     guard_ref(policy, |p| {
         // SAFETY: per this function's contract.
         let out = unsafe { out(out_record, "out_record") }?;
@@ -1124,13 +1135,7 @@ pub unsafe extern "C" fn sa_signing_key_from_seed(
     len: usize,
     out_key: *mut *mut sa_signing_key,
 ) -> RawStatus {
-    if !out_key.is_null() {
-        // SAFETY: checked non-NULL; valid for writes by contract.
-        unsafe { out_key.write(ptr::null_mut()) };
-    }
-    guard(|| {
-        // SAFETY: per this function's contract.
-        let out = unsafe { out(out_key, "out_key") }?;
+    new_handle(out_key, "out_key", || {
         if seed.is_null() {
             return Err(Failure::Null("seed"));
         }
@@ -1145,8 +1150,7 @@ pub unsafe extern "C" fn sa_signing_key_from_seed(
         bytes.copy_from_slice(unsafe { std::slice::from_raw_parts(seed, 32) });
         let inner = support_access_core::SigningKey::from_seed(bytes);
         bytes.fill(0);
-        *out = Box::into_raw(Box::new(sa_signing_key { inner }));
-        Ok(())
+        Ok(sa_signing_key { inner })
     })
 }
 
@@ -1161,18 +1165,11 @@ pub unsafe extern "C" fn sa_signing_key_parse(
     text: *const c_char,
     out_key: *mut *mut sa_signing_key,
 ) -> RawStatus {
-    if !out_key.is_null() {
-        // SAFETY: checked non-NULL; valid for writes by contract.
-        unsafe { out_key.write(ptr::null_mut()) };
-    }
-    guard(|| {
-        // SAFETY: per this function's contract.
-        let out = unsafe { out(out_key, "out_key") }?;
+    new_handle(out_key, "out_key", || {
         // SAFETY: per this function's contract.
         let text = unsafe { arg_str(text, "text") }?;
         let inner = support_access_core::SigningKey::parse(text)?;
-        *out = Box::into_raw(Box::new(sa_signing_key { inner }));
-        Ok(())
+        Ok(sa_signing_key { inner })
     })
 }
 
@@ -1182,11 +1179,8 @@ pub unsafe extern "C" fn sa_signing_key_parse(
 /// `key` is NULL or a handle from `sa_signing_key_from_seed`/`sa_signing_key_parse` not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn sa_signing_key_free(key: *mut sa_signing_key) {
-    if key.is_null() {
-        return;
-    }
-    // SAFETY: non-NULL handles come from Box::into_raw in this library (caller's contract).
-    let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(key) })));
+    // SAFETY: per this function's contract.
+    unsafe { free_handle(key) }
 }
 
 /// A text of a signing key into `*out_text` (named `name` in errors): a new string to free with
@@ -1200,7 +1194,7 @@ unsafe fn key_text(
     name: &'static str,
     text: impl FnOnce(&support_access_core::SigningKey) -> String,
 ) -> RawStatus {
-    clear_out_string(out_text);
+    clear_out(out_text);
     with_key(key, |k| {
         // SAFETY: per this function's contract.
         let out = unsafe { out(out_text, name) }?;
@@ -1266,7 +1260,7 @@ pub unsafe extern "C" fn sa_public_key_id(
     public_key: *const c_char,
     out_key_id: *mut *mut c_char,
 ) -> RawStatus {
-    clear_out_string(out_key_id);
+    clear_out(out_key_id);
     guard(|| {
         // SAFETY: per this function's contract.
         let (out, text) = unsafe {
@@ -1324,7 +1318,7 @@ pub unsafe extern "C" fn sa_policy_checkpoint(
     now_ms: i64,
     out_checkpoint: *mut *mut c_char,
 ) -> RawStatus {
-    clear_out_string(out_checkpoint);
+    clear_out(out_checkpoint);
     // SAFETY: NULL or a live handle (contract).
     let Some(key) = (unsafe { key.as_ref() }) else {
         return fail(Failure::Null("key"));
