@@ -675,6 +675,27 @@ fn apply_into(
 // `{"id":"bob","roles":[{"role":"PROJECT_SUPPORT_ACCESS_MANAGER","projectId":"p1"}]}`.
 // ---------------------------------------------------------------------------------------------
 
+/// The body of every typed mutation: the string arguments read in order (`actor_json` first;
+/// each NULL- and UTF-8-checked), then the actor parsed, then `op` with the other strings.
+/// As for `guard_mut`, the callers' contracts make `policy` and the strings valid.
+fn by_actor<const N: usize, R>(
+    policy: *mut sa_policy,
+    actor_json: *const c_char,
+    args: [(*const c_char, &'static str); N],
+    op: impl FnOnce(&mut Policy, &Actor, [&str; N]) -> Result<R, Failure>,
+) -> RawStatus {
+    guard_mut(policy, |p| {
+        // SAFETY: NULL or NUL-terminated, per the callers' contracts.
+        let actor_text = unsafe { arg_str(actor_json, "actor_json") }?;
+        let mut text = [""; N];
+        for (t, (s, name)) in text.iter_mut().zip(args) {
+            // SAFETY: as above.
+            *t = unsafe { arg_str(s, name) }?;
+        }
+        op(p, &actor(actor_text)?, text).map(drop)
+    })
+}
+
 /// Sets the organization's `restrictEmployeeAccess` (`ORG_OWNER` only; recorded even when
 /// unchanged). `restrict_employee_access` true blocks support unless a cluster grants access.
 ///
@@ -688,11 +709,8 @@ pub unsafe extern "C" fn sa_set_restriction(
     restrict_employee_access: bool,
     now_ms: i64,
 ) -> RawStatus {
-    guard_mut(policy, |p| {
-        // SAFETY: per this function's contract.
-        let actor = actor(unsafe { arg_str(actor_json, "actor_json") }?)?;
-        p.set_restriction(&actor, restrict_employee_access, time(now_ms)?)?;
-        Ok(())
+    by_actor(policy, actor_json, [], |p, actor, []| {
+        Ok(p.set_restriction(actor, restrict_employee_access, time(now_ms)?)?)
     })
 }
 
@@ -708,16 +726,9 @@ pub unsafe extern "C" fn sa_add_project(
     project_id: *const c_char,
     now_ms: i64,
 ) -> RawStatus {
-    guard_mut(policy, |p| {
-        // SAFETY: per this function's contract.
-        let (actor_text, project) = unsafe {
-            (
-                arg_str(actor_json, "actor_json")?,
-                arg_str(project_id, "project_id")?,
-            )
-        };
-        p.add_project(&actor(actor_text)?, project, time(now_ms)?)?;
-        Ok(())
+    let args = [(project_id, "project_id")];
+    by_actor(policy, actor_json, args, |p, actor, [project]| {
+        Ok(p.add_project(actor, project, time(now_ms)?)?)
     })
 }
 
@@ -737,26 +748,11 @@ pub unsafe extern "C" fn sa_add_cluster(
     app_services_sync_enabled: bool,
     now_ms: i64,
 ) -> RawStatus {
-    guard_mut(policy, |p| {
-        // SAFETY: per this function's contract.
-        let (actor_text, project, name) = unsafe {
-            (
-                arg_str(actor_json, "actor_json")?,
-                arg_str(project_id, "project_id")?,
-                arg_str(name, "name")?,
-            )
-        };
-        let actor = actor(actor_text)?;
+    let args = [(project_id, "project_id"), (name, "name")];
+    by_actor(policy, actor_json, args, |p, actor, [project, name]| {
         let kind = ffi::spec_at(kind)?;
-        p.add_cluster(
-            &actor,
-            project,
-            name,
-            kind,
-            app_services_sync_enabled,
-            time(now_ms)?,
-        )?;
-        Ok(())
+        let sync = app_services_sync_enabled;
+        Ok(p.add_cluster(actor, project, name, kind, sync, time(now_ms)?)?)
     })
 }
 
@@ -780,23 +776,12 @@ pub unsafe extern "C" fn sa_grant(
     expiration_ms: i64,
     out_expiration_ms: *mut i64,
 ) -> RawStatus {
-    guard_mut(policy, |p| {
-        // SAFETY: per this function's contract.
-        let (actor_text, cluster) = unsafe {
-            (
-                arg_str(actor_json, "actor_json")?,
-                arg_str(cluster, "cluster")?,
-            )
-        };
-        let actor = actor(actor_text)?;
+    let args = [(cluster, "cluster")];
+    by_actor(policy, actor_json, args, |p, actor, [cluster]| {
         let grant_type = ffi::spec_at(grant_type)?;
         let now = time(now_ms)?;
-        let expiration = if has_expiration {
-            Some(time(expiration_ms)?)
-        } else {
-            None
-        };
-        let event = p.grant(&actor, cluster, grant_type, now, expiration)?;
+        let expiration = has_expiration.then(|| time(expiration_ms)).transpose()?;
+        let event = p.grant(actor, cluster, grant_type, now, expiration)?;
         if let support_access_core::EventKind::EmployeeAccessGranted {
             expiration_time, ..
         } = event.kind
@@ -822,16 +807,9 @@ pub unsafe extern "C" fn sa_revoke(
     cluster: *const c_char,
     now_ms: i64,
 ) -> RawStatus {
-    guard_mut(policy, |p| {
-        // SAFETY: per this function's contract.
-        let (actor_text, cluster) = unsafe {
-            (
-                arg_str(actor_json, "actor_json")?,
-                arg_str(cluster, "cluster")?,
-            )
-        };
-        p.revoke(&actor(actor_text)?, cluster, time(now_ms)?)?;
-        Ok(())
+    let args = [(cluster, "cluster")];
+    by_actor(policy, actor_json, args, |p, actor, [cluster]| {
+        Ok(p.revoke(actor, cluster, time(now_ms)?)?)
     })
 }
 
