@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use support_access::{
     sa_add_cluster, sa_add_project, sa_cluster_id, sa_decision, sa_evaluate, sa_evaluate_id,
-    sa_grant, sa_policy, sa_policy_free, sa_policy_new, sa_status,
+    sa_grant, sa_policy, sa_policy_free, sa_policy_new, sa_status, RawStatus,
 };
 use support_access_core::{
     Actor, ClusterKind, GrantType, Policy, PolicyOptions, Resource, Timestamp,
@@ -167,6 +167,6 @@ fn main() -> Result<(), support_access_core::Error> {
     Ok(())
 }
 
-fn ok(s: sa_status) {
-    assert_eq!(s, sa_status::SA_OK, "C ABI call failed");
+fn ok(s: RawStatus) {
+    assert_eq!(s, sa_status::SA_OK as RawStatus, "C ABI call failed");
 }

@@ -37,8 +37,8 @@ use support_access_core::checkpoint::{verify_checkpoints, Verified};
 use support_access_core::ffi;
 use support_access_core::vocab::Spec;
 use support_access_core::{
-    wire, Actor, Checkpoint, ClusterId, ClusterKind, Decision, Error, ErrorCode, GrantType, Policy,
-    PublicKey, Reason, Resource, Timestamp,
+    wire, Actor, Checkpoint, ClusterId, ClusterKind, Decision, Error, GrantType, Policy, PublicKey,
+    Reason, Resource, Timestamp,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -173,9 +173,11 @@ pub enum sa_cluster_kind {
     SA_CLUSTER_KIND_SERVERLESS = 2,
 }
 
-// Arguments coming *from* C are read as plain integers (cbindgen renames these to the enum's
-// typedef, see cbindgen.toml): a C caller may pass any value, and an out-of-range value must be
-// an error, not undefined behaviour as it would be for a Rust enum.
+// Values cross the boundary as plain integers (cbindgen renames these to the enum's typedef, see
+// cbindgen.toml): a C caller may pass any value, and an out-of-range value must be an error, not
+// undefined behaviour as it would be for a Rust enum. Each value is the core's own number for it
+// (`Spec::index`, for a status `ffi::code_number`), so converting is indexing, with no table here:
+// `ffi::spec_at` in, `index()` out (the test `c_enums_follow_the_core` holds the enums to it).
 /// An `sa_status` value as read from C.
 pub type RawStatus = u32;
 /// An `sa_grant_type` value as read from C.
@@ -186,96 +188,6 @@ pub type RawResource = u32;
 pub type RawClusterKind = u32;
 /// An `sa_reason` value as read from C.
 pub type RawReason = u32;
-
-fn grant_type_to_c(g: GrantType) -> sa_grant_type {
-    match g {
-        GrantType::ClusterInfrastructure => sa_grant_type::SA_GRANT_TYPE_CLUSTER_INFRASTRUCTURE,
-        GrantType::ClusterDatabaseLogs => sa_grant_type::SA_GRANT_TYPE_CLUSTER_DATABASE_LOGS,
-        GrantType::ClusterInfrastructureAndAppServicesSyncData => {
-            sa_grant_type::SA_GRANT_TYPE_CLUSTER_INFRASTRUCTURE_AND_APP_SERVICES_SYNC_DATA
-        }
-    }
-}
-
-fn grant_type_from_c(v: RawGrantType) -> Result<GrantType, Error> {
-    usize::try_from(v)
-        .ok()
-        .and_then(|i| GrantType::ALL.get(i))
-        .copied()
-        .ok_or_else(|| bad_enum("grantType", v))
-}
-
-fn resource_from_c(v: RawResource) -> Result<Resource, Error> {
-    usize::try_from(v)
-        .ok()
-        .and_then(|i| Resource::ALL.get(i))
-        .copied()
-        .ok_or_else(|| bad_enum("resource", v))
-}
-
-fn kind_from_c(v: RawClusterKind) -> Result<ClusterKind, Error> {
-    usize::try_from(v)
-        .ok()
-        .and_then(|i| ClusterKind::ALL.get(i))
-        .copied()
-        .ok_or_else(|| bad_enum("kind", v))
-}
-
-fn reason_to_c(r: Reason) -> sa_reason {
-    use sa_reason::*;
-    match r {
-        Reason::ClusterNotFound => SA_REASON_CLUSTER_NOT_FOUND,
-        Reason::DatabaseDataNeverAccessible => SA_REASON_DATABASE_DATA_NEVER_ACCESSIBLE,
-        Reason::SyncDataRequiresGrant => SA_REASON_SYNC_DATA_REQUIRES_GRANT,
-        Reason::OrgUnrestricted => SA_REASON_ORG_UNRESTRICTED,
-        Reason::GrantActive => SA_REASON_GRANT_ACTIVE,
-        Reason::NotCoveredByGrant => SA_REASON_NOT_COVERED_BY_GRANT,
-        Reason::GrantExpired => SA_REASON_GRANT_EXPIRED,
-        Reason::GrantRevoked => SA_REASON_GRANT_REVOKED,
-        Reason::NoGrant => SA_REASON_NO_GRANT,
-    }
-}
-
-fn status_of(code: ErrorCode) -> sa_status {
-    use sa_status::*;
-    match code {
-        ErrorCode::Forbidden => SA_FORBIDDEN,
-        ErrorCode::InvalidEnumValue => SA_INVALID_ENUM_VALUE,
-        ErrorCode::InvalidTimestamp => SA_INVALID_TIMESTAMP,
-        ErrorCode::InvalidClusterName => SA_INVALID_CLUSTER_NAME,
-        ErrorCode::MalformedInput => SA_MALFORMED_INPUT,
-        ErrorCode::UnknownOp => SA_UNKNOWN_OP,
-        ErrorCode::ProjectNotFound => SA_PROJECT_NOT_FOUND,
-        ErrorCode::ClusterNotFound => SA_CLUSTER_NOT_FOUND,
-        ErrorCode::DuplicateProject => SA_DUPLICATE_PROJECT,
-        ErrorCode::DuplicateCluster => SA_DUPLICATE_CLUSTER,
-        ErrorCode::UnsupportedClusterKind => SA_UNSUPPORTED_CLUSTER_KIND,
-        ErrorCode::SyncNotEnabled => SA_SYNC_NOT_ENABLED,
-        ErrorCode::ExpirationNotInFuture => SA_EXPIRATION_NOT_IN_FUTURE,
-        ErrorCode::ExpirationTooFar => SA_EXPIRATION_TOO_FAR,
-        ErrorCode::NoActiveGrant => SA_NO_ACTIVE_GRANT,
-        ErrorCode::ClockWentBackwards => SA_CLOCK_WENT_BACKWARDS,
-        ErrorCode::AccessDenied => SA_ACCESS_DENIED,
-        ErrorCode::DownloadNotFound => SA_DOWNLOAD_NOT_FOUND,
-        ErrorCode::RecordTampered => SA_RECORD_TAMPERED,
-        ErrorCode::RecordTruncated => SA_RECORD_TRUNCATED,
-        ErrorCode::CheckpointMismatch => SA_CHECKPOINT_MISMATCH,
-        ErrorCode::CheckpointsDisagree => SA_CHECKPOINTS_DISAGREE,
-        ErrorCode::BadSignature => SA_BAD_SIGNATURE,
-        ErrorCode::UntrustedKey => SA_UNTRUSTED_KEY,
-    }
-}
-
-fn bad_enum(field: &'static str, v: u32) -> Error {
-    Error::InvalidEnumValue {
-        field,
-        value: v.to_string(),
-    }
-}
-
-fn malformed(detail: String) -> Error {
-    Error::MalformedInput { detail }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Handles, decisions, errors.
@@ -298,11 +210,11 @@ pub struct sa_decision {
     /// May support reach the resource?
     pub allowed: bool,
     /// Which SPEC rule decided (an `sa_reason` value).
-    pub reason: sa_reason,
+    pub reason: RawReason,
     /// Whether the cluster holds an active grant (then `grant_type` and `expiration_ms` are set).
     pub has_grant: bool,
     /// The active grant's type (an `sa_grant_type` value; 0 when `has_grant` is false).
-    pub grant_type: sa_grant_type,
+    pub grant_type: RawGrantType,
     /// The active grant's expiration, epoch ms (0 when `has_grant` is false).
     pub expiration_ms: i64,
     /// Whether `remaining_ms` is set.
@@ -315,12 +227,9 @@ impl sa_decision {
     fn from_core(d: &Decision) -> sa_decision {
         sa_decision {
             allowed: d.allowed,
-            reason: reason_to_c(d.reason),
+            reason: d.reason.index() as RawReason,
             has_grant: d.grant_type.is_some(),
-            grant_type: d.grant_type.map_or(
-                sa_grant_type::SA_GRANT_TYPE_CLUSTER_INFRASTRUCTURE,
-                grant_type_to_c,
-            ),
+            grant_type: d.grant_type.map_or(0, |g| g.index() as RawGrantType),
             expiration_ms: d.expiration_time.map_or(0, Timestamp::millis),
             has_remaining: d.remaining_ms.is_some(),
             remaining_ms: d.remaining_ms.unwrap_or(0),
@@ -357,27 +266,27 @@ fn set_last_error(message: &str) {
     });
 }
 
-fn fail(f: Failure) -> sa_status {
+fn fail(f: Failure) -> RawStatus {
     match f {
         Failure::Core(e) => {
             set_last_error(&e.to_string());
-            status_of(e.code())
+            ffi::code_number(e.code())
         }
         Failure::Null(arg) => {
             set_last_error(&format!("null argument: `{arg}` must not be NULL"));
-            sa_status::SA_NULL_ARGUMENT
+            sa_status::SA_NULL_ARGUMENT as RawStatus
         }
         Failure::Poisoned => {
             set_last_error("this policy is unusable after an internal panic; free it");
-            sa_status::SA_PANIC
+            sa_status::SA_PANIC as RawStatus
         }
     }
 }
 
 /// Runs one call's body: no panic escapes, failures become a status and a thread-local message.
-fn guard(body: impl FnOnce() -> Result<(), Failure>) -> sa_status {
+fn guard(body: impl FnOnce() -> Result<(), Failure>) -> RawStatus {
     match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(())) => sa_status::SA_OK,
+        Ok(Ok(())) => sa_status::SA_OK as RawStatus,
         Ok(Err(f)) => fail(f),
         Err(payload) => {
             let what = payload
@@ -388,7 +297,7 @@ fn guard(body: impl FnOnce() -> Result<(), Failure>) -> sa_status {
             // Dropping the payload could itself panic; forget it instead (a leak, on a bug path).
             std::mem::forget(payload);
             set_last_error(&format!("internal panic (a bug in support-access): {what}"));
-            sa_status::SA_PANIC
+            sa_status::SA_PANIC as RawStatus
         }
     }
 }
@@ -397,7 +306,7 @@ fn guard(body: impl FnOnce() -> Result<(), Failure>) -> sa_status {
 fn guard_mut(
     policy: *mut sa_policy,
     body: impl FnOnce(&mut Policy) -> Result<(), Failure>,
-) -> sa_status {
+) -> RawStatus {
     // SAFETY: the caller passes a pointer from sa_policy_new (or NULL, checked here) and holds it
     // exclusively for the duration of the call, as documented.
     let Some(p) = (unsafe { policy.as_mut() }) else {
@@ -407,7 +316,7 @@ fn guard_mut(
         return fail(Failure::Poisoned);
     }
     let status = guard(|| body(&mut p.inner));
-    if status == sa_status::SA_PANIC {
+    if status == sa_status::SA_PANIC as RawStatus {
         p.poisoned = true;
     }
     status
@@ -417,7 +326,7 @@ fn guard_mut(
 fn guard_ref(
     policy: *const sa_policy,
     body: impl FnOnce(&Policy) -> Result<(), Failure>,
-) -> sa_status {
+) -> RawStatus {
     // SAFETY: as for guard_mut, shared access.
     let Some(p) = (unsafe { policy.as_ref() }) else {
         return fail(Failure::Null("policy"));
@@ -439,7 +348,7 @@ unsafe fn arg_str<'a>(s: *const c_char, name: &'static str) -> Result<&'a str, F
     // SAFETY: non-NULL and NUL-terminated per the function's contract.
     let bytes = unsafe { CStr::from_ptr(s) }.to_bytes();
     std::str::from_utf8(bytes).map_err(|e| {
-        malformed(format!(
+        ffi::malformed(format!(
             "argument `{name}` is not UTF-8 (invalid byte at {})",
             e.valid_up_to()
         ))
@@ -462,10 +371,12 @@ fn time(ms: i64) -> Result<Timestamp, Failure> {
 
 fn actor(json: &str) -> Result<Actor, Failure> {
     if json.len() > wire::MAX_COMMAND_LEN {
-        return Err(malformed(format!("actor longer than {} bytes", wire::MAX_COMMAND_LEN)).into());
+        return Err(
+            ffi::malformed(format!("actor longer than {} bytes", wire::MAX_COMMAND_LEN)).into(),
+        );
     }
     let v: serde_json::Value = serde_json::from_str(json).map_err(|e| {
-        malformed(format!(
+        ffi::malformed(format!(
             "invalid actor JSON at line {} column {}",
             e.line(),
             e.column()
@@ -478,15 +389,43 @@ fn to_c_string(s: String) -> Result<*mut c_char, Failure> {
     // The library's outputs are JSON (control characters escaped), so they hold no NUL byte.
     CString::new(s)
         .map(CString::into_raw)
-        .map_err(|_| malformed("output holds a NUL byte".to_string()).into())
+        .map_err(|_| ffi::malformed("output holds a NUL byte").into())
 }
 
 /// Sets `*out` to NULL (if `out` is not NULL) so that a caller may always free it.
-fn clear_out_string(p: *mut *mut c_char) {
+fn clear_out<T>(p: *mut *mut T) {
     if !p.is_null() {
         // SAFETY: non-NULL out-pointers are valid for writes by the caller's contract.
         unsafe { p.write(ptr::null_mut()) };
     }
+}
+
+/// The body of every constructor: `*out` (named `name` in errors) is NULL first, so a caller may
+/// always free it, and on `SA_OK` the new handle `make` built, which its `*_free` releases.
+fn new_handle<T>(
+    out: *mut *mut T,
+    name: &'static str,
+    make: impl FnOnce() -> Result<T, Failure>,
+) -> RawStatus {
+    clear_out(out);
+    guard(|| {
+        // SAFETY: NULL or valid for a write, per the callers' contracts.
+        let out = unsafe { self::out(out, name) }?;
+        *out = Box::into_raw(Box::new(make()?));
+        Ok(())
+    })
+}
+
+/// The body of every handle's `*_free`: NULL does nothing, and a panic while dropping stays here.
+///
+/// # Safety
+/// `p` is NULL or a handle from `new_handle` not yet freed.
+unsafe fn free_handle<T>(p: *mut T) {
+    if p.is_null() {
+        return;
+    }
+    // SAFETY: non-NULL handles come from Box::into_raw in new_handle (caller's contract).
+    let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(p) })));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -591,11 +530,11 @@ pub unsafe extern "C" fn sa_string_free(s: *mut c_char) {
 // Policies.
 // ---------------------------------------------------------------------------------------------
 
-fn boxed(inner: Policy) -> *mut sa_policy {
-    Box::into_raw(Box::new(sa_policy {
+fn live(inner: Policy) -> sa_policy {
+    sa_policy {
         inner,
         poisoned: false,
-    }))
+    }
 }
 
 /// Creates a policy from its SPEC section 7 options JSON, e.g.
@@ -611,18 +550,11 @@ fn boxed(inner: Policy) -> *mut sa_policy {
 pub unsafe extern "C" fn sa_policy_new(
     options_json: *const c_char,
     out_policy: *mut *mut sa_policy,
-) -> sa_status {
-    if !out_policy.is_null() {
-        // SAFETY: checked non-NULL; valid for writes by contract.
-        unsafe { out_policy.write(ptr::null_mut()) };
-    }
-    guard(|| {
-        // SAFETY: per this function's contract.
-        let out = unsafe { out(out_policy, "out_policy") }?;
+) -> RawStatus {
+    new_handle(out_policy, "out_policy", || {
         // SAFETY: per this function's contract.
         let json = unsafe { arg_str(options_json, "options_json") }?;
-        *out = boxed(Policy::from_options_json(json)?);
-        Ok(())
+        Ok(live(Policy::from_options_json(json)?))
     })
 }
 
@@ -636,18 +568,11 @@ pub unsafe extern "C" fn sa_policy_new(
 pub unsafe extern "C" fn sa_policy_from_record(
     record: *const c_char,
     out_policy: *mut *mut sa_policy,
-) -> sa_status {
-    if !out_policy.is_null() {
-        // SAFETY: checked non-NULL; valid for writes by contract.
-        unsafe { out_policy.write(ptr::null_mut()) };
-    }
-    guard(|| {
-        // SAFETY: per this function's contract.
-        let out = unsafe { out(out_policy, "out_policy") }?;
+) -> RawStatus {
+    new_handle(out_policy, "out_policy", || {
         // SAFETY: per this function's contract.
         let text = unsafe { arg_str(record, "record") }?;
-        *out = boxed(Policy::replay(text)?);
-        Ok(())
+        Ok(live(Policy::replay(text)?))
     })
 }
 
@@ -657,11 +582,8 @@ pub unsafe extern "C" fn sa_policy_from_record(
 /// `policy` is NULL or a handle from `sa_policy_new`/`sa_policy_from_record` not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn sa_policy_free(policy: *mut sa_policy) {
-    if policy.is_null() {
-        return;
-    }
-    // SAFETY: non-NULL handles come from Box::into_raw in this library (caller's contract).
-    let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(policy) })));
+    // SAFETY: per this function's contract.
+    unsafe { free_handle(policy) }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -686,8 +608,8 @@ pub unsafe extern "C" fn sa_apply(
     policy: *mut sa_policy,
     command_json: *const c_char,
     out_json: *mut *mut c_char,
-) -> sa_status {
-    clear_out_string(out_json);
+) -> RawStatus {
+    clear_out(out_json);
     if command_json.is_null() {
         return apply_into(policy, None, "command_json", out_json);
     }
@@ -710,8 +632,8 @@ pub unsafe extern "C" fn sa_apply_n(
     command: *const u8,
     len: usize,
     out_json: *mut *mut c_char,
-) -> sa_status {
-    clear_out_string(out_json);
+) -> RawStatus {
+    clear_out(out_json);
     if command.is_null() {
         return apply_into(policy, None, "command", out_json);
     }
@@ -726,7 +648,7 @@ fn apply_into(
     command: Option<&[u8]>,
     command_arg: &'static str,
     out_json: *mut *mut c_char,
-) -> sa_status {
+) -> RawStatus {
     let mut error = None;
     let status = guard_mut(policy, |p| {
         // SAFETY: NULL or valid for a write, per the callers' contracts.
@@ -738,12 +660,12 @@ fn apply_into(
         *out = to_c_string(result)?;
         Ok(())
     });
-    match (status, error) {
-        (sa_status::SA_OK, Some(e)) => {
+    match error {
+        Some(e) if status == sa_status::SA_OK as RawStatus => {
             set_last_error(&e.message);
-            status_of(e.code)
+            e.number
         }
-        (s, _) => s,
+        _ => status,
     }
 }
 
@@ -752,6 +674,27 @@ fn apply_into(
 // `{"id":"alice","roles":[{"role":"ORG_OWNER"}]}` or
 // `{"id":"bob","roles":[{"role":"PROJECT_SUPPORT_ACCESS_MANAGER","projectId":"p1"}]}`.
 // ---------------------------------------------------------------------------------------------
+
+/// The body of every typed mutation: the string arguments read in order (`actor_json` first;
+/// each NULL- and UTF-8-checked), then the actor parsed, then `op` with the other strings.
+/// As for `guard_mut`, the callers' contracts make `policy` and the strings valid.
+fn by_actor<const N: usize, R>(
+    policy: *mut sa_policy,
+    actor_json: *const c_char,
+    args: [(*const c_char, &'static str); N],
+    op: impl FnOnce(&mut Policy, &Actor, [&str; N]) -> Result<R, Failure>,
+) -> RawStatus {
+    guard_mut(policy, |p| {
+        // SAFETY: NULL or NUL-terminated, per the callers' contracts.
+        let actor_text = unsafe { arg_str(actor_json, "actor_json") }?;
+        let mut text = [""; N];
+        for (t, (s, name)) in text.iter_mut().zip(args) {
+            // SAFETY: as above.
+            *t = unsafe { arg_str(s, name) }?;
+        }
+        op(p, &actor(actor_text)?, text).map(drop)
+    })
+}
 
 /// Sets the organization's `restrictEmployeeAccess` (`ORG_OWNER` only; recorded even when
 /// unchanged). `restrict_employee_access` true blocks support unless a cluster grants access.
@@ -765,12 +708,9 @@ pub unsafe extern "C" fn sa_set_restriction(
     actor_json: *const c_char,
     restrict_employee_access: bool,
     now_ms: i64,
-) -> sa_status {
-    guard_mut(policy, |p| {
-        // SAFETY: per this function's contract.
-        let actor = actor(unsafe { arg_str(actor_json, "actor_json") }?)?;
-        p.set_restriction(&actor, restrict_employee_access, time(now_ms)?)?;
-        Ok(())
+) -> RawStatus {
+    by_actor(policy, actor_json, [], |p, actor, []| {
+        Ok(p.set_restriction(actor, restrict_employee_access, time(now_ms)?)?)
     })
 }
 
@@ -785,17 +725,10 @@ pub unsafe extern "C" fn sa_add_project(
     actor_json: *const c_char,
     project_id: *const c_char,
     now_ms: i64,
-) -> sa_status {
-    guard_mut(policy, |p| {
-        // SAFETY: per this function's contract.
-        let (actor_text, project) = unsafe {
-            (
-                arg_str(actor_json, "actor_json")?,
-                arg_str(project_id, "project_id")?,
-            )
-        };
-        p.add_project(&actor(actor_text)?, project, time(now_ms)?)?;
-        Ok(())
+) -> RawStatus {
+    let args = [(project_id, "project_id")];
+    by_actor(policy, actor_json, args, |p, actor, [project]| {
+        Ok(p.add_project(actor, project, time(now_ms)?)?)
     })
 }
 
@@ -814,27 +747,12 @@ pub unsafe extern "C" fn sa_add_cluster(
     kind: RawClusterKind,
     app_services_sync_enabled: bool,
     now_ms: i64,
-) -> sa_status {
-    guard_mut(policy, |p| {
-        // SAFETY: per this function's contract.
-        let (actor_text, project, name) = unsafe {
-            (
-                arg_str(actor_json, "actor_json")?,
-                arg_str(project_id, "project_id")?,
-                arg_str(name, "name")?,
-            )
-        };
-        let actor = actor(actor_text)?;
-        let kind = kind_from_c(kind)?;
-        p.add_cluster(
-            &actor,
-            project,
-            name,
-            kind,
-            app_services_sync_enabled,
-            time(now_ms)?,
-        )?;
-        Ok(())
+) -> RawStatus {
+    let args = [(project_id, "project_id"), (name, "name")];
+    by_actor(policy, actor_json, args, |p, actor, [project, name]| {
+        let kind = ffi::spec_at(kind)?;
+        let sync = app_services_sync_enabled;
+        Ok(p.add_cluster(actor, project, name, kind, sync, time(now_ms)?)?)
     })
 }
 
@@ -857,24 +775,13 @@ pub unsafe extern "C" fn sa_grant(
     has_expiration: bool,
     expiration_ms: i64,
     out_expiration_ms: *mut i64,
-) -> sa_status {
-    guard_mut(policy, |p| {
-        // SAFETY: per this function's contract.
-        let (actor_text, cluster) = unsafe {
-            (
-                arg_str(actor_json, "actor_json")?,
-                arg_str(cluster, "cluster")?,
-            )
-        };
-        let actor = actor(actor_text)?;
-        let grant_type = grant_type_from_c(grant_type)?;
+) -> RawStatus {
+    let args = [(cluster, "cluster")];
+    by_actor(policy, actor_json, args, |p, actor, [cluster]| {
+        let grant_type = ffi::spec_at(grant_type)?;
         let now = time(now_ms)?;
-        let expiration = if has_expiration {
-            Some(time(expiration_ms)?)
-        } else {
-            None
-        };
-        let event = p.grant(&actor, cluster, grant_type, now, expiration)?;
+        let expiration = has_expiration.then(|| time(expiration_ms)).transpose()?;
+        let event = p.grant(actor, cluster, grant_type, now, expiration)?;
         if let support_access_core::EventKind::EmployeeAccessGranted {
             expiration_time, ..
         } = event.kind
@@ -899,17 +806,10 @@ pub unsafe extern "C" fn sa_revoke(
     actor_json: *const c_char,
     cluster: *const c_char,
     now_ms: i64,
-) -> sa_status {
-    guard_mut(policy, |p| {
-        // SAFETY: per this function's contract.
-        let (actor_text, cluster) = unsafe {
-            (
-                arg_str(actor_json, "actor_json")?,
-                arg_str(cluster, "cluster")?,
-            )
-        };
-        p.revoke(&actor(actor_text)?, cluster, time(now_ms)?)?;
-        Ok(())
+) -> RawStatus {
+    let args = [(cluster, "cluster")];
+    by_actor(policy, actor_json, args, |p, actor, [cluster]| {
+        Ok(p.revoke(actor, cluster, time(now_ms)?)?)
     })
 }
 
@@ -924,7 +824,7 @@ pub unsafe extern "C" fn sa_expire_due(
     policy: *mut sa_policy,
     now_ms: i64,
     out_count: *mut usize,
-) -> sa_status {
+) -> RawStatus {
     guard_mut(policy, |p| {
         // SAFETY: per this function's contract.
         let out = unsafe { out(out_count, "out_count") }?;
@@ -950,7 +850,7 @@ pub unsafe extern "C" fn sa_cluster_id(
     policy: *const sa_policy,
     name: *const c_char,
     out_id: *mut u32,
-) -> sa_status {
+) -> RawStatus {
     guard_ref(policy, |p| {
         // SAFETY: per this function's contract.
         let (out, name) = unsafe { (out(out_id, "out_id")?, arg_str(name, "name")?) };
@@ -973,13 +873,13 @@ pub unsafe extern "C" fn sa_evaluate_id(
     resource: RawResource,
     now_ms: i64,
     out_decision: *mut sa_decision,
-) -> sa_status {
+) -> RawStatus {
     guard_ref(policy, |p| {
         // SAFETY: per this function's contract.
         let out = unsafe { out(out_decision, "out_decision") }?;
         let d = p.evaluate_id(
             ClusterId(cluster_id),
-            resource_from_c(resource)?,
+            ffi::spec_at(resource)?,
             time(now_ms)?,
         )?;
         *out = sa_decision::from_core(&d);
@@ -1000,7 +900,7 @@ pub unsafe extern "C" fn sa_evaluate(
     resource: RawResource,
     now_ms: i64,
     out_decision: *mut sa_decision,
-) -> sa_status {
+) -> RawStatus {
     guard_ref(policy, |p| {
         // SAFETY: per this function's contract.
         let (out, cluster) = unsafe {
@@ -1009,7 +909,7 @@ pub unsafe extern "C" fn sa_evaluate(
                 arg_str(cluster, "cluster")?,
             )
         };
-        let d = p.evaluate(cluster, resource_from_c(resource)?, time(now_ms)?)?;
+        let d = p.evaluate(cluster, ffi::spec_at(resource)?, time(now_ms)?)?;
         *out = sa_decision::from_core(&d);
         Ok(())
     })
@@ -1029,7 +929,7 @@ pub unsafe extern "C" fn sa_remaining(
     now_ms: i64,
     out_has_remaining: *mut bool,
     out_remaining_ms: *mut i64,
-) -> sa_status {
+) -> RawStatus {
     guard_ref(policy, |p| {
         // SAFETY: per this function's contract.
         let (has, ms, cluster) = unsafe {
@@ -1059,8 +959,8 @@ pub unsafe extern "C" fn sa_remaining(
 pub unsafe extern "C" fn sa_export_record(
     policy: *const sa_policy,
     out_record: *mut *mut c_char,
-) -> sa_status {
-    clear_out_string(out_record);
+) -> RawStatus {
+    clear_out(out_record);
     guard_ref(policy, |p| {
         // SAFETY: per this function's contract.
         let out = unsafe { out(out_record, "out_record") }?;
@@ -1081,7 +981,7 @@ pub unsafe extern "C" fn sa_verify_record(
     record: *const c_char,
     out_events: *mut u64,
     out_tampered_seq: *mut u64,
-) -> sa_status {
+) -> RawStatus {
     guard(|| {
         // SAFETY: per this function's contract.
         let (events, seq) = unsafe {
@@ -1212,19 +1112,13 @@ pub unsafe extern "C" fn sa_signing_key_from_seed(
     seed: *const u8,
     len: usize,
     out_key: *mut *mut sa_signing_key,
-) -> sa_status {
-    if !out_key.is_null() {
-        // SAFETY: checked non-NULL; valid for writes by contract.
-        unsafe { out_key.write(ptr::null_mut()) };
-    }
-    guard(|| {
-        // SAFETY: per this function's contract.
-        let out = unsafe { out(out_key, "out_key") }?;
+) -> RawStatus {
+    new_handle(out_key, "out_key", || {
         if seed.is_null() {
             return Err(Failure::Null("seed"));
         }
         if len != 32 {
-            return Err(malformed(format!(
+            return Err(ffi::malformed(format!(
                 "a signing key's seed is exactly 32 bytes, not {len}"
             ))
             .into());
@@ -1234,8 +1128,7 @@ pub unsafe extern "C" fn sa_signing_key_from_seed(
         bytes.copy_from_slice(unsafe { std::slice::from_raw_parts(seed, 32) });
         let inner = support_access_core::SigningKey::from_seed(bytes);
         bytes.fill(0);
-        *out = Box::into_raw(Box::new(sa_signing_key { inner }));
-        Ok(())
+        Ok(sa_signing_key { inner })
     })
 }
 
@@ -1249,19 +1142,12 @@ pub unsafe extern "C" fn sa_signing_key_from_seed(
 pub unsafe extern "C" fn sa_signing_key_parse(
     text: *const c_char,
     out_key: *mut *mut sa_signing_key,
-) -> sa_status {
-    if !out_key.is_null() {
-        // SAFETY: checked non-NULL; valid for writes by contract.
-        unsafe { out_key.write(ptr::null_mut()) };
-    }
-    guard(|| {
-        // SAFETY: per this function's contract.
-        let out = unsafe { out(out_key, "out_key") }?;
+) -> RawStatus {
+    new_handle(out_key, "out_key", || {
         // SAFETY: per this function's contract.
         let text = unsafe { arg_str(text, "text") }?;
         let inner = support_access_core::SigningKey::parse(text)?;
-        *out = Box::into_raw(Box::new(sa_signing_key { inner }));
-        Ok(())
+        Ok(sa_signing_key { inner })
     })
 }
 
@@ -1271,11 +1157,8 @@ pub unsafe extern "C" fn sa_signing_key_parse(
 /// `key` is NULL or a handle from `sa_signing_key_from_seed`/`sa_signing_key_parse` not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn sa_signing_key_free(key: *mut sa_signing_key) {
-    if key.is_null() {
-        return;
-    }
-    // SAFETY: non-NULL handles come from Box::into_raw in this library (caller's contract).
-    let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(key) })));
+    // SAFETY: per this function's contract.
+    unsafe { free_handle(key) }
 }
 
 /// A text of a signing key into `*out_text` (named `name` in errors): a new string to free with
@@ -1288,8 +1171,8 @@ unsafe fn key_text(
     out_text: *mut *mut c_char,
     name: &'static str,
     text: impl FnOnce(&support_access_core::SigningKey) -> String,
-) -> sa_status {
-    clear_out_string(out_text);
+) -> RawStatus {
+    clear_out(out_text);
     with_key(key, |k| {
         // SAFETY: per this function's contract.
         let out = unsafe { out(out_text, name) }?;
@@ -1302,7 +1185,7 @@ unsafe fn key_text(
 fn with_key(
     key: *const sa_signing_key,
     body: impl FnOnce(&support_access_core::SigningKey) -> Result<(), Failure>,
-) -> sa_status {
+) -> RawStatus {
     // SAFETY: the caller passes NULL (checked here) or a live handle, as documented.
     let Some(k) = (unsafe { key.as_ref() }) else {
         return fail(Failure::Null("key"));
@@ -1319,7 +1202,7 @@ fn with_key(
 pub unsafe extern "C" fn sa_signing_key_text(
     key: *const sa_signing_key,
     out_text: *mut *mut c_char,
-) -> sa_status {
+) -> RawStatus {
     // SAFETY: per this function's contract.
     unsafe { key_text(key, out_text, "out_text", |k| k.to_text()) }
 }
@@ -1334,7 +1217,7 @@ pub unsafe extern "C" fn sa_signing_key_text(
 pub unsafe extern "C" fn sa_signing_key_public_key(
     key: *const sa_signing_key,
     out_public_key: *mut *mut c_char,
-) -> sa_status {
+) -> RawStatus {
     // SAFETY: per this function's contract.
     unsafe {
         key_text(key, out_public_key, "out_public_key", |k| {
@@ -1354,8 +1237,8 @@ pub unsafe extern "C" fn sa_signing_key_public_key(
 pub unsafe extern "C" fn sa_public_key_id(
     public_key: *const c_char,
     out_key_id: *mut *mut c_char,
-) -> sa_status {
-    clear_out_string(out_key_id);
+) -> RawStatus {
+    clear_out(out_key_id);
     guard(|| {
         // SAFETY: per this function's contract.
         let (out, text) = unsafe {
@@ -1382,7 +1265,7 @@ pub unsafe extern "C" fn sa_checkpoint_verify_signature(
     checkpoint: *const c_char,
     public_key: *const c_char,
     out_valid: *mut bool,
-) -> sa_status {
+) -> RawStatus {
     guard(|| {
         // SAFETY: per this function's contract.
         let (out, c, k) = unsafe {
@@ -1412,8 +1295,8 @@ pub unsafe extern "C" fn sa_policy_checkpoint(
     key: *const sa_signing_key,
     now_ms: i64,
     out_checkpoint: *mut *mut c_char,
-) -> sa_status {
-    clear_out_string(out_checkpoint);
+) -> RawStatus {
+    clear_out(out_checkpoint);
     // SAFETY: NULL or a live handle (contract).
     let Some(key) = (unsafe { key.as_ref() }) else {
         return fail(Failure::Null("key"));
@@ -1445,7 +1328,7 @@ pub unsafe extern "C" fn sa_policy_verify_checkpoints(
     trusted_keys: *const *const c_char,
     n_trusted_keys: usize,
     out: *mut sa_checkpoints_verified,
-) -> sa_status {
+) -> RawStatus {
     guard_ref(policy, |p| {
         // SAFETY: per this function's contract.
         let out = cleared(unsafe { self::out(out, "out") }?);
@@ -1469,7 +1352,7 @@ pub unsafe extern "C" fn sa_verify_checkpoints(
     trusted_keys: *const *const c_char,
     n_trusted_keys: usize,
     out: *mut sa_checkpoints_verified,
-) -> sa_status {
+) -> RawStatus {
     guard(|| {
         // SAFETY: per this function's contract.
         let out = cleared(unsafe { self::out(out, "out") }?);
@@ -1484,6 +1367,7 @@ pub unsafe extern "C" fn sa_verify_checkpoints(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use support_access_core::ErrorCode;
 
     #[test]
     fn a_panic_becomes_a_status_and_a_message() {
@@ -1491,7 +1375,7 @@ mod tests {
         std::panic::set_hook(Box::new(|_| {}));
         let s = guard(|| panic!("boom"));
         std::panic::set_hook(prev);
-        assert_eq!(s, sa_status::SA_PANIC);
+        assert_eq!(s, sa_status::SA_PANIC as RawStatus);
         // SAFETY: the message is a live NUL-terminated string until the next call.
         let msg = unsafe { CStr::from_ptr(sa_last_error_message()) }
             .to_str()
@@ -1503,7 +1387,7 @@ mod tests {
     #[test]
     fn statuses_mirror_every_spec_code() {
         for code in ErrorCode::ALL {
-            let s = status_of(*code) as u32;
+            let s = ffi::code_number(*code);
             // SAFETY: static strings.
             let name = unsafe { CStr::from_ptr(sa_status_name(s)) }
                 .to_str()
@@ -1513,47 +1397,126 @@ mod tests {
         assert!(sa_status_name(ErrorCode::ALL.len() as u32 + 1).is_null());
     }
 
+    /// The C enums, written out for cbindgen, hold exactly the core's numbers: `c[i]` is
+    /// `<prefix><the SPEC string of T::ALL[i]>` and `value` (which reads a C value as the core's
+    /// index) gives `i`, one C value per core value. A reordered, added or renamed core value
+    /// fails here, as does a C enum edited out of step.
+    fn follows<C: std::fmt::Debug + Copy, T: Spec>(c: &[C], value: fn(C) -> u32, prefix: &str) {
+        assert_eq!(c.len(), T::ALL.len(), "{prefix}");
+        for (c, t) in c.iter().zip(T::ALL) {
+            assert_eq!(format!("{c:?}"), format!("{prefix}{}", t.as_str()));
+            assert_eq!(value(*c) as usize, t.index(), "{c:?}");
+            // SAFETY: static strings.
+            let name = unsafe { CStr::from_ptr(name_ptr::<T>(value(*c))) };
+            assert_eq!(name.to_str().unwrap(), t.as_str());
+            assert!(ffi::spec_at::<T>(value(*c)).unwrap() == *t);
+        }
+        assert!(name_ptr::<T>(c.len() as u32).is_null());
+        assert!(ffi::spec_at::<T>(c.len() as u32).is_err());
+    }
+
     #[test]
-    fn enum_tables_match_the_core() {
-        for (i, r) in Resource::ALL.iter().enumerate() {
-            assert_eq!(resource_from_c(i as u32).unwrap(), *r);
-            assert_eq!(
-                unsafe { CStr::from_ptr(sa_resource_name(i as u32)) }
-                    .to_str()
-                    .unwrap(),
-                r.as_str()
-            );
+    fn c_enums_follow_the_core() {
+        use sa_status::*;
+        let spec_statuses = [
+            SA_FORBIDDEN,
+            SA_INVALID_ENUM_VALUE,
+            SA_INVALID_TIMESTAMP,
+            SA_INVALID_CLUSTER_NAME,
+            SA_MALFORMED_INPUT,
+            SA_UNKNOWN_OP,
+            SA_PROJECT_NOT_FOUND,
+            SA_CLUSTER_NOT_FOUND,
+            SA_DUPLICATE_PROJECT,
+            SA_DUPLICATE_CLUSTER,
+            SA_UNSUPPORTED_CLUSTER_KIND,
+            SA_SYNC_NOT_ENABLED,
+            SA_EXPIRATION_NOT_IN_FUTURE,
+            SA_EXPIRATION_TOO_FAR,
+            SA_NO_ACTIVE_GRANT,
+            SA_CLOCK_WENT_BACKWARDS,
+            SA_ACCESS_DENIED,
+            SA_DOWNLOAD_NOT_FOUND,
+            SA_RECORD_TAMPERED,
+            SA_RECORD_TRUNCATED,
+            SA_CHECKPOINT_MISMATCH,
+            SA_CHECKPOINTS_DISAGREE,
+            SA_BAD_SIGNATURE,
+            SA_UNTRUSTED_KEY,
+        ];
+        // A status is its code's number, `ffi::code_number`: 1 + its index (0 is SA_OK).
+        follows::<_, ErrorCode>(&spec_statuses, |c| c as u32 - 1, "SA_");
+        assert_eq!(SA_OK as u32, 0);
+        use sa_grant_type::*;
+        follows::<_, GrantType>(
+            &[
+                SA_GRANT_TYPE_CLUSTER_INFRASTRUCTURE,
+                SA_GRANT_TYPE_CLUSTER_DATABASE_LOGS,
+                SA_GRANT_TYPE_CLUSTER_INFRASTRUCTURE_AND_APP_SERVICES_SYNC_DATA,
+            ],
+            |c| c as u32,
+            "SA_GRANT_TYPE_",
+        );
+        use sa_resource::*;
+        follows::<_, Resource>(
+            &[
+                SA_RESOURCE_INFRASTRUCTURE,
+                SA_RESOURCE_DATABASE_LOGS,
+                SA_RESOURCE_AUDIT_LOGS,
+                SA_RESOURCE_SYNC_DATA,
+                SA_RESOURCE_DATABASE_DATA,
+            ],
+            |c| c as u32,
+            "SA_RESOURCE_",
+        );
+        use sa_reason::*;
+        follows::<_, Reason>(
+            &[
+                SA_REASON_CLUSTER_NOT_FOUND,
+                SA_REASON_DATABASE_DATA_NEVER_ACCESSIBLE,
+                SA_REASON_SYNC_DATA_REQUIRES_GRANT,
+                SA_REASON_ORG_UNRESTRICTED,
+                SA_REASON_GRANT_ACTIVE,
+                SA_REASON_NOT_COVERED_BY_GRANT,
+                SA_REASON_GRANT_EXPIRED,
+                SA_REASON_GRANT_REVOKED,
+                SA_REASON_NO_GRANT,
+            ],
+            |c| c as u32,
+            "SA_REASON_",
+        );
+        use sa_cluster_kind::*;
+        follows::<_, ClusterKind>(
+            &[
+                SA_CLUSTER_KIND_DEDICATED,
+                SA_CLUSTER_KIND_FLEX,
+                SA_CLUSTER_KIND_SERVERLESS,
+            ],
+            |c| c as u32,
+            "SA_CLUSTER_KIND_",
+        );
+    }
+
+    #[test]
+    fn a_decision_carries_the_core_numbers() {
+        for r in Reason::ALL {
+            for g in [None]
+                .into_iter()
+                .chain(GrantType::ALL.iter().copied().map(Some))
+            {
+                let d = Decision {
+                    allowed: false,
+                    reason: *r,
+                    grant_type: g,
+                    expiration_time: None,
+                    remaining_ms: None,
+                };
+                let c = sa_decision::from_core(&d);
+                assert_eq!(c.reason as usize, r.index());
+                assert_eq!(c.has_grant, g.is_some());
+                assert_eq!(c.grant_type as usize, g.map_or(0, |g| g.index()));
+            }
         }
-        for (i, r) in Reason::ALL.iter().enumerate() {
-            assert_eq!(reason_to_c(*r) as usize, i);
-            assert_eq!(
-                unsafe { CStr::from_ptr(sa_reason_name(i as u32)) }
-                    .to_str()
-                    .unwrap(),
-                r.as_str()
-            );
-        }
-        for (i, g) in GrantType::ALL.iter().enumerate() {
-            assert_eq!(grant_type_to_c(*g) as usize, i);
-            assert_eq!(grant_type_from_c(i as u32).unwrap(), *g);
-            assert_eq!(
-                unsafe { CStr::from_ptr(sa_grant_type_name(i as u32)) }
-                    .to_str()
-                    .unwrap(),
-                g.as_str()
-            );
-        }
-        for (i, k) in ClusterKind::ALL.iter().enumerate() {
-            assert_eq!(kind_from_c(i as u32).unwrap(), *k);
-            assert_eq!(
-                unsafe { CStr::from_ptr(sa_cluster_kind_name(i as u32)) }
-                    .to_str()
-                    .unwrap(),
-                k.as_str()
-            );
-        }
-        assert!(resource_from_c(99).is_err());
-        assert!(sa_resource_name(99).is_null());
     }
 
     #[test]
@@ -1566,11 +1529,11 @@ mod tests {
         std::panic::set_hook(Box::new(|_| {}));
         let s = guard_mut(&mut p, |_| panic!("mid-mutation"));
         std::panic::set_hook(prev);
-        assert_eq!(s, sa_status::SA_PANIC);
+        assert_eq!(s, sa_status::SA_PANIC as RawStatus);
         let mut out: *mut c_char = ptr::null_mut();
         // SAFETY: valid pointers.
         let s = unsafe { sa_export_record(&p, &mut out) };
-        assert_eq!(s, sa_status::SA_PANIC);
+        assert_eq!(s, sa_status::SA_PANIC as RawStatus);
         assert!(out.is_null());
     }
 }

@@ -397,6 +397,20 @@ impl ClusterIds {
     }
 }
 
+// ----- C edge -----
+
+/// The value at position `index` of any vocabulary's [`Spec::ALL`], or the core's
+/// `INVALID_ENUM_VALUE` naming its [`Spec::FIELD`]: [`resource_at`] for every vocabulary. The C
+/// binding's enums are these positions, so it converts a grant type, resource or cluster kind
+/// from C with this one call instead of a `*_from_c` (and its own error) per enum.
+#[inline]
+pub fn spec_at<T: Spec>(index: u32) -> Result<T, Error> {
+    match T::ALL.get(index as usize) {
+        Some(v) => Ok(*v),
+        None => Err(bad_index(T::FIELD, index)),
+    }
+}
+
 #[cfg(all(test, feature = "std"))]
 mod tests {
     use super::*;
@@ -653,5 +667,26 @@ mod tests {
             ids.get(&p, &alloc::format!("n{i}"));
         }
         assert!(ids.len() <= CLUSTER_IDS_CAP);
+    }
+
+    #[test]
+    fn spec_at_reads_every_vocabulary_by_position() {
+        use crate::vocab::ClusterKind;
+        for (i, g) in GrantType::ALL.iter().enumerate() {
+            assert_eq!(spec_at::<GrantType>(i as u32).unwrap(), *g);
+        }
+        for (i, k) in ClusterKind::ALL.iter().enumerate() {
+            assert_eq!(spec_at::<ClusterKind>(i as u32).unwrap(), *k);
+        }
+        for i in 0..=Resource::ALL.len() as u32 {
+            assert_eq!(spec_at::<Resource>(i), resource_at(i));
+        }
+        let e = spec_at::<ClusterKind>(3).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidEnumValue);
+        assert_eq!(e, bad_index("kind", 3));
+        assert_eq!(
+            spec_at::<GrantType>(u32::MAX).unwrap_err(),
+            bad_index("grantType", u32::MAX)
+        );
     }
 }
