@@ -74,7 +74,7 @@ const slot = (() => {
   globalThis.keep = q
   return q.slot
 })()
-measure('  raw native evaluateSlot (no object built)', N, (n) => {
+measure('  raw native evaluateSlot by name (no object built)', N, (n) => {
   for (let i = 0; i < n; i++) sink += native.evaluateSlot(slot, 'Cluster0', 1, now)
 })
 for (const batch of [10, 100, 1000]) {
@@ -110,5 +110,24 @@ measure('apply(\'{"op":"evaluate",...}\') (JSON in and out)', N / 10, (n) => {
     sink += w.policy.evaluateMany(reqs).length
   }, reqs.length)
   console.log(`  ratios to the Map rule: evaluate ${(one / base).toFixed(2)}x (target <= 2), evaluateMany ${(many / base).toFixed(2)}x (target <= 1)`)
+}
+{
+  // The floor of a call: `evaluateIo` by id, no argument and no result crossing as JS values
+  // (this array replaces the wrapper's own for the rest of this process: so it runs last).
+  const io = new Float64Array(8)
+  const generation = native.generationSlot(slot)
+  const id = native.clusterIdSlot(slot, 'Cluster0')
+  native.bindIo(io)
+  measure('  raw native evaluateIo by id (no object built)', N, (n) => {
+    for (let i = 0; i < n; i++) {
+      io[0] = slot
+      io[1] = generation
+      io[2] = id
+      io[3] = 1
+      io[4] = now
+      native.evaluateIo()
+      sink += io[5]
+    }
+  })
 }
 if (sink === 42) console.log('')

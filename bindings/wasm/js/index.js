@@ -417,7 +417,8 @@ export class Policy {
   evaluate(cluster, resource, now) {
     const t = time(now);
     const r = RESOURCE_INDEX.get(resource);
-    const inner = this.#p;
+    const inner = this.#inner;
+    if (inner === undefined) throw freed(); // (`#p`, written out: a getter call costs here)
     // Hot path: a cluster resolved before, numbers only across the boundary (-1: the clusters
     // changed since, or an error of some kind).
     const known = this.#ids.get(cluster);
@@ -458,39 +459,53 @@ export class Policy {
     const n = list.length;
     const b = batchBuffers(n);
     this.#sync(inner);
-    let fast = true;
+    const ids = this.#ids;
+    // The clusters as read, for the command if the batch falls back; the resources and times
+    // of the requests answered so far are in `b` (exactly as read), the rest in `resources`
+    // and `nows` once a request falls back.
     const clusters = new Array(n);
-    const resources = new Array(n);
-    const nows = new Array(n);
+    let resources = null;
+    let nows = null;
     for (let i = 0; i < n; i++) {
       const q = list[i];
-      const cluster = field(q, 'cluster', what);
-      const resource = field(q, 'resource', what);
-      const now = time(field(q, 'now', what));
+      let cluster, resource, t;
+      try {
+        cluster = q?.cluster;
+        resource = q?.resource;
+        t = q?.now;
+      } catch (e) {
+        throw malformed(`${what} cannot be read (${e?.message ?? e})`);
+      }
+      const now = time(t);
       clusters[i] = cluster;
+      if (resources === null) {
+        const r = RESOURCE_INDEX.get(resource);
+        let id = ids.get(cluster); // only names are ever keys
+        if (id === undefined && typeof cluster === 'string' && cluster.length <= 256) id = this.#id(inner, cluster);
+        if (typeof now === 'number' && r !== undefined && id !== undefined && (id >= 0 || cluster.isWellFormed())) {
+          b.ids[i] = id < 0 ? 0xffffffff : id;
+          b.res[i] = r;
+          b.nows[i] = now;
+          continue;
+        }
+        resources = new Array(n);
+        nows = new Array(n);
+        for (let j = 0; j < i; j++) {
+          resources[j] = RESOURCES[b.res[j]];
+          nows[j] = b.nows[j];
+        }
+      }
       resources[i] = resource;
       nows[i] = now;
-      if (!fast) continue;
-      const r = RESOURCE_INDEX.get(resource);
-      if (typeof now !== 'number' || typeof cluster !== 'string' || r === undefined || cluster.length > 256) {
-        fast = false;
-        continue;
-      }
-      const id = this.#id(inner, cluster);
-      if (id < 0 && !cluster.isWellFormed()) {
-        fast = false;
-        continue;
-      }
-      b.ids[i] = id < 0 ? 0xffffffff : id;
-      b.res[i] = r;
-      b.nows[i] = now;
     }
-    if (fast && inner.evaluateManyIds(b.ids.subarray(0, n), b.res.subarray(0, n), b.nows.subarray(0, n), b.codes.subarray(0, n), b.exps.subarray(0, n), b.rems.subarray(0, n))) {
+    if (resources === null && inner.evaluateManyIds(b.ids.subarray(0, n), b.res.subarray(0, n), b.nows.subarray(0, n), b.codes.subarray(0, n), b.exps.subarray(0, n), b.rems.subarray(0, n))) {
       const out = new Array(n);
       for (let j = 0; j < n; j++) out[j] = decision(b.codes[j], b.exps[j], b.rems[j], b.ids[j]);
       return out;
     }
-    const items = clusters.map((cluster, i) => ({ cluster, resource: resources[i], now: nows[i] }));
+    const items = resources === null
+      ? clusters.map((cluster, i) => ({ cluster, resource: RESOURCES[b.res[i]], now: b.nows[i] }))
+      : clusters.map((cluster, i) => ({ cluster, resource: resources[i], now: nows[i] }));
     return this.#ask({ op: 'evaluateMany', requests: items });
   }
 
