@@ -27,40 +27,8 @@ export declare class NativePolicy {
   get restrictEmployeeAccess(): boolean
   /** The longest grant allowed in ms, or null for no bound. */
   get maxGrantDurationMs(): number | null
-  /** SPEC §4 for any time, from the record alone: the decision as JSON. */
-  evaluateAt(cluster: string, resource: string, atMs: number): string
-  /** Time left on the active grant in ms, or null. */
-  remaining(cluster: string, nowMs: number): number | null
-  /** Sets `restrictEmployeeAccess`; returns the event's JSON. */
-  setRestriction(actorJson: string, restrict: boolean, nowMs: number): string
-  /** Adds a project; returns the event's JSON. */
-  addProject(actorJson: string, projectId: string, nowMs: number): string
-  /** Removes a project and its clusters; returns the event's JSON. */
-  removeProject(actorJson: string, projectId: string, nowMs: number): string
-  /** Adds a cluster; returns the event's JSON. */
-  addCluster(actorJson: string, projectId: string, name: string, kind: string | undefined | null, appServicesSyncEnabled: boolean | undefined | null, nowMs: number): string
-  /** Removes a cluster; returns the event's JSON. */
-  removeCluster(actorJson: string, name: string, nowMs: number): string
-  /** Grants (or re-grants) support access; returns the event's JSON. */
-  grant(actorJson: string, cluster: string, grantType: string, nowMs: number, expirationMs?: number | undefined | null): string
-  /** Revokes the active grant; returns the event's JSON. */
-  revoke(actorJson: string, cluster: string, nowMs: number): string
-  /** Records the expiry of every grant due by `now`; returns a JSON array of the events. */
-  expireDue(nowMs: number): string
-  /** Starts a log download: `{"downloadId":…,"event":…}` JSON, or `ACCESS_DENIED`. */
-  beginLogDownload(cluster: string, resource: string, nowMs: number): string
-  /** The decision for a download in progress, as JSON. */
-  continueLogDownload(downloadId: string, nowMs: number): string
-  /** Finishes a download in progress; returns the event's JSON. */
-  finishLogDownload(downloadId: string, nowMs: number): string
   /** The record as JSON Lines. */
   exportRecord(): string
-  /**
-   * Loads Admin API JSON (org settings object; cluster descriptions as an array or a
-   * listClusters page, which the core reads) as of `now_ms` (default: the record's current
-   * time); returns the load summary as JSON.
-   */
-  loadAtlas(orgSettingsJson: string, clustersJson: string, nowMs?: number | undefined | null): string
   /**
    * Signs a checkpoint of the current head, dated `now_ms`, with a signing key's text: the
    * checkpoint's fields as JSON. Records nothing.

@@ -106,6 +106,17 @@ function expirationText(ms, id) {
   return timeText(ms)
 }
 
+// A time inside a command: epoch ms and RFC 3339 text as given (the core reads and checks them),
+// a Date as its epoch ms, absent as Date.now(). JSON has no NaN or infinities (JSON.stringify
+// would write null, which reads as "missing"): the core is given their name instead and refuses
+// it as INVALID_TIMESTAMP, like any other bad time.
+function commandTime(t, field = 'now') {
+  if (typeof t === 'number') return Number.isFinite(t) ? t : String(t)
+  if (t === undefined || typeof t === 'string') return t ?? Date.now()
+  if (t instanceof Date) return Number.isNaN(t.getTime()) ? 'Invalid Date' : t.getTime()
+  return toMs(t, field) // the INVALID_TIMESTAMP for any other type
+}
+
 function resourceIndex(resource) {
   const r = RESOURCE_INDEX.get(resource)
   if (r !== undefined) return r
@@ -132,19 +143,35 @@ function decode(code, exp, remaining, id) {
 // JSON text of a caller's value for the native side: '' (refused there as MALFORMED_INPUT)
 // when JSON has no text for it, and MALFORMED_INPUT when JSON.stringify itself throws (a
 // BigInt, a cycle, a throwing toJSON), so that no bare TypeError escapes this package.
-function jsonText(value, what) {
+function jsonText(value, what, replacer) {
   let text
   try {
-    text = JSON.stringify(value)
+    text = JSON.stringify(value, replacer)
   } catch (e) {
+    if (e instanceof SupportAccessError) throw e
     throw malformed(`${what} is not JSON: ${e && e.message}`)
   }
   return text === undefined ? '' : text
 }
 
-function actorJson(actor) {
-  return jsonText(actor, '`actor`')
+// JSON.stringify's replacer for the commands of typed calls: JSON has no NaN, infinities,
+// symbols or functions, and writes them (and invalid Dates) as null or not at all, which reads as
+// "absent" (a `kind` of NaN would be a dedicated cluster): refused instead. (Times are written by
+// commandTime first.)
+function finiteOnly(key, v) {
+  const t = typeof v
+  if ((t === 'number' && !Number.isFinite(v)) || t === 'symbol' || t === 'function' || (v === null && this[key] instanceof Date)) {
+    throw malformed(`\`${key}\` is ${String(this[key])}, not a JSON value`)
+  }
+  // A typed call's own argument given as an object JSON writes as a plain value (a Date, a
+  // boxed string): the call takes the plain value itself.
+  const raw = this[COMMAND] === true ? this[key] : undefined
+  if (raw instanceof Date || raw instanceof String || raw instanceof Number || raw instanceof Boolean) {
+    throw malformed(`\`${key}\` must be a plain value, not a ${raw.constructor.name} object`)
+  }
+  return v
 }
+const COMMAND = Symbol('command')
 
 // evaluateMany's typed arrays, reused from call to call (grown as needed); every call fills
 // and reads them synchronously, and each thread has its own copy of this module.
@@ -344,30 +371,25 @@ class Policy {
   }
 
   evaluateAt(cluster, resource, at) {
-    const t = toMs(at, 'at')
-    return JSON.parse(call(() => this.#n.evaluateAt(cluster, resource, t)))
+    return this.#run({ op: 'evaluateAt', cluster, resource, at: commandTime(at, 'at') })
   }
 
   remaining(cluster, now) {
-    const t = toMs(now, 'now')
-    return call(() => this.#n.remaining(cluster, t))
+    return this.#run({ op: 'remaining', cluster, now: commandTime(now) }).remainingMs
   }
 
   // ----- mutations: each returns the recorded event -----
 
   setRestriction(actor, restrictEmployeeAccess, now) {
-    const t = toMs(now, 'now')
-    return JSON.parse(call(() => this.#n.setRestriction(actorJson(actor), restrictEmployeeAccess, t)))
+    return this.#run({ op: 'setRestriction', actor, restrictEmployeeAccess, now: commandTime(now) })
   }
 
   addProject(actor, projectId, now) {
-    const t = toMs(now, 'now')
-    return JSON.parse(call(() => this.#n.addProject(actorJson(actor), projectId, t)))
+    return this.#run({ op: 'addProject', actor, projectId, now: commandTime(now) })
   }
 
   removeProject(actor, projectId, now) {
-    const t = toMs(now, 'now')
-    return JSON.parse(call(() => this.#n.removeProject(actorJson(actor), projectId, t)))
+    return this.#run({ op: 'removeProject', actor, projectId, now: commandTime(now) })
   }
 
   addCluster(actor, projectId, name, options, now) {
@@ -375,49 +397,50 @@ class Policy {
     if (typeof o !== 'object') {
       throw malformed('addCluster options must be an object `{kind?, appServicesSyncEnabled?}`')
     }
-    const t = toMs(now, 'now')
-    return JSON.parse(
-      call(() => this.#n.addCluster(actorJson(actor), projectId, name, o.kind ?? null, o.appServicesSyncEnabled ?? null, t)),
-    )
+    const { kind, appServicesSyncEnabled } = o
+    return this.#run({ op: 'addCluster', actor, projectId, name, kind: kind ?? undefined, appServicesSyncEnabled: appServicesSyncEnabled ?? undefined, now: commandTime(now) })
   }
 
   removeCluster(actor, name, now) {
-    const t = toMs(now, 'now')
-    return JSON.parse(call(() => this.#n.removeCluster(actorJson(actor), name, t)))
+    return this.#run({ op: 'removeCluster', actor, name, now: commandTime(now) })
   }
 
   grant(actor, cluster, grantType, now, expirationTime) {
-    const t = toMs(now, 'now')
-    const exp = expirationTime === undefined || expirationTime === null ? null : toMs(expirationTime, 'expirationTime')
-    return JSON.parse(call(() => this.#n.grant(actorJson(actor), cluster, grantType, t, exp)))
+    const exp = expirationTime === null || expirationTime === undefined ? undefined : commandTime(expirationTime, 'expirationTime')
+    return this.#run({ op: 'grant', actor, cluster, grantType, now: commandTime(now), expirationTime: exp })
   }
 
   revoke(actor, cluster, now) {
-    const t = toMs(now, 'now')
-    return JSON.parse(call(() => this.#n.revoke(actorJson(actor), cluster, t)))
+    return this.#run({ op: 'revoke', actor, cluster, now: commandTime(now) })
   }
 
   expireDue(now) {
-    const t = toMs(now, 'now')
-    return JSON.parse(call(() => this.#n.expireDue(t)))
+    return this.#run({ op: 'expireDue', now: commandTime(now) })
   }
 
   // ----- log downloads -----
 
   /** Starts a log download: its id, or throws ACCESS_DENIED with `.reason`. */
   beginLogDownload(cluster, resource, now) {
-    const t = toMs(now, 'now')
-    return JSON.parse(call(() => this.#n.beginLogDownload(cluster, resource, t))).downloadId
+    return this.#run({ op: 'beginLogDownload', cluster, resource, now: commandTime(now) }).downloadId
   }
 
   continueLogDownload(downloadId, now) {
-    const t = toMs(now, 'now')
-    return JSON.parse(call(() => this.#n.continueLogDownload(downloadId, t)))
+    return this.#run({ op: 'continueLogDownload', downloadId, now: commandTime(now) })
   }
 
   finishLogDownload(downloadId, now) {
-    const t = toMs(now, 'now')
-    return JSON.parse(call(() => this.#n.finishLogDownload(downloadId, t)))
+    return this.#run({ op: 'finishLogDownload', downloadId, now: commandTime(now) })
+  }
+
+  // A typed call as its SPEC §7 command: the core reads and checks every field, in its order,
+  // exactly as for the browser package and every other front end; the answer is its `ok`.
+  // `foreign`: Admin API documents, written as JSON.stringify writes them.
+  #run(command, foreign = false) {
+    command[COMMAND] = true // (a symbol key: JSON.stringify leaves it out)
+    const r = JSON.parse(this.apply(jsonText(command, 'the command', foreign ? undefined : finiteOnly)))
+    if (r.error !== undefined) throw new SupportAccessError(r.error.code, r.error.message, r.error)
+    return r.ok
   }
 
   // ----- the record -----
@@ -438,22 +461,12 @@ class Policy {
    * mutation like any other, stamped `now`; without, it is stamped with the record's current
    * time (the core's default). */
   loadAtlas(orgSettings, clusters, now) {
-    const t = now === undefined ? null : toMs(now, 'now')
-    const s = jsonText(orgSettings, '`orgSettings`')
-    const c = jsonText(clusters, '`clusters`')
-    return JSON.parse(call(() => this.#n.loadAtlas(s, c, t)))
+    return this.#run({ op: 'loadAtlas', orgSettings, clusters, now: now === undefined ? undefined : commandTime(now) }, true)
   }
 
   /** The org, projects, clusters (with their active grant) and downloads in progress at `now`. */
   describe(now) {
-    const t = toMs(now, 'now')
-    if (!Number.isFinite(t)) {
-      // JSON has no NaN/Infinity: say what is wrong rather than "missing field now"
-      throw new SupportAccessError('INVALID_TIMESTAMP', `invalid timestamp for \`now\`: ${t} is not a finite number of milliseconds`)
-    }
-    const result = JSON.parse(this.apply(JSON.stringify({ op: 'describe', now: t })))
-    if (result.error) throw new SupportAccessError(result.error.code, result.error.message)
-    return result.ok
+    return this.#run({ op: 'describe', now: commandTime(now) })
   }
 
   // ----- signed checkpoints (SPEC §9) -----

@@ -7,9 +7,10 @@
 //! here, chosen so the hot path stays cheap:
 //! - times arrive as epoch milliseconds (`f64`); the wrapper turns `Date`s into numbers and asks
 //!   [`parse_time`] for RFC 3339 strings;
-//! - actors and Admin API documents arrive as JSON text and are read by the core's own wire
-//!   readers, so their validation and messages are the core's;
-//! - results of mutations are the recorded event's canonical JSON line (the wrapper parses it);
+//! - mutations, downloads, `evaluateAt`, `remaining`, `loadAtlas` and `describe` are the
+//!   wrapper's SPEC §7 commands through [`NativePolicy::apply`]: the core reads and checks every
+//!   field, so this package fails exactly as the browser one does, and this file holds no
+//!   second typed surface of them;
 //! - `evaluate` and `evaluateMany` return decisions packed by the core (`ffi::pack`) instead of
 //!   objects, with the active grant's expiration and `remainingMs` as the core computes them;
 //! - errors are thrown with `code` = the core's `ffi::ErrorData::tag` (the SPEC code, followed by
@@ -26,7 +27,7 @@ use std::ptr;
 use core_::checkpoint::Verified;
 use core_::ffi::{self, ErrorData, GrantView};
 use core_::{
-    Checkpoint, ClusterId, ClusterKind, Decision, Error, GrantType, Policy, PublicKey, Resource,
+    Checkpoint, ClusterId, ClusterKind, Decision, Error, Policy, PublicKey, Resource,
     SigningKey, Timestamp,
 };
 use napi::bindgen_prelude::JsObjectValue;
@@ -35,7 +36,6 @@ use napi::bindgen_prelude::{
 };
 use napi::sys;
 use napi_derive::napi;
-use serde_json::Value;
 use support_access_core as core_;
 
 type Result<T> = std::result::Result<T, napi::Error<String>>;
@@ -53,14 +53,6 @@ fn malformed(detail: &str) -> napi::Error<String> {
 /// Epoch milliseconds from JS, read by the core (`ffi::timestamp_f64`).
 fn ts(ms: f64) -> Result<Timestamp> {
     ffi::timestamp_f64(ms).map_err(js_err)
-}
-
-fn json(text: &str, what: &str) -> Result<Value> {
-    serde_json::from_str(text).map_err(|_| malformed(&format!("{what} is not valid JSON")))
-}
-
-fn actor(text: &str) -> Result<core_::Actor> {
-    core_::wire::parse_actor(&json(text, "actor")?).map_err(js_err)
 }
 
 fn resource_of(s: &str) -> Result<Resource> {
@@ -736,172 +728,10 @@ impl NativePolicy {
         self.with(|p| Ok(p.max_grant_duration_ms().map(|ms| ms as f64)))
     }
 
-    /// SPEC §4 for any time, from the record alone: the decision as JSON.
-    #[napi(catch_unwind)]
-    pub fn evaluate_at(&self, cluster: String, resource: String, at_ms: f64) -> Result<String> {
-        let (r, at) = (resource_of(&resource)?, ts(at_ms)?);
-        let d = self.with(|p| p.evaluate_at(&cluster, r, at).map_err(js_err))?;
-        Ok(serde_json::to_string(&d).expect("decisions serialize"))
-    }
-
-    /// Time left on the active grant in ms, or null.
-    #[napi(catch_unwind)]
-    pub fn remaining(&self, cluster: String, now_ms: f64) -> Result<Option<f64>> {
-        let now = ts(now_ms)?;
-        let ms = self.with(|p| p.remaining(&cluster, now).map_err(js_err))?;
-        Ok(ms.map(|ms| ms as f64))
-    }
-
-    /// Sets `restrictEmployeeAccess`; returns the event's JSON.
-    #[napi(catch_unwind)]
-    pub fn set_restriction(
-        &self,
-        actor_json: String,
-        restrict: bool,
-        now_ms: f64,
-    ) -> Result<String> {
-        let (a, now) = (actor(&actor_json)?, ts(now_ms)?);
-        self.with(|p| event(p.set_restriction(&a, restrict, now)))
-    }
-
-    /// Adds a project; returns the event's JSON.
-    #[napi(catch_unwind)]
-    pub fn add_project(
-        &self,
-        actor_json: String,
-        project_id: String,
-        now_ms: f64,
-    ) -> Result<String> {
-        let (a, now) = (actor(&actor_json)?, ts(now_ms)?);
-        self.with(|p| event(p.add_project(&a, &project_id, now)))
-    }
-
-    /// Removes a project and its clusters; returns the event's JSON.
-    #[napi(catch_unwind)]
-    pub fn remove_project(
-        &self,
-        actor_json: String,
-        project_id: String,
-        now_ms: f64,
-    ) -> Result<String> {
-        let (a, now) = (actor(&actor_json)?, ts(now_ms)?);
-        self.with(|p| event(p.remove_project(&a, &project_id, now)))
-    }
-
-    /// Adds a cluster; returns the event's JSON.
-    #[napi(catch_unwind)]
-    pub fn add_cluster(
-        &self,
-        actor_json: String,
-        project_id: String,
-        name: String,
-        kind: Option<String>,
-        app_services_sync_enabled: Option<bool>,
-        now_ms: f64,
-    ) -> Result<String> {
-        let a = actor(&actor_json)?;
-        let kind = match kind {
-            Some(k) => ClusterKind::parse(&k).map_err(js_err)?,
-            None => ClusterKind::Dedicated,
-        };
-        let now = ts(now_ms)?;
-        let sync = app_services_sync_enabled.unwrap_or(false);
-        self.with(|p| event(p.add_cluster(&a, &project_id, &name, kind, sync, now)))
-    }
-
-    /// Removes a cluster; returns the event's JSON.
-    #[napi(catch_unwind)]
-    pub fn remove_cluster(&self, actor_json: String, name: String, now_ms: f64) -> Result<String> {
-        let (a, now) = (actor(&actor_json)?, ts(now_ms)?);
-        self.with(|p| event(p.remove_cluster(&a, &name, now)))
-    }
-
-    /// Grants (or re-grants) support access; returns the event's JSON.
-    #[napi(catch_unwind)]
-    pub fn grant(
-        &self,
-        actor_json: String,
-        cluster: String,
-        grant_type: String,
-        now_ms: f64,
-        expiration_ms: Option<f64>,
-    ) -> Result<String> {
-        let a = actor(&actor_json)?;
-        let g = GrantType::parse(&grant_type).map_err(js_err)?;
-        let now = ts(now_ms)?;
-        let exp = expiration_ms.map(ts).transpose()?;
-        self.with(|p| event(p.grant(&a, &cluster, g, now, exp)))
-    }
-
-    /// Revokes the active grant; returns the event's JSON.
-    #[napi(catch_unwind)]
-    pub fn revoke(&self, actor_json: String, cluster: String, now_ms: f64) -> Result<String> {
-        let (a, now) = (actor(&actor_json)?, ts(now_ms)?);
-        self.with(|p| event(p.revoke(&a, &cluster, now)))
-    }
-
-    /// Records the expiry of every grant due by `now`; returns a JSON array of the events.
-    #[napi(catch_unwind)]
-    pub fn expire_due(&self, now_ms: f64) -> Result<String> {
-        let now = ts(now_ms)?;
-        let events = self.with(|p| p.expire_due(now).map_err(js_err))?;
-        let lines: Vec<&str> = events.iter().map(|e| e.json()).collect();
-        Ok(format!("[{}]", lines.join(",")))
-    }
-
-    /// Starts a log download: `{"downloadId":…,"event":…}` JSON, or `ACCESS_DENIED`.
-    #[napi(catch_unwind)]
-    pub fn begin_log_download(
-        &self,
-        cluster: String,
-        resource: String,
-        now_ms: f64,
-    ) -> Result<String> {
-        let (r, now) = (resource_of(&resource)?, ts(now_ms)?);
-        let e = self.with(|p| p.begin_log_download(&cluster, r, now).map_err(js_err))?;
-        let core_::EventKind::EmployeeDownloadedClusterLogs { download_id, .. } = &e.kind else {
-            unreachable!("begin_log_download records a download event")
-        };
-        let id = serde_json::to_string(download_id).expect("strings serialize");
-        Ok(format!("{{\"downloadId\":{id},\"event\":{}}}", e.json()))
-    }
-
-    /// The decision for a download in progress, as JSON.
-    #[napi(catch_unwind)]
-    pub fn continue_log_download(&self, download_id: String, now_ms: f64) -> Result<String> {
-        let now = ts(now_ms)?;
-        let d = self.with(|p| p.continue_log_download(&download_id, now).map_err(js_err))?;
-        Ok(serde_json::to_string(&d).expect("decisions serialize"))
-    }
-
-    /// Finishes a download in progress; returns the event's JSON.
-    #[napi(catch_unwind)]
-    pub fn finish_log_download(&self, download_id: String, now_ms: f64) -> Result<String> {
-        let now = ts(now_ms)?;
-        self.with(|p| event(p.finish_log_download(&download_id, now)))
-    }
-
     /// The record as JSON Lines.
     #[napi(catch_unwind)]
     pub fn export_record(&self) -> Result<String> {
         self.with(|p| Ok(p.export_record()))
-    }
-
-    /// Loads Admin API JSON (org settings object; cluster descriptions as an array or a
-    /// listClusters page, which the core reads) as of `now_ms` (default: the record's current
-    /// time); returns the load summary as JSON.
-    #[napi(catch_unwind)]
-    pub fn load_atlas(
-        &self,
-        org_settings_json: String,
-        clusters_json: String,
-        now_ms: Option<f64>,
-    ) -> Result<String> {
-        let settings = json(&org_settings_json, "orgSettings")?;
-        let clusters = json(&clusters_json, "clusters")?;
-        let now = now_ms.map(ts).transpose()?;
-        let summary = self.with(|p| p.load_atlas_at(&settings, &clusters, now).map_err(js_err))?;
-        Ok(serde_json::to_string(&summary).expect("summaries serialize"))
     }
 
     /// Signs a checkpoint of the current head, dated `now_ms`, with a signing key's text: the
@@ -932,8 +762,4 @@ impl NativePolicy {
                 .map_err(js_err)
         })
     }
-}
-
-fn event(r: std::result::Result<core_::Event, Error>) -> Result<String> {
-    r.map(|e| e.json().to_string()).map_err(js_err)
 }
