@@ -27,11 +27,8 @@ use support_access_core as sa;
 // ---------------------------------------------------------------------------------------------
 
 struct Cache {
-    grant_types: Vec<Py<PyAny>>,
-    resources: Vec<Py<PyAny>>,
-    reasons: Vec<Py<PyAny>>,
-    kinds: Vec<Py<PyAny>>,
-    role_names: Vec<Py<PyAny>>,
+    /// The members of each SPEC enum, by [`PyEnum::SLOT`], each in the core's `ALL` order.
+    enums: [Vec<Py<PyAny>>; 5],
     from_core: Py<PyAny>,
     to_ms: Py<PyAny>,
     from_ms: Py<PyAny>,
@@ -45,53 +42,57 @@ struct Cache {
 
 static CACHE: PyOnceLock<Cache> = PyOnceLock::new();
 
-/// The Python members of one SPEC enum, in the core's `ALL` order (so `value as usize` indexes).
-fn members(enums: &Bound<'_, PyModule>, class: &str, values: &[&str]) -> PyResult<Vec<Py<PyAny>>> {
-    let cls = enums.getattr(class)?;
-    values
+/// A SPEC enum with its Python class in `support_access._enums` (named as the core's type).
+trait PyEnum: sa::vocab::Spec {
+    const CLASS: &'static str;
+    /// Its place in [`Cache::enums`].
+    const SLOT: usize;
+}
+
+macro_rules! py_enums {
+    ($($t:ident = $slot:literal),+) => {
+        $(impl PyEnum for sa::$t {
+            const CLASS: &'static str = stringify!($t);
+            const SLOT: usize = $slot;
+        })+
+        /// Every enum's members, by slot.
+        fn all_members(enums: &Bound<'_, PyModule>) -> PyResult<[Vec<Py<PyAny>>; 5]> {
+            Ok([$(members::<sa::$t>(enums)?),+])
+        }
+    };
+}
+
+py_enums!(
+    GrantType = 0,
+    Resource = 1,
+    Reason = 2,
+    ClusterKind = 3,
+    RoleName = 4
+);
+
+/// The Python members of `T`, in the core's `ALL` order (so `value.index()` indexes).
+fn members<T: PyEnum>(enums: &Bound<'_, PyModule>) -> PyResult<Vec<Py<PyAny>>> {
+    let cls = enums.getattr(T::CLASS)?;
+    T::ALL
         .iter()
-        .map(|v| cls.call1((*v,)).map(Bound::unbind))
+        .map(|v| cls.call1((v.as_str(),)).map(Bound::unbind))
         .collect::<PyResult<Vec<_>>>()
         .map_err(|e| {
             PyTypeError::new_err(format!(
-                "support_access: enum {class} is out of sync with the core: {e}"
+                "support_access: enum {} is out of sync with the core: {e}",
+                T::CLASS
             ))
         })
 }
 
-fn strs<T: Copy>(all: &[T], f: fn(T) -> &'static str) -> Vec<&'static str> {
-    all.iter().map(|v| f(*v)).collect()
-}
-
 fn cache(py: Python<'_>) -> PyResult<&'static Cache> {
     CACHE.get_or_try_init(py, || {
-        let enums = py.import("support_access._enums")?;
         let errors = py.import("support_access._errors")?;
         let convert = py.import("support_access._convert")?;
         let json = py.import("json")?;
         let datetime = py.import("datetime")?;
         Ok::<_, PyErr>(Cache {
-            grant_types: members(
-                &enums,
-                "GrantType",
-                &strs(sa::GrantType::ALL, sa::GrantType::as_str),
-            )?,
-            resources: members(
-                &enums,
-                "Resource",
-                &strs(sa::Resource::ALL, sa::Resource::as_str),
-            )?,
-            reasons: members(&enums, "Reason", &strs(sa::Reason::ALL, sa::Reason::as_str))?,
-            kinds: members(
-                &enums,
-                "ClusterKind",
-                &strs(sa::ClusterKind::ALL, sa::ClusterKind::as_str),
-            )?,
-            role_names: members(
-                &enums,
-                "RoleName",
-                &strs(sa::RoleName::ALL, sa::RoleName::as_str),
-            )?,
+            enums: all_members(&py.import("support_access._enums")?)?,
             from_core: errors.getattr("_from_core")?.unbind(),
             to_ms: convert.getattr("to_ms")?.unbind(),
             from_ms: convert.getattr("from_ms")?.unbind(),
@@ -177,104 +178,40 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| String::from("object"))
 }
 
-/// Runs `f` (argument conversions); if it fails and `name` is not a valid cluster name, raises
-/// `INVALID_CLUSTER_NAME` instead, as the JSON interface (which reads the cluster first) would.
-fn name_first<T>(py: Python<'_>, name: &str, r: PyResult<T>) -> PyResult<T> {
-    match r {
-        Err(e) if e.is_instance_of::<PyValueError>(py) || e.is_instance_of::<PyTypeError>(py) => {
-            match sa::model::check_cluster_name(name) {
-                Ok(_) => Err(e),
-                Err(ce) => Err(py_err(py, &ce)),
-            }
+/// `r` (the conversion of arguments read after `cluster`); if it failed with a conversion
+/// error (`ValueError`, `TypeError`; not an interrupt or a host's own error), the core's error
+/// for `cluster` instead when the core says that one wins (`ffi::cluster_error_first`).
+fn after_cluster<T>(py: Python<'_>, cluster: &str, r: PyResult<T>) -> PyResult<T> {
+    r.map_err(|e| match sa::ffi::cluster_error_first(cluster) {
+        Some(ce) if e.is_instance_of::<PyValueError>(py) || e.is_instance_of::<PyTypeError>(py) => {
+            py_err(py, &ce)
         }
-        r => r,
-    }
+        _ => e,
+    })
 }
 
 /// A SPEC enum from one of its Python members (pointer compare) or its string.
-fn enum_arg<T: Copy>(
-    py: Python<'_>,
-    obj: &Bound<'_, PyAny>,
-    members: &[Py<PyAny>],
-    all: &[T],
-    class: &str,
-    parse: fn(&str) -> Result<T, sa::Error>,
-) -> PyResult<T> {
+fn spec_arg<T: PyEnum>(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<T> {
     let ptr = obj.as_ptr();
-    if let Some(i) = members.iter().position(|m| m.as_ptr() == ptr) {
-        return Ok(all[i]);
+    if let Some(i) = cache(py)?.enums[T::SLOT]
+        .iter()
+        .position(|m| m.as_ptr() == ptr)
+    {
+        return Ok(T::ALL[i]);
     }
     match obj.cast::<PyString>() {
-        Ok(s) => parse(&text(s)?).or_py(py),
+        Ok(s) => sa::model::parse_spec(&text(s)?).or_py(py),
         Err(_) => Err(PyTypeError::new_err(format!(
-            "expected a {class} or its string, got {}",
+            "expected a {} or its string, got {}",
+            T::CLASS,
             type_name(obj)
         ))),
     }
 }
 
-fn resource_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<sa::Resource> {
-    let c = cache(py)?;
-    enum_arg(
-        py,
-        obj,
-        &c.resources,
-        sa::Resource::ALL,
-        "Resource",
-        sa::Resource::parse,
-    )
-}
-
-fn grant_type_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<sa::GrantType> {
-    let c = cache(py)?;
-    enum_arg(
-        py,
-        obj,
-        &c.grant_types,
-        sa::GrantType::ALL,
-        "GrantType",
-        sa::GrantType::parse,
-    )
-}
-
-fn kind_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<sa::ClusterKind> {
-    let c = cache(py)?;
-    enum_arg(
-        py,
-        obj,
-        &c.kinds,
-        sa::ClusterKind::ALL,
-        "ClusterKind",
-        sa::ClusterKind::parse,
-    )
-}
-
-fn role_name_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<sa::RoleName> {
-    let c = cache(py)?;
-    enum_arg(
-        py,
-        obj,
-        &c.role_names,
-        sa::RoleName::ALL,
-        "RoleName",
-        sa::RoleName::parse,
-    )
-}
-
-fn reason_obj(py: Python<'_>, r: sa::Reason) -> PyResult<Py<PyAny>> {
-    Ok(cache(py)?.reasons[r as usize].clone_ref(py))
-}
-
-fn grant_type_obj(py: Python<'_>, g: sa::GrantType) -> PyResult<Py<PyAny>> {
-    Ok(cache(py)?.grant_types[g as usize].clone_ref(py))
-}
-
-fn kind_obj(py: Python<'_>, k: sa::ClusterKind) -> PyResult<Py<PyAny>> {
-    Ok(cache(py)?.kinds[k as usize].clone_ref(py))
-}
-
-fn role_name_obj(py: Python<'_>, r: sa::RoleName) -> PyResult<Py<PyAny>> {
-    Ok(cache(py)?.role_names[r as usize].clone_ref(py))
+/// The Python member of a SPEC enum value.
+fn spec_obj<T: PyEnum>(py: Python<'_>, v: T) -> PyResult<Py<PyAny>> {
+    Ok(cache(py)?.enums[T::SLOT][v.index()].clone_ref(py))
 }
 
 fn datetime_obj(py: Python<'_>, t: sa::Timestamp) -> PyResult<Py<PyAny>> {
@@ -450,7 +387,7 @@ impl Role {
         name: &Bound<'_, PyAny>,
         project_id: Option<&Bound<'_, PyString>>,
     ) -> PyResult<Role> {
-        let name = role_name_arg(py, name)?;
+        let name = spec_arg(py, name)?;
         let project = project_id.map(text).transpose()?;
         Ok(Role {
             inner: sa::Role::new(name, project.as_deref()).or_py(py)?,
@@ -493,7 +430,7 @@ impl Role {
 
     #[getter]
     fn name(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        role_name_obj(py, self.inner.name())
+        spec_obj(py, self.inner.name())
     }
 
     #[getter]
@@ -664,16 +601,13 @@ impl Decision {
     /// Which rule decided.
     #[getter]
     fn reason(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        reason_obj(py, self.inner.reason)
+        spec_obj(py, self.inner.reason)
     }
 
     /// The active grant's type, if the cluster holds one at the time asked about.
     #[getter]
     fn grant_type(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        self.inner
-            .grant_type
-            .map(|g| grant_type_obj(py, g))
-            .transpose()
+        self.inner.grant_type.map(|g| spec_obj(py, g)).transpose()
     }
 
     /// The active grant's expiration (aware UTC datetime).
@@ -857,7 +791,7 @@ impl Grant {
     /// What it covers.
     #[getter]
     fn grant_type(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        grant_type_obj(py, self.data.grant_type)
+        spec_obj(py, self.data.grant_type)
     }
 
     /// When it ends on its own (exclusive).
@@ -946,7 +880,7 @@ impl Cluster {
 
     #[getter]
     fn kind(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        kind_obj(py, self.kind)
+        spec_obj(py, self.kind)
     }
 
     #[getter]
@@ -1287,15 +1221,14 @@ impl Policy {
     ) -> PyResult<Event> {
         let actor = actor_arg(actor)?;
         let (project, name) = (text(project_id)?, text(name)?);
+        // The core reads `projectId` before the name, whatever the later arguments are.
+        sa::wire::check_id("projectId", &project).or_py(py)?;
         let args = match kind {
-            Some(k) if !k.is_none() => kind_arg(py, k),
+            Some(k) if !k.is_none() => spec_arg(py, k),
             _ => Ok(sa::ClusterKind::Dedicated),
         }
         .and_then(|k| Ok((k, time_arg(py, now)?)));
-        let (kind, now) = match sa::wire::check_id("projectId", &project) {
-            Ok(_) => name_first(py, &name, args)?,
-            Err(e) => return Err(py_err(py, &e)),
-        };
+        let (kind, now) = after_cluster(py, &name, args)?;
         self.with(py, |p| {
             p.add_cluster(
                 &actor,
@@ -1319,7 +1252,7 @@ impl Policy {
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Event> {
         let (actor, name) = (actor_arg(actor)?, text(name)?);
-        let now = name_first(py, &name, time_arg(py, now))?;
+        let now = after_cluster(py, &name, time_arg(py, now))?;
         self.with(py, |p| p.remove_cluster(&actor, &name, now))
             .map(event)
     }
@@ -1338,9 +1271,9 @@ impl Policy {
     ) -> PyResult<Grant> {
         let actor = actor_arg(actor)?;
         let cluster = text(cluster)?;
-        let args = grant_type_arg(py, grant_type)
+        let args = spec_arg(py, grant_type)
             .and_then(|g| Ok((g, time_arg(py, now)?, opt_time_arg(py, expiration_time)?)));
-        let (grant_type, now, expiration) = name_first(py, &cluster, args)?;
+        let (grant_type, now, expiration) = after_cluster(py, &cluster, args)?;
         let e = self.with(py, |p| {
             p.grant(&actor, &cluster, grant_type, now, expiration)
         })?;
@@ -1359,7 +1292,7 @@ impl Policy {
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Event> {
         let (actor, cluster) = (actor_arg(actor)?, text(cluster)?);
-        let now = name_first(py, &cluster, time_arg(py, now))?;
+        let now = after_cluster(py, &cluster, time_arg(py, now))?;
         self.with(py, |p| p.revoke(&actor, &cluster, now))
             .map(event)
     }
@@ -1387,8 +1320,8 @@ impl Policy {
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Decision> {
         let name = text(cluster)?;
-        let args = resource_arg(py, resource).and_then(|r| Ok((r, time_arg(py, now)?)));
-        let (resource, now) = name_first(py, &name, args)?;
+        let args = spec_arg(py, resource).and_then(|r| Ok((r, time_arg(py, now)?)));
+        let (resource, now) = after_cluster(py, &name, args)?;
         let r = self.lock(py).evaluate(&name, resource, now);
         r.map(|inner| Decision { inner }).or_py(py)
     }
@@ -1403,7 +1336,6 @@ impl Policy {
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
         let default_now = time_arg(py, now)?;
-        let c = cache(py)?;
         let mut names: Vec<String> = Vec::new();
         let mut by_text: HashMap<String, usize> = HashMap::new();
         let mut reqs: Vec<(usize, sa::Resource, sa::Timestamp)> = Vec::new();
@@ -1451,14 +1383,7 @@ impl Policy {
                     i
                 }
             };
-            let resource = enum_arg(
-                py,
-                &*tuple.get_borrowed_item(1)?,
-                &c.resources,
-                sa::Resource::ALL,
-                "Resource",
-                sa::Resource::parse,
-            )?;
+            let resource = spec_arg(py, &*tuple.get_borrowed_item(1)?)?;
             let t = if n == 3 {
                 let obj = tuple.get_borrowed_item(2)?;
                 match &last_time {
@@ -1533,8 +1458,8 @@ impl Policy {
         at: &Bound<'_, PyAny>,
     ) -> PyResult<Decision> {
         let name = text(cluster)?;
-        let args = resource_arg(py, resource).and_then(|r| Ok((r, req_time_arg(py, at)?)));
-        let (resource, at) = name_first(py, &name, args)?;
+        let args = spec_arg(py, resource).and_then(|r| Ok((r, req_time_arg(py, at)?)));
+        let (resource, at) = after_cluster(py, &name, args)?;
         self.with(py, |p| p.evaluate_at(&name, resource, at))
             .map(|inner| Decision { inner })
     }
@@ -1548,7 +1473,7 @@ impl Policy {
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Option<Py<PyAny>>> {
         let name = text(cluster)?;
-        let now = name_first(py, &name, time_arg(py, now))?;
+        let now = after_cluster(py, &name, time_arg(py, now))?;
         let ms = self.with(py, |p| p.remaining(&name, now))?;
         ms.map(|ms| duration_obj(py, ms)).transpose()
     }
@@ -1597,8 +1522,8 @@ impl Policy {
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<String> {
         let name = text(cluster)?;
-        let args = resource_arg(py, resource).and_then(|r| Ok((r, time_arg(py, now)?)));
-        let (resource, now) = name_first(py, &name, args)?;
+        let args = spec_arg(py, resource).and_then(|r| Ok((r, time_arg(py, now)?)));
+        let (resource, now) = after_cluster(py, &name, args)?;
         let e = self.with(py, |p| p.begin_log_download(&name, resource, now))?;
         match e.kind {
             sa::EventKind::EmployeeDownloadedClusterLogs { download_id, .. } => Ok(download_id),
