@@ -129,6 +129,11 @@ fn py_err(py: Python<'_>, e: &sa::Error) -> PyErr {
     }
 }
 
+/// The core's `MALFORMED_INPUT` for what this edge finds wrong itself (`ffi::malformed`).
+fn malformed_err(py: Python<'_>, detail: String) -> PyErr {
+    py_err(py, &sa::ffi::malformed(detail))
+}
+
 trait OrPy<T> {
     fn or_py(self, py: Python<'_>) -> PyResult<T>;
 }
@@ -335,14 +340,8 @@ fn to_json_value(
         ))
     })?;
     let text: String = text.extract(py)?;
-    serde_json::from_str(&text).map_err(|e| {
-        py_err(
-            py,
-            &sa::Error::MalformedInput {
-                detail: format!("{what} is not valid JSON: {e}"),
-            },
-        )
-    })
+    serde_json::from_str(&text)
+        .map_err(|e| malformed_err(py, format!("{what} is not valid JSON: {e}")))
 }
 
 fn repr_time(t: sa::Timestamp) -> String {
@@ -1685,10 +1684,6 @@ impl Policy {
 // ---------------------------------------------------------------------------------------------
 // Signed checkpoints (SPEC §9)
 // ---------------------------------------------------------------------------------------------
-
-fn malformed_err(py: Python<'_>, detail: String) -> PyErr {
-    py_err(py, &sa::Error::MalformedInput { detail })
-}
 
 /// An Ed25519 public key that checkpoints are verified with. Text form: `sa-ed25519-pub:` and
 /// 64 lower-case hex digits (`str(key)`).
