@@ -377,6 +377,16 @@ struct Role {
     inner: sa::Role,
 }
 
+/// A role of a project.
+fn project_role(
+    py: Python<'_>,
+    name: sa::RoleName,
+    project_id: &Bound<'_, PyString>,
+) -> PyResult<Role> {
+    let inner = sa::Role::new(name, Some(&text(project_id)?)).or_py(py)?;
+    Ok(Role { inner })
+}
+
 #[pymethods]
 impl Role {
     #[new]
@@ -404,27 +414,19 @@ impl Role {
     /// `PROJECT_OWNER` of a project.
     #[staticmethod]
     fn project_owner(py: Python<'_>, project_id: &Bound<'_, PyString>) -> PyResult<Role> {
-        Ok(Role {
-            inner: sa::Role::new(sa::RoleName::ProjectOwner, Some(&text(project_id)?)).or_py(py)?,
-        })
+        project_role(py, sa::RoleName::ProjectOwner, project_id)
     }
 
     /// `PROJECT_SUPPORT_ACCESS_MANAGER` of a project.
     #[staticmethod]
     fn support_access_manager(py: Python<'_>, project_id: &Bound<'_, PyString>) -> PyResult<Role> {
-        let p = text(project_id)?;
-        Ok(Role {
-            inner: sa::Role::new(sa::RoleName::ProjectSupportAccessManager, Some(&p)).or_py(py)?,
-        })
+        project_role(py, sa::RoleName::ProjectSupportAccessManager, project_id)
     }
 
     /// `PROJECT_READ_ONLY` of a project.
     #[staticmethod]
     fn read_only(py: Python<'_>, project_id: &Bound<'_, PyString>) -> PyResult<Role> {
-        Ok(Role {
-            inner: sa::Role::new(sa::RoleName::ProjectReadOnly, Some(&text(project_id)?))
-                .or_py(py)?,
-        })
+        project_role(py, sa::RoleName::ProjectReadOnly, project_id)
     }
 
     #[getter]
@@ -458,12 +460,14 @@ fn actor_with(py: Python<'_>, id: &Bound<'_, PyString>, role: sa::Role) -> PyRes
     })
 }
 
-fn project_role(
+/// An actor holding one project role.
+fn project_actor(
     py: Python<'_>,
+    id: &Bound<'_, PyString>,
     name: sa::RoleName,
     project_id: &Bound<'_, PyString>,
-) -> PyResult<sa::Role> {
-    sa::Role::new(name, Some(&text(project_id)?)).or_py(py)
+) -> PyResult<Actor> {
+    actor_with(py, id, project_role(py, name, project_id)?.inner)
 }
 
 #[pymethods]
@@ -513,11 +517,7 @@ impl Actor {
         id: &Bound<'_, PyString>,
         project_id: &Bound<'_, PyString>,
     ) -> PyResult<Actor> {
-        actor_with(
-            py,
-            id,
-            project_role(py, sa::RoleName::ProjectOwner, project_id)?,
-        )
+        project_actor(py, id, sa::RoleName::ProjectOwner, project_id)
     }
 
     /// A project's support access manager.
@@ -527,10 +527,11 @@ impl Actor {
         id: &Bound<'_, PyString>,
         project_id: &Bound<'_, PyString>,
     ) -> PyResult<Actor> {
-        actor_with(
+        project_actor(
             py,
             id,
-            project_role(py, sa::RoleName::ProjectSupportAccessManager, project_id)?,
+            sa::RoleName::ProjectSupportAccessManager,
+            project_id,
         )
     }
 
@@ -541,11 +542,7 @@ impl Actor {
         id: &Bound<'_, PyString>,
         project_id: &Bound<'_, PyString>,
     ) -> PyResult<Actor> {
-        actor_with(
-            py,
-            id,
-            project_role(py, sa::RoleName::ProjectReadOnly, project_id)?,
-        )
+        project_actor(py, id, sa::RoleName::ProjectReadOnly, project_id)
     }
 
     #[getter]
