@@ -769,6 +769,22 @@ struct GrantData {
     event: Option<sa::Event>,
 }
 
+impl GrantData {
+    /// The grant active on `c` at `now`, if any.
+    fn active(c: &sa::Cluster, now: sa::Timestamp) -> Option<GrantData> {
+        let g = c.grant.as_ref().filter(|g| g.is_active(now))?;
+        Some(GrantData {
+            cluster: c.name.clone(),
+            grant_type: g.grant_type,
+            expiration: g.expiration,
+            granted_at: Some(g.granted_at),
+            granted_by: g.granted_by.clone(),
+            replaced: None,
+            event: None,
+        })
+    }
+}
+
 /// A support-access grant on a cluster.
 #[pyclass(frozen, eq, hash, skip_from_py_object, module = "support_access")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -1139,19 +1155,7 @@ impl Policy {
                 project_id: c.project_id.clone(),
                 kind: c.kind,
                 sync: c.app_services_sync_enabled,
-                grant: c
-                    .grant
-                    .as_ref()
-                    .filter(|g| g.is_active(now))
-                    .map(|g| GrantData {
-                        cluster: c.name.clone(),
-                        grant_type: g.grant_type,
-                        expiration: g.expiration,
-                        granted_at: Some(g.granted_at),
-                        granted_by: g.granted_by.clone(),
-                        replaced: None,
-                        event: None,
-                    }),
+                grant: GrantData::active(c, now),
             })
             .collect())
     }
@@ -1486,21 +1490,7 @@ impl Policy {
         let g = self.with(py, |p| {
             // `remaining` names the error for an unknown or invalid cluster name.
             p.remaining(&name, now)?;
-            let Some(c) = p.cluster(&name) else {
-                return Ok(None);
-            };
-            Ok(c.grant
-                .as_ref()
-                .filter(|g| g.is_active(now))
-                .map(|g| GrantData {
-                    cluster: c.name.clone(),
-                    grant_type: g.grant_type,
-                    expiration: g.expiration,
-                    granted_at: Some(g.granted_at),
-                    granted_by: g.granted_by.clone(),
-                    replaced: None,
-                    event: None,
-                }))
+            Ok(p.cluster(&name).and_then(|c| GrantData::active(c, now)))
         })?;
         Ok(g.map(|data| Grant { data }))
     }
