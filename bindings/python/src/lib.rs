@@ -1605,7 +1605,7 @@ impl Policy {
         key: &Bound<'_, PyAny>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Checkpoint> {
-        let key = signing_key_arg(py, key)?;
+        let key = text_arg::<SigningKey>(py, key, "key")?;
         let now = time_arg(py, now)?;
         let inner = self.with(py, |p| p.checkpoint(now, &key))?;
         Ok(Checkpoint { inner })
@@ -1854,7 +1854,7 @@ impl Checkpoint {
     fn verify_signature(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<bool> {
         Ok(self
             .inner
-            .verify_signature(&public_key_arg(py, key, "key")?))
+            .verify_signature(&text_arg::<PublicKey>(py, key, "key")?))
     }
 
     fn __str__(&self) -> String {
@@ -1919,29 +1919,41 @@ impl CheckpointsVerified {
     }
 }
 
-/// A `PublicKey` or its text.
-fn public_key_arg(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<sa::PublicKey> {
-    if let Ok(k) = obj.cast::<PublicKey>() {
-        return Ok(k.get().inner.clone());
-    }
-    match obj.cast::<PyString>() {
-        Ok(s) => sa::PublicKey::parse(&text(s)?).or_py(py),
-        Err(_) => Err(PyTypeError::new_err(format!(
-            "{what} must be a PublicKey or its text, not {}",
-            type_name(obj)
-        ))),
-    }
+/// A pyclass over a core value with a text form: the argument is it or its text.
+trait TextForm: pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Sync {
+    type Inner: Clone;
+    const CLASS: &'static str;
+    fn inner(&self) -> &Self::Inner;
+    fn parse_text(s: &str) -> Result<Self::Inner, sa::Error>;
 }
 
-/// A `SigningKey` or its text.
-fn signing_key_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<sa::SigningKey> {
-    if let Ok(k) = obj.cast::<SigningKey>() {
-        return Ok(k.get().inner.clone());
+macro_rules! text_forms {
+    ($($t:ident),+) => {$(
+        impl TextForm for $t {
+            type Inner = sa::$t;
+            const CLASS: &'static str = stringify!($t);
+            fn inner(&self) -> &sa::$t {
+                &self.inner
+            }
+            fn parse_text(s: &str) -> Result<sa::$t, sa::Error> {
+                sa::$t::parse(s)
+            }
+        }
+    )+};
+}
+
+text_forms!(PublicKey, SigningKey, Checkpoint);
+
+/// A `T` or its text (`what` names the argument in the `TypeError`).
+fn text_arg<T: TextForm>(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<T::Inner> {
+    if let Ok(k) = obj.cast::<T>() {
+        return Ok(k.get().inner().clone());
     }
     match obj.cast::<PyString>() {
-        Ok(s) => sa::SigningKey::parse(&text(s)?).or_py(py),
+        Ok(s) => T::parse_text(&text(s)?).or_py(py),
         Err(_) => Err(PyTypeError::new_err(format!(
-            "key must be a SigningKey or its text, not {}",
+            "{what} must be a {} or its text, not {}",
+            T::CLASS,
             type_name(obj)
         ))),
     }
@@ -1964,30 +1976,28 @@ fn items<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Bound<'py, Py
         .collect()
 }
 
+/// The items of an iterable of `T`s or their texts.
+fn text_args<T: TextForm>(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    what: &str,
+) -> PyResult<Vec<T::Inner>> {
+    let all = items(obj, what)?;
+    let each = all.iter().enumerate();
+    each.map(|(i, o)| text_arg::<T>(py, o, &format!("{what}[{i}]")))
+        .collect()
+}
+
 /// Checkpoints (`Checkpoint`s or their texts) and trusted keys (`PublicKey`s or their texts).
 fn checkpoint_args(
     py: Python<'_>,
     checkpoints: &Bound<'_, PyAny>,
     trusted_keys: &Bound<'_, PyAny>,
 ) -> PyResult<(Vec<sa::Checkpoint>, Vec<sa::PublicKey>)> {
-    let mut cs = Vec::new();
-    for (i, c) in items(checkpoints, "checkpoints")?.iter().enumerate() {
-        if let Ok(c) = c.cast::<Checkpoint>() {
-            cs.push(c.get().inner.clone());
-        } else if let Ok(s) = c.cast::<PyString>() {
-            cs.push(sa::Checkpoint::parse(&text(s)?).or_py(py)?);
-        } else {
-            return Err(PyTypeError::new_err(format!(
-                "checkpoints[{i}] must be a Checkpoint or its text, not {}",
-                type_name(c)
-            )));
-        }
-    }
-    let mut ks = Vec::new();
-    for (i, k) in items(trusted_keys, "trusted_keys")?.iter().enumerate() {
-        ks.push(public_key_arg(py, k, &format!("trusted_keys[{i}]"))?);
-    }
-    Ok((cs, ks))
+    Ok((
+        text_args::<Checkpoint>(py, checkpoints, "checkpoints")?,
+        text_args::<PublicKey>(py, trusted_keys, "trusted_keys")?,
+    ))
 }
 
 /// Verifies a JSON Lines record (`RecordTampered`), then checks it against checkpoints signed by
