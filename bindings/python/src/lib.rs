@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hashbrown::HashMap;
@@ -1043,11 +1043,21 @@ impl Policy {
         py: Python<'_>,
         f: impl FnOnce(&mut sa::Policy) -> Result<T, sa::Error>,
     ) -> PyResult<T> {
-        let r = {
-            let mut g = self.lock(py);
-            f(&mut g)
-        };
+        let r = f(&mut self.lock(py)); // unlocked before the error becomes Python's
         r.or_py(py)
+    }
+
+    /// Runs `f` on the policy; with the GIL released if `detach` (work long enough to pay for it).
+    fn run<T: Send>(
+        &self,
+        py: Python<'_>,
+        detach: bool,
+        f: impl FnOnce(&mut sa::Policy) -> T + Send,
+    ) -> T {
+        if !detach {
+            return f(&mut self.lock(py));
+        }
+        py.detach(|| f(&mut self.inner.lock().unwrap_or_else(PoisonError::into_inner)))
     }
 
     fn snapshot(&self, py: Python<'_>) -> sa::Policy {
@@ -1401,7 +1411,7 @@ impl Policy {
         }
         // The core's batch (`ffi::evaluate_ids`, with its CLUSTER_NOT_FOUND rule), each distinct
         // name resolved once; a name without a cluster is an id no cluster has.
-        let run = |p: &sa::Policy| {
+        let batch = |p: &sa::Policy| {
             let ids: Vec<sa::ClusterId> = names
                 .iter()
                 .map(|n| p.cluster_id(n).unwrap_or(sa::ClusterId(u32::MAX)))
@@ -1412,17 +1422,7 @@ impl Policy {
             });
             out
         };
-        let out = if reqs.len() >= DETACH_MIN_BATCH {
-            py.detach(|| {
-                let g = match self.inner.lock() {
-                    Ok(g) => g,
-                    Err(poisoned) => poisoned.into_inner(),
-                };
-                run(&g)
-            })
-        } else {
-            run(&self.lock(py))
-        };
+        let out = self.run(py, reqs.len() >= DETACH_MIN_BATCH, |p| batch(p));
         // Decisions are immutable values: equal ones share one Python object, which saves an
         // allocation per request (batches repeat a handful of distinct answers).
         let mut interned: HashMap<sa::Decision, Bound<'py, Decision>> = HashMap::new();
@@ -1581,17 +1581,7 @@ impl Policy {
     /// bytes as every other binding). Never raises for a bad command; errors are results.
     fn apply(&self, py: Python<'_>, command: &Bound<'_, PyString>) -> PyResult<String> {
         let command = text(command)?;
-        if command.len() >= 1 << 16 {
-            return Ok(py.detach(|| {
-                let mut g = match self.inner.lock() {
-                    Ok(g) => g,
-                    Err(poisoned) => poisoned.into_inner(),
-                };
-                sa::apply(&mut g, &command)
-            }));
-        }
-        let mut g = self.lock(py);
-        Ok(sa::apply(&mut g, &command))
+        Ok(self.run(py, command.len() >= 1 << 16, |p| sa::apply(p, &command)))
     }
 
     // ----- signed checkpoints (SPEC §9) -----
