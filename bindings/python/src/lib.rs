@@ -988,11 +988,10 @@ fn event_grant(e: &sa::Event, actor: &sa::Actor) -> Option<GrantData> {
 // Policy
 // ---------------------------------------------------------------------------------------------
 
-/// How long a grant may last: `timedelta`, or `None` for no bound; omitted = 24 h.
+/// How long a grant may last: `timedelta`, or `None` for no bound; omitted = the core's default.
 enum MaxDuration {
     Default,
-    Unbounded,
-    Ms(i64),
+    Set(Option<i64>),
 }
 
 impl<'a, 'py> FromPyObject<'a, 'py> for MaxDuration {
@@ -1000,11 +999,11 @@ impl<'a, 'py> FromPyObject<'a, 'py> for MaxDuration {
 
     fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
         if obj.is_none() {
-            return Ok(MaxDuration::Unbounded);
+            return Ok(MaxDuration::Set(None));
         }
         let py = obj.py();
         let ms = cache(py)?.duration_to_ms.call1(py, (obj,))?;
-        Ok(MaxDuration::Ms(ms.extract(py)?))
+        Ok(MaxDuration::Set(Some(ms.extract(py)?)))
     }
 }
 
@@ -1088,11 +1087,9 @@ impl Policy {
     ) -> PyResult<Policy> {
         let mut o = sa::PolicyOptions::new(text(org_id)?.into_owned());
         o.restrict_employee_access = restrict_employee_access;
-        o.max_grant_duration_ms = match max_grant_duration {
-            MaxDuration::Default => Some(sa::DEFAULT_GRANT_MS),
-            MaxDuration::Unbounded => None,
-            MaxDuration::Ms(ms) => Some(ms),
-        };
+        if let MaxDuration::Set(ms) = max_grant_duration {
+            o.max_grant_duration_ms = ms; // else `PolicyOptions::new`'s default (24 h)
+        }
         o.created_at = opt_time_arg(py, now)?;
         Ok(Policy::wrap(sa::Policy::new(o).or_py(py)?))
     }
