@@ -1662,18 +1662,10 @@ impl Policy {
 /// An Ed25519 public key that checkpoints are verified with. Text form: `sa-ed25519-pub:` and
 /// 64 lower-case hex digits (`str(key)`).
 #[pyclass(frozen, eq, hash, skip_from_py_object, module = "support_access")]
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct PublicKey {
     inner: sa::PublicKey,
 }
-
-impl PartialEq for PublicKey {
-    fn eq(&self, other: &Self) -> bool {
-        self.inner == other.inner
-    }
-}
-
-impl Eq for PublicKey {}
 
 impl std::hash::Hash for PublicKey {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
