@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hashbrown::HashMap;
@@ -27,11 +27,8 @@ use support_access_core as sa;
 // ---------------------------------------------------------------------------------------------
 
 struct Cache {
-    grant_types: Vec<Py<PyAny>>,
-    resources: Vec<Py<PyAny>>,
-    reasons: Vec<Py<PyAny>>,
-    kinds: Vec<Py<PyAny>>,
-    role_names: Vec<Py<PyAny>>,
+    /// The members of each SPEC enum, by [`PyEnum::SLOT`], each in the core's `ALL` order.
+    enums: [Vec<Py<PyAny>>; 5],
     from_core: Py<PyAny>,
     to_ms: Py<PyAny>,
     from_ms: Py<PyAny>,
@@ -45,53 +42,57 @@ struct Cache {
 
 static CACHE: PyOnceLock<Cache> = PyOnceLock::new();
 
-/// The Python members of one SPEC enum, in the core's `ALL` order (so `value as usize` indexes).
-fn members(enums: &Bound<'_, PyModule>, class: &str, values: &[&str]) -> PyResult<Vec<Py<PyAny>>> {
-    let cls = enums.getattr(class)?;
-    values
+/// A SPEC enum with its Python class in `support_access._enums` (named as the core's type).
+trait PyEnum: sa::vocab::Spec {
+    const CLASS: &'static str;
+    /// Its place in [`Cache::enums`].
+    const SLOT: usize;
+}
+
+macro_rules! py_enums {
+    ($($t:ident = $slot:literal),+) => {
+        $(impl PyEnum for sa::$t {
+            const CLASS: &'static str = stringify!($t);
+            const SLOT: usize = $slot;
+        })+
+        /// Every enum's members, by slot.
+        fn all_members(enums: &Bound<'_, PyModule>) -> PyResult<[Vec<Py<PyAny>>; 5]> {
+            Ok([$(members::<sa::$t>(enums)?),+])
+        }
+    };
+}
+
+py_enums!(
+    GrantType = 0,
+    Resource = 1,
+    Reason = 2,
+    ClusterKind = 3,
+    RoleName = 4
+);
+
+/// The Python members of `T`, in the core's `ALL` order (so `value.index()` indexes).
+fn members<T: PyEnum>(enums: &Bound<'_, PyModule>) -> PyResult<Vec<Py<PyAny>>> {
+    let cls = enums.getattr(T::CLASS)?;
+    T::ALL
         .iter()
-        .map(|v| cls.call1((*v,)).map(Bound::unbind))
+        .map(|v| cls.call1((v.as_str(),)).map(Bound::unbind))
         .collect::<PyResult<Vec<_>>>()
         .map_err(|e| {
             PyTypeError::new_err(format!(
-                "support_access: enum {class} is out of sync with the core: {e}"
+                "support_access: enum {} is out of sync with the core: {e}",
+                T::CLASS
             ))
         })
 }
 
-fn strs<T: Copy>(all: &[T], f: fn(T) -> &'static str) -> Vec<&'static str> {
-    all.iter().map(|v| f(*v)).collect()
-}
-
 fn cache(py: Python<'_>) -> PyResult<&'static Cache> {
     CACHE.get_or_try_init(py, || {
-        let enums = py.import("support_access._enums")?;
         let errors = py.import("support_access._errors")?;
         let convert = py.import("support_access._convert")?;
         let json = py.import("json")?;
         let datetime = py.import("datetime")?;
         Ok::<_, PyErr>(Cache {
-            grant_types: members(
-                &enums,
-                "GrantType",
-                &strs(sa::GrantType::ALL, sa::GrantType::as_str),
-            )?,
-            resources: members(
-                &enums,
-                "Resource",
-                &strs(sa::Resource::ALL, sa::Resource::as_str),
-            )?,
-            reasons: members(&enums, "Reason", &strs(sa::Reason::ALL, sa::Reason::as_str))?,
-            kinds: members(
-                &enums,
-                "ClusterKind",
-                &strs(sa::ClusterKind::ALL, sa::ClusterKind::as_str),
-            )?,
-            role_names: members(
-                &enums,
-                "RoleName",
-                &strs(sa::RoleName::ALL, sa::RoleName::as_str),
-            )?,
+            enums: all_members(&py.import("support_access._enums")?)?,
             from_core: errors.getattr("_from_core")?.unbind(),
             to_ms: convert.getattr("to_ms")?.unbind(),
             from_ms: convert.getattr("from_ms")?.unbind(),
@@ -126,6 +127,11 @@ fn py_err(py: Python<'_>, e: &sa::Error) -> PyErr {
         Ok(exc) => PyErr::from_value(exc.into_bound(py)),
         Err(err) => err,
     }
+}
+
+/// The core's `MALFORMED_INPUT` for what this edge finds wrong itself (`ffi::malformed`).
+fn malformed_err(py: Python<'_>, detail: String) -> PyErr {
+    py_err(py, &sa::ffi::malformed(detail))
 }
 
 trait OrPy<T> {
@@ -177,104 +183,40 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| String::from("object"))
 }
 
-/// Runs `f` (argument conversions); if it fails and `name` is not a valid cluster name, raises
-/// `INVALID_CLUSTER_NAME` instead, as the JSON interface (which reads the cluster first) would.
-fn name_first<T>(py: Python<'_>, name: &str, r: PyResult<T>) -> PyResult<T> {
-    match r {
-        Err(e) if e.is_instance_of::<PyValueError>(py) || e.is_instance_of::<PyTypeError>(py) => {
-            match sa::model::check_cluster_name(name) {
-                Ok(_) => Err(e),
-                Err(ce) => Err(py_err(py, &ce)),
-            }
+/// `r` (the conversion of arguments read after `cluster`); if it failed with a conversion
+/// error (`ValueError`, `TypeError`; not an interrupt or a host's own error), the core's error
+/// for `cluster` instead when the core says that one wins (`ffi::cluster_error_first`).
+fn after_cluster<T>(py: Python<'_>, cluster: &str, r: PyResult<T>) -> PyResult<T> {
+    r.map_err(|e| match sa::ffi::cluster_error_first(cluster) {
+        Some(ce) if e.is_instance_of::<PyValueError>(py) || e.is_instance_of::<PyTypeError>(py) => {
+            py_err(py, &ce)
         }
-        r => r,
-    }
+        _ => e,
+    })
 }
 
 /// A SPEC enum from one of its Python members (pointer compare) or its string.
-fn enum_arg<T: Copy>(
-    py: Python<'_>,
-    obj: &Bound<'_, PyAny>,
-    members: &[Py<PyAny>],
-    all: &[T],
-    class: &str,
-    parse: fn(&str) -> Result<T, sa::Error>,
-) -> PyResult<T> {
+fn spec_arg<T: PyEnum>(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<T> {
     let ptr = obj.as_ptr();
-    if let Some(i) = members.iter().position(|m| m.as_ptr() == ptr) {
-        return Ok(all[i]);
+    if let Some(i) = cache(py)?.enums[T::SLOT]
+        .iter()
+        .position(|m| m.as_ptr() == ptr)
+    {
+        return Ok(T::ALL[i]);
     }
     match obj.cast::<PyString>() {
-        Ok(s) => parse(&text(s)?).or_py(py),
+        Ok(s) => sa::model::parse_spec(&text(s)?).or_py(py),
         Err(_) => Err(PyTypeError::new_err(format!(
-            "expected a {class} or its string, got {}",
+            "expected a {} or its string, got {}",
+            T::CLASS,
             type_name(obj)
         ))),
     }
 }
 
-fn resource_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<sa::Resource> {
-    let c = cache(py)?;
-    enum_arg(
-        py,
-        obj,
-        &c.resources,
-        sa::Resource::ALL,
-        "Resource",
-        sa::Resource::parse,
-    )
-}
-
-fn grant_type_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<sa::GrantType> {
-    let c = cache(py)?;
-    enum_arg(
-        py,
-        obj,
-        &c.grant_types,
-        sa::GrantType::ALL,
-        "GrantType",
-        sa::GrantType::parse,
-    )
-}
-
-fn kind_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<sa::ClusterKind> {
-    let c = cache(py)?;
-    enum_arg(
-        py,
-        obj,
-        &c.kinds,
-        sa::ClusterKind::ALL,
-        "ClusterKind",
-        sa::ClusterKind::parse,
-    )
-}
-
-fn role_name_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<sa::RoleName> {
-    let c = cache(py)?;
-    enum_arg(
-        py,
-        obj,
-        &c.role_names,
-        sa::RoleName::ALL,
-        "RoleName",
-        sa::RoleName::parse,
-    )
-}
-
-fn reason_obj(py: Python<'_>, r: sa::Reason) -> PyResult<Py<PyAny>> {
-    Ok(cache(py)?.reasons[r as usize].clone_ref(py))
-}
-
-fn grant_type_obj(py: Python<'_>, g: sa::GrantType) -> PyResult<Py<PyAny>> {
-    Ok(cache(py)?.grant_types[g as usize].clone_ref(py))
-}
-
-fn kind_obj(py: Python<'_>, k: sa::ClusterKind) -> PyResult<Py<PyAny>> {
-    Ok(cache(py)?.kinds[k as usize].clone_ref(py))
-}
-
-fn role_name_obj(py: Python<'_>, r: sa::RoleName) -> PyResult<Py<PyAny>> {
-    Ok(cache(py)?.role_names[r as usize].clone_ref(py))
+/// The Python member of a SPEC enum value.
+fn spec_obj<T: PyEnum>(py: Python<'_>, v: T) -> PyResult<Py<PyAny>> {
+    Ok(cache(py)?.enums[T::SLOT][v.index()].clone_ref(py))
 }
 
 fn datetime_obj(py: Python<'_>, t: sa::Timestamp) -> PyResult<Py<PyAny>> {
@@ -398,14 +340,8 @@ fn to_json_value(
         ))
     })?;
     let text: String = text.extract(py)?;
-    serde_json::from_str(&text).map_err(|e| {
-        py_err(
-            py,
-            &sa::Error::MalformedInput {
-                detail: format!("{what} is not valid JSON: {e}"),
-            },
-        )
-    })
+    serde_json::from_str(&text)
+        .map_err(|e| malformed_err(py, format!("{what} is not valid JSON: {e}")))
 }
 
 fn repr_time(t: sa::Timestamp) -> String {
@@ -441,6 +377,16 @@ struct Role {
     inner: sa::Role,
 }
 
+/// A role of a project.
+fn project_role(
+    py: Python<'_>,
+    name: sa::RoleName,
+    project_id: &Bound<'_, PyString>,
+) -> PyResult<Role> {
+    let inner = sa::Role::new(name, Some(&text(project_id)?)).or_py(py)?;
+    Ok(Role { inner })
+}
+
 #[pymethods]
 impl Role {
     #[new]
@@ -450,7 +396,7 @@ impl Role {
         name: &Bound<'_, PyAny>,
         project_id: Option<&Bound<'_, PyString>>,
     ) -> PyResult<Role> {
-        let name = role_name_arg(py, name)?;
+        let name = spec_arg(py, name)?;
         let project = project_id.map(text).transpose()?;
         Ok(Role {
             inner: sa::Role::new(name, project.as_deref()).or_py(py)?,
@@ -468,32 +414,24 @@ impl Role {
     /// `PROJECT_OWNER` of a project.
     #[staticmethod]
     fn project_owner(py: Python<'_>, project_id: &Bound<'_, PyString>) -> PyResult<Role> {
-        Ok(Role {
-            inner: sa::Role::new(sa::RoleName::ProjectOwner, Some(&text(project_id)?)).or_py(py)?,
-        })
+        project_role(py, sa::RoleName::ProjectOwner, project_id)
     }
 
     /// `PROJECT_SUPPORT_ACCESS_MANAGER` of a project.
     #[staticmethod]
     fn support_access_manager(py: Python<'_>, project_id: &Bound<'_, PyString>) -> PyResult<Role> {
-        let p = text(project_id)?;
-        Ok(Role {
-            inner: sa::Role::new(sa::RoleName::ProjectSupportAccessManager, Some(&p)).or_py(py)?,
-        })
+        project_role(py, sa::RoleName::ProjectSupportAccessManager, project_id)
     }
 
     /// `PROJECT_READ_ONLY` of a project.
     #[staticmethod]
     fn read_only(py: Python<'_>, project_id: &Bound<'_, PyString>) -> PyResult<Role> {
-        Ok(Role {
-            inner: sa::Role::new(sa::RoleName::ProjectReadOnly, Some(&text(project_id)?))
-                .or_py(py)?,
-        })
+        project_role(py, sa::RoleName::ProjectReadOnly, project_id)
     }
 
     #[getter]
     fn name(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        role_name_obj(py, self.inner.name())
+        spec_obj(py, self.inner.name())
     }
 
     #[getter]
@@ -522,12 +460,14 @@ fn actor_with(py: Python<'_>, id: &Bound<'_, PyString>, role: sa::Role) -> PyRes
     })
 }
 
-fn project_role(
+/// An actor holding one project role.
+fn project_actor(
     py: Python<'_>,
+    id: &Bound<'_, PyString>,
     name: sa::RoleName,
     project_id: &Bound<'_, PyString>,
-) -> PyResult<sa::Role> {
-    sa::Role::new(name, Some(&text(project_id)?)).or_py(py)
+) -> PyResult<Actor> {
+    actor_with(py, id, project_role(py, name, project_id)?.inner)
 }
 
 #[pymethods]
@@ -577,11 +517,7 @@ impl Actor {
         id: &Bound<'_, PyString>,
         project_id: &Bound<'_, PyString>,
     ) -> PyResult<Actor> {
-        actor_with(
-            py,
-            id,
-            project_role(py, sa::RoleName::ProjectOwner, project_id)?,
-        )
+        project_actor(py, id, sa::RoleName::ProjectOwner, project_id)
     }
 
     /// A project's support access manager.
@@ -591,10 +527,11 @@ impl Actor {
         id: &Bound<'_, PyString>,
         project_id: &Bound<'_, PyString>,
     ) -> PyResult<Actor> {
-        actor_with(
+        project_actor(
             py,
             id,
-            project_role(py, sa::RoleName::ProjectSupportAccessManager, project_id)?,
+            sa::RoleName::ProjectSupportAccessManager,
+            project_id,
         )
     }
 
@@ -605,11 +542,7 @@ impl Actor {
         id: &Bound<'_, PyString>,
         project_id: &Bound<'_, PyString>,
     ) -> PyResult<Actor> {
-        actor_with(
-            py,
-            id,
-            project_role(py, sa::RoleName::ProjectReadOnly, project_id)?,
-        )
+        project_actor(py, id, sa::RoleName::ProjectReadOnly, project_id)
     }
 
     #[getter]
@@ -664,16 +597,13 @@ impl Decision {
     /// Which rule decided.
     #[getter]
     fn reason(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        reason_obj(py, self.inner.reason)
+        spec_obj(py, self.inner.reason)
     }
 
     /// The active grant's type, if the cluster holds one at the time asked about.
     #[getter]
     fn grant_type(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        self.inner
-            .grant_type
-            .map(|g| grant_type_obj(py, g))
-            .transpose()
+        self.inner.grant_type.map(|g| spec_obj(py, g)).transpose()
     }
 
     /// The active grant's expiration (aware UTC datetime).
@@ -839,6 +769,22 @@ struct GrantData {
     event: Option<sa::Event>,
 }
 
+impl GrantData {
+    /// The grant active on `c` at `now`, if any.
+    fn active(c: &sa::Cluster, now: sa::Timestamp) -> Option<GrantData> {
+        let g = c.grant.as_ref().filter(|g| g.is_active(now))?;
+        Some(GrantData {
+            cluster: c.name.clone(),
+            grant_type: g.grant_type,
+            expiration: g.expiration,
+            granted_at: Some(g.granted_at),
+            granted_by: g.granted_by.clone(),
+            replaced: None,
+            event: None,
+        })
+    }
+}
+
 /// A support-access grant on a cluster.
 #[pyclass(frozen, eq, hash, skip_from_py_object, module = "support_access")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -857,7 +803,7 @@ impl Grant {
     /// What it covers.
     #[getter]
     fn grant_type(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        grant_type_obj(py, self.data.grant_type)
+        spec_obj(py, self.data.grant_type)
     }
 
     /// When it ends on its own (exclusive).
@@ -946,7 +892,7 @@ impl Cluster {
 
     #[getter]
     fn kind(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        kind_obj(py, self.kind)
+        spec_obj(py, self.kind)
     }
 
     #[getter]
@@ -1042,11 +988,10 @@ fn event_grant(e: &sa::Event, actor: &sa::Actor) -> Option<GrantData> {
 // Policy
 // ---------------------------------------------------------------------------------------------
 
-/// How long a grant may last: `timedelta`, or `None` for no bound; omitted = 24 h.
+/// How long a grant may last: `timedelta`, or `None` for no bound; omitted = the core's default.
 enum MaxDuration {
     Default,
-    Unbounded,
-    Ms(i64),
+    Set(Option<i64>),
 }
 
 impl<'a, 'py> FromPyObject<'a, 'py> for MaxDuration {
@@ -1054,11 +999,11 @@ impl<'a, 'py> FromPyObject<'a, 'py> for MaxDuration {
 
     fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
         if obj.is_none() {
-            return Ok(MaxDuration::Unbounded);
+            return Ok(MaxDuration::Set(None));
         }
         let py = obj.py();
         let ms = cache(py)?.duration_to_ms.call1(py, (obj,))?;
-        Ok(MaxDuration::Ms(ms.extract(py)?))
+        Ok(MaxDuration::Set(Some(ms.extract(py)?)))
     }
 }
 
@@ -1097,11 +1042,21 @@ impl Policy {
         py: Python<'_>,
         f: impl FnOnce(&mut sa::Policy) -> Result<T, sa::Error>,
     ) -> PyResult<T> {
-        let r = {
-            let mut g = self.lock(py);
-            f(&mut g)
-        };
+        let r = f(&mut self.lock(py)); // unlocked before the error becomes Python's
         r.or_py(py)
+    }
+
+    /// Runs `f` on the policy; with the GIL released if `detach` (work long enough to pay for it).
+    fn run<T: Send>(
+        &self,
+        py: Python<'_>,
+        detach: bool,
+        f: impl FnOnce(&mut sa::Policy) -> T + Send,
+    ) -> T {
+        if !detach {
+            return f(&mut self.lock(py));
+        }
+        py.detach(|| f(&mut self.inner.lock().unwrap_or_else(PoisonError::into_inner)))
     }
 
     fn snapshot(&self, py: Python<'_>) -> sa::Policy {
@@ -1132,11 +1087,9 @@ impl Policy {
     ) -> PyResult<Policy> {
         let mut o = sa::PolicyOptions::new(text(org_id)?.into_owned());
         o.restrict_employee_access = restrict_employee_access;
-        o.max_grant_duration_ms = match max_grant_duration {
-            MaxDuration::Default => Some(sa::DEFAULT_GRANT_MS),
-            MaxDuration::Unbounded => None,
-            MaxDuration::Ms(ms) => Some(ms),
-        };
+        if let MaxDuration::Set(ms) = max_grant_duration {
+            o.max_grant_duration_ms = ms; // else `PolicyOptions::new`'s default (24 h)
+        }
         o.created_at = opt_time_arg(py, now)?;
         Ok(Policy::wrap(sa::Policy::new(o).or_py(py)?))
     }
@@ -1209,19 +1162,7 @@ impl Policy {
                 project_id: c.project_id.clone(),
                 kind: c.kind,
                 sync: c.app_services_sync_enabled,
-                grant: c
-                    .grant
-                    .as_ref()
-                    .filter(|g| g.is_active(now))
-                    .map(|g| GrantData {
-                        cluster: c.name.clone(),
-                        grant_type: g.grant_type,
-                        expiration: g.expiration,
-                        granted_at: Some(g.granted_at),
-                        granted_by: g.granted_by.clone(),
-                        replaced: None,
-                        event: None,
-                    }),
+                grant: GrantData::active(c, now),
             })
             .collect())
     }
@@ -1287,15 +1228,14 @@ impl Policy {
     ) -> PyResult<Event> {
         let actor = actor_arg(actor)?;
         let (project, name) = (text(project_id)?, text(name)?);
+        // The core reads `projectId` before the name, whatever the later arguments are.
+        sa::wire::check_id("projectId", &project).or_py(py)?;
         let args = match kind {
-            Some(k) if !k.is_none() => kind_arg(py, k),
+            Some(k) if !k.is_none() => spec_arg(py, k),
             _ => Ok(sa::ClusterKind::Dedicated),
         }
         .and_then(|k| Ok((k, time_arg(py, now)?)));
-        let (kind, now) = match sa::wire::check_id("projectId", &project) {
-            Ok(_) => name_first(py, &name, args)?,
-            Err(e) => return Err(py_err(py, &e)),
-        };
+        let (kind, now) = after_cluster(py, &name, args)?;
         self.with(py, |p| {
             p.add_cluster(
                 &actor,
@@ -1319,7 +1259,7 @@ impl Policy {
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Event> {
         let (actor, name) = (actor_arg(actor)?, text(name)?);
-        let now = name_first(py, &name, time_arg(py, now))?;
+        let now = after_cluster(py, &name, time_arg(py, now))?;
         self.with(py, |p| p.remove_cluster(&actor, &name, now))
             .map(event)
     }
@@ -1338,9 +1278,9 @@ impl Policy {
     ) -> PyResult<Grant> {
         let actor = actor_arg(actor)?;
         let cluster = text(cluster)?;
-        let args = grant_type_arg(py, grant_type)
+        let args = spec_arg(py, grant_type)
             .and_then(|g| Ok((g, time_arg(py, now)?, opt_time_arg(py, expiration_time)?)));
-        let (grant_type, now, expiration) = name_first(py, &cluster, args)?;
+        let (grant_type, now, expiration) = after_cluster(py, &cluster, args)?;
         let e = self.with(py, |p| {
             p.grant(&actor, &cluster, grant_type, now, expiration)
         })?;
@@ -1359,7 +1299,7 @@ impl Policy {
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Event> {
         let (actor, cluster) = (actor_arg(actor)?, text(cluster)?);
-        let now = name_first(py, &cluster, time_arg(py, now))?;
+        let now = after_cluster(py, &cluster, time_arg(py, now))?;
         self.with(py, |p| p.revoke(&actor, &cluster, now))
             .map(event)
     }
@@ -1387,8 +1327,8 @@ impl Policy {
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Decision> {
         let name = text(cluster)?;
-        let args = resource_arg(py, resource).and_then(|r| Ok((r, time_arg(py, now)?)));
-        let (resource, now) = name_first(py, &name, args)?;
+        let args = spec_arg(py, resource).and_then(|r| Ok((r, time_arg(py, now)?)));
+        let (resource, now) = after_cluster(py, &name, args)?;
         let r = self.lock(py).evaluate(&name, resource, now);
         r.map(|inner| Decision { inner }).or_py(py)
     }
@@ -1403,7 +1343,6 @@ impl Policy {
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Bound<'py, PyList>> {
         let default_now = time_arg(py, now)?;
-        let c = cache(py)?;
         let mut names: Vec<String> = Vec::new();
         let mut by_text: HashMap<String, usize> = HashMap::new();
         let mut reqs: Vec<(usize, sa::Resource, sa::Timestamp)> = Vec::new();
@@ -1451,14 +1390,7 @@ impl Policy {
                     i
                 }
             };
-            let resource = enum_arg(
-                py,
-                &*tuple.get_borrowed_item(1)?,
-                &c.resources,
-                sa::Resource::ALL,
-                "Resource",
-                sa::Resource::parse,
-            )?;
+            let resource = spec_arg(py, &*tuple.get_borrowed_item(1)?)?;
             let t = if n == 3 {
                 let obj = tuple.get_borrowed_item(2)?;
                 match &last_time {
@@ -1476,7 +1408,7 @@ impl Policy {
         }
         // The core's batch (`ffi::evaluate_ids`, with its CLUSTER_NOT_FOUND rule), each distinct
         // name resolved once; a name without a cluster is an id no cluster has.
-        let run = |p: &sa::Policy| {
+        let batch = |p: &sa::Policy| {
             let ids: Vec<sa::ClusterId> = names
                 .iter()
                 .map(|n| p.cluster_id(n).unwrap_or(sa::ClusterId(u32::MAX)))
@@ -1487,17 +1419,7 @@ impl Policy {
             });
             out
         };
-        let out = if reqs.len() >= DETACH_MIN_BATCH {
-            py.detach(|| {
-                let g = match self.inner.lock() {
-                    Ok(g) => g,
-                    Err(poisoned) => poisoned.into_inner(),
-                };
-                run(&g)
-            })
-        } else {
-            run(&self.lock(py))
-        };
+        let out = self.run(py, reqs.len() >= DETACH_MIN_BATCH, |p| batch(p));
         // Decisions are immutable values: equal ones share one Python object, which saves an
         // allocation per request (batches repeat a handful of distinct answers).
         let mut interned: HashMap<sa::Decision, Bound<'py, Decision>> = HashMap::new();
@@ -1533,8 +1455,8 @@ impl Policy {
         at: &Bound<'_, PyAny>,
     ) -> PyResult<Decision> {
         let name = text(cluster)?;
-        let args = resource_arg(py, resource).and_then(|r| Ok((r, req_time_arg(py, at)?)));
-        let (resource, at) = name_first(py, &name, args)?;
+        let args = spec_arg(py, resource).and_then(|r| Ok((r, req_time_arg(py, at)?)));
+        let (resource, at) = after_cluster(py, &name, args)?;
         self.with(py, |p| p.evaluate_at(&name, resource, at))
             .map(|inner| Decision { inner })
     }
@@ -1548,7 +1470,7 @@ impl Policy {
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Option<Py<PyAny>>> {
         let name = text(cluster)?;
-        let now = name_first(py, &name, time_arg(py, now))?;
+        let now = after_cluster(py, &name, time_arg(py, now))?;
         let ms = self.with(py, |p| p.remaining(&name, now))?;
         ms.map(|ms| duration_obj(py, ms)).transpose()
     }
@@ -1565,21 +1487,7 @@ impl Policy {
         let g = self.with(py, |p| {
             // `remaining` names the error for an unknown or invalid cluster name.
             p.remaining(&name, now)?;
-            let Some(c) = p.cluster(&name) else {
-                return Ok(None);
-            };
-            Ok(c.grant
-                .as_ref()
-                .filter(|g| g.is_active(now))
-                .map(|g| GrantData {
-                    cluster: c.name.clone(),
-                    grant_type: g.grant_type,
-                    expiration: g.expiration,
-                    granted_at: Some(g.granted_at),
-                    granted_by: g.granted_by.clone(),
-                    replaced: None,
-                    event: None,
-                }))
+            Ok(p.cluster(&name).and_then(|c| GrantData::active(c, now)))
         })?;
         Ok(g.map(|data| Grant { data }))
     }
@@ -1597,8 +1505,8 @@ impl Policy {
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<String> {
         let name = text(cluster)?;
-        let args = resource_arg(py, resource).and_then(|r| Ok((r, time_arg(py, now)?)));
-        let (resource, now) = name_first(py, &name, args)?;
+        let args = spec_arg(py, resource).and_then(|r| Ok((r, time_arg(py, now)?)));
+        let (resource, now) = after_cluster(py, &name, args)?;
         let e = self.with(py, |p| p.begin_log_download(&name, resource, now))?;
         match e.kind {
             sa::EventKind::EmployeeDownloadedClusterLogs { download_id, .. } => Ok(download_id),
@@ -1670,17 +1578,7 @@ impl Policy {
     /// bytes as every other binding). Never raises for a bad command; errors are results.
     fn apply(&self, py: Python<'_>, command: &Bound<'_, PyString>) -> PyResult<String> {
         let command = text(command)?;
-        if command.len() >= 1 << 16 {
-            return Ok(py.detach(|| {
-                let mut g = match self.inner.lock() {
-                    Ok(g) => g,
-                    Err(poisoned) => poisoned.into_inner(),
-                };
-                sa::apply(&mut g, &command)
-            }));
-        }
-        let mut g = self.lock(py);
-        Ok(sa::apply(&mut g, &command))
+        Ok(self.run(py, command.len() >= 1 << 16, |p| sa::apply(p, &command)))
     }
 
     // ----- signed checkpoints (SPEC §9) -----
@@ -1694,7 +1592,7 @@ impl Policy {
         key: &Bound<'_, PyAny>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Checkpoint> {
-        let key = signing_key_arg(py, key)?;
+        let key = text_arg::<SigningKey>(py, key, "key")?;
         let now = time_arg(py, now)?;
         let inner = self.with(py, |p| p.checkpoint(now, &key))?;
         Ok(Checkpoint { inner })
@@ -1761,25 +1659,13 @@ impl Policy {
 // Signed checkpoints (SPEC §9)
 // ---------------------------------------------------------------------------------------------
 
-fn malformed_err(py: Python<'_>, detail: String) -> PyErr {
-    py_err(py, &sa::Error::MalformedInput { detail })
-}
-
 /// An Ed25519 public key that checkpoints are verified with. Text form: `sa-ed25519-pub:` and
 /// 64 lower-case hex digits (`str(key)`).
 #[pyclass(frozen, eq, hash, skip_from_py_object, module = "support_access")]
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct PublicKey {
     inner: sa::PublicKey,
 }
-
-impl PartialEq for PublicKey {
-    fn eq(&self, other: &Self) -> bool {
-        self.inner == other.inner
-    }
-}
-
-impl Eq for PublicKey {}
 
 impl std::hash::Hash for PublicKey {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
@@ -1947,7 +1833,7 @@ impl Checkpoint {
     fn verify_signature(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<bool> {
         Ok(self
             .inner
-            .verify_signature(&public_key_arg(py, key, "key")?))
+            .verify_signature(&text_arg::<PublicKey>(py, key, "key")?))
     }
 
     fn __str__(&self) -> String {
@@ -2012,29 +1898,41 @@ impl CheckpointsVerified {
     }
 }
 
-/// A `PublicKey` or its text.
-fn public_key_arg(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<sa::PublicKey> {
-    if let Ok(k) = obj.cast::<PublicKey>() {
-        return Ok(k.get().inner.clone());
-    }
-    match obj.cast::<PyString>() {
-        Ok(s) => sa::PublicKey::parse(&text(s)?).or_py(py),
-        Err(_) => Err(PyTypeError::new_err(format!(
-            "{what} must be a PublicKey or its text, not {}",
-            type_name(obj)
-        ))),
-    }
+/// A pyclass over a core value with a text form: the argument is it or its text.
+trait TextForm: pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Sync {
+    type Inner: Clone;
+    const CLASS: &'static str;
+    fn inner(&self) -> &Self::Inner;
+    fn parse_text(s: &str) -> Result<Self::Inner, sa::Error>;
 }
 
-/// A `SigningKey` or its text.
-fn signing_key_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<sa::SigningKey> {
-    if let Ok(k) = obj.cast::<SigningKey>() {
-        return Ok(k.get().inner.clone());
+macro_rules! text_forms {
+    ($($t:ident),+) => {$(
+        impl TextForm for $t {
+            type Inner = sa::$t;
+            const CLASS: &'static str = stringify!($t);
+            fn inner(&self) -> &sa::$t {
+                &self.inner
+            }
+            fn parse_text(s: &str) -> Result<sa::$t, sa::Error> {
+                sa::$t::parse(s)
+            }
+        }
+    )+};
+}
+
+text_forms!(PublicKey, SigningKey, Checkpoint);
+
+/// A `T` or its text (`what` names the argument in the `TypeError`).
+fn text_arg<T: TextForm>(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<T::Inner> {
+    if let Ok(k) = obj.cast::<T>() {
+        return Ok(k.get().inner().clone());
     }
     match obj.cast::<PyString>() {
-        Ok(s) => sa::SigningKey::parse(&text(s)?).or_py(py),
+        Ok(s) => T::parse_text(&text(s)?).or_py(py),
         Err(_) => Err(PyTypeError::new_err(format!(
-            "key must be a SigningKey or its text, not {}",
+            "{what} must be a {} or its text, not {}",
+            T::CLASS,
             type_name(obj)
         ))),
     }
@@ -2057,30 +1955,28 @@ fn items<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Bound<'py, Py
         .collect()
 }
 
+/// The items of an iterable of `T`s or their texts.
+fn text_args<T: TextForm>(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    what: &str,
+) -> PyResult<Vec<T::Inner>> {
+    let all = items(obj, what)?;
+    let each = all.iter().enumerate();
+    each.map(|(i, o)| text_arg::<T>(py, o, &format!("{what}[{i}]")))
+        .collect()
+}
+
 /// Checkpoints (`Checkpoint`s or their texts) and trusted keys (`PublicKey`s or their texts).
 fn checkpoint_args(
     py: Python<'_>,
     checkpoints: &Bound<'_, PyAny>,
     trusted_keys: &Bound<'_, PyAny>,
 ) -> PyResult<(Vec<sa::Checkpoint>, Vec<sa::PublicKey>)> {
-    let mut cs = Vec::new();
-    for (i, c) in items(checkpoints, "checkpoints")?.iter().enumerate() {
-        if let Ok(c) = c.cast::<Checkpoint>() {
-            cs.push(c.get().inner.clone());
-        } else if let Ok(s) = c.cast::<PyString>() {
-            cs.push(sa::Checkpoint::parse(&text(s)?).or_py(py)?);
-        } else {
-            return Err(PyTypeError::new_err(format!(
-                "checkpoints[{i}] must be a Checkpoint or its text, not {}",
-                type_name(c)
-            )));
-        }
-    }
-    let mut ks = Vec::new();
-    for (i, k) in items(trusted_keys, "trusted_keys")?.iter().enumerate() {
-        ks.push(public_key_arg(py, k, &format!("trusted_keys[{i}]"))?);
-    }
-    Ok((cs, ks))
+    Ok((
+        text_args::<Checkpoint>(py, checkpoints, "checkpoints")?,
+        text_args::<PublicKey>(py, trusted_keys, "trusted_keys")?,
+    ))
 }
 
 /// Verifies a JSON Lines record (`RecordTampered`), then checks it against checkpoints signed by

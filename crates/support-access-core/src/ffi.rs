@@ -690,3 +690,32 @@ mod tests {
         );
     }
 }
+
+// ----- argument order (Python edge) -----
+
+/// The core's error that wins over a failed argument conversion, for an edge that converts a
+/// call's arguments one at a time (Python) and so can fail on one read after `cluster`.
+///
+/// Why: the JSON interface reads `cluster` before `resource`, `grantType`, `kind` and the times
+/// (SPEC §7 field order), so two bad arguments name the cluster's `INVALID_CLUSTER_NAME`; an
+/// edge that asks here when a later argument fails names the same error without keeping the
+/// order itself. `None`: the name is valid and the argument's own error stands. (On success the
+/// core's call checks the name itself, so an edge needs this only on the failure path.)
+#[cold]
+pub fn cluster_error_first(cluster: &str) -> Option<Error> {
+    crate::model::check_cluster_name(cluster).err()
+}
+
+#[cfg(test)]
+mod argument_order_tests {
+    use super::*;
+
+    #[test]
+    fn an_invalid_cluster_name_wins() {
+        assert_eq!(cluster_error_first("Cluster0"), None);
+        let e = cluster_error_first("bad name").unwrap();
+        assert_eq!(e.code(), ErrorCode::InvalidClusterName);
+        assert_eq!(Some(e), crate::model::check_cluster_name("bad name").err());
+        assert!(cluster_error_first("").is_some());
+    }
+}

@@ -259,32 +259,14 @@ class UntrustedKey(CheckpointError):
     code = "UNTRUSTED_KEY"
 
 
-#: The class raised for each SPEC error code.
+#: The class raised for each SPEC error code (the class's ``code``), in the core's order.
 ERROR_CLASSES: Dict[str, Type[SupportAccessError]] = {
-    "FORBIDDEN": Forbidden,
-    "INVALID_ENUM_VALUE": InvalidEnumValue,
-    "INVALID_TIMESTAMP": InvalidTimestamp,
-    "INVALID_CLUSTER_NAME": InvalidClusterName,
-    "MALFORMED_INPUT": MalformedInput,
-    "UNKNOWN_OP": UnknownOp,
-    "PROJECT_NOT_FOUND": ProjectNotFound,
-    "CLUSTER_NOT_FOUND": ClusterNotFound,
-    "DUPLICATE_PROJECT": DuplicateProject,
-    "DUPLICATE_CLUSTER": DuplicateCluster,
-    "UNSUPPORTED_CLUSTER_KIND": UnsupportedClusterKind,
-    "SYNC_NOT_ENABLED": SyncNotEnabled,
-    "EXPIRATION_NOT_IN_FUTURE": ExpirationNotInFuture,
-    "EXPIRATION_TOO_FAR": ExpirationTooFar,
-    "NO_ACTIVE_GRANT": NoActiveGrant,
-    "CLOCK_WENT_BACKWARDS": ClockWentBackwards,
-    "ACCESS_DENIED": AccessDenied,
-    "DOWNLOAD_NOT_FOUND": DownloadNotFound,
-    "RECORD_TAMPERED": RecordTampered,
-    "RECORD_TRUNCATED": RecordTruncated,
-    "CHECKPOINT_MISMATCH": CheckpointMismatch,
-    "CHECKPOINTS_DISAGREE": CheckpointsDisagree,
-    "BAD_SIGNATURE": BadSignature,
-    "UNTRUSTED_KEY": UntrustedKey,
+    cls.code: cls
+    for cls in (Forbidden, InvalidEnumValue, InvalidTimestamp, InvalidClusterName, MalformedInput, UnknownOp,
+                ProjectNotFound, ClusterNotFound, DuplicateProject, DuplicateCluster, UnsupportedClusterKind,
+                SyncNotEnabled, ExpirationNotInFuture, ExpirationTooFar, NoActiveGrant, ClockWentBackwards,
+                AccessDenied, DownloadNotFound, RecordTampered, RecordTruncated, CheckpointMismatch,
+                CheckpointsDisagree, BadSignature, UntrustedKey)
 }
 
 
