@@ -55,14 +55,8 @@ export declare function checkpointVerifySignature(checkpoint: string, publicKey:
  */
 export declare function clusterIdSlot(slot: number, name: string): number
 
-/** The SPEC cluster kind strings. */
-export declare function clusterKinds(): Array<string>
-
 /** The core's version. */
 export declare function coreVersion(): string
-
-/** The SPEC error codes. */
-export declare function errorCodes(): Array<string>
 
 /**
  * SPEC §4 in batch mode by cluster id, once across the boundary: request `i` asks about
@@ -81,9 +75,6 @@ export declare function formatTime(ms: number): string
 /** The policy's generation (`Policy::generation`): what cached cluster ids are valid for. */
 export declare function generationSlot(slot: number): number
 
-/** The SPEC grant type strings, in the order of the packed grant type index. */
-export declare function grantTypes(): Array<string>
-
 /** The core's `MALFORMED_INPUT` message for `detail` (the JS wrapper's own argument checks). */
 export declare function malformedMessage(detail: string): string
 
@@ -93,14 +84,8 @@ export declare function parseTime(text: string): number
 /** Reads a public key's text: `[text, keyId]` (MALFORMED_INPUT for anything else). */
 export declare function publicKeyParse(text: string): Array<string>
 
-/** The SPEC reason strings, in the order of the packed reason index. */
-export declare function reasons(): Array<string>
-
 /** Checks a value as a resource string (`INVALID_ENUM_VALUE` otherwise); returns its index. */
 export declare function resourceIndex(value: string): number
-
-/** The SPEC resource strings, in the order `evaluate` takes them as numbers. */
-export declare function resources(): Array<string>
 
 /**
  * The signing key for exactly 32 seed bytes (the host draws them, e.g. `crypto.randomBytes`):
@@ -113,6 +98,13 @@ export declare function signingKeyFromSeed(seed: Uint8Array): Array<string>
  * `[text, publicKeyText, keyId]`.
  */
 export declare function signingKeyParse(text: string): Array<string>
+
+/**
+ * The SPEC strings, each list in the core's order (a packed decision's reason and grant type
+ * index into the first two, `evaluate` takes a resource's index in the third):
+ * `[reasons, grantTypes, resources, clusterKinds, errorCodes]`.
+ */
+export declare function specStrings(): Array<Array<string>>
 
 /** Verifies a JSON Lines record, then checks it against checkpoints signed by trusted keys. */
 export declare function verifyCheckpoints(record: string, checkpoints: Array<string>, trustedKeys: Array<string>): string

@@ -7,10 +7,7 @@
 
 const native = require('./index.js')
 
-const REASONS = native.reasons()
-const GRANT_TYPES = native.grantTypes()
-const RESOURCES = native.resources()
-const ERROR_CODES = native.errorCodes()
+const [REASONS, GRANT_TYPES, RESOURCES, CLUSTER_KINDS, ERROR_CODES] = native.specStrings()
 const ERROR_CODE_SET = new Set(ERROR_CODES)
 const RESOURCE_INDEX = new Map(RESOURCES.map((r, i) => [r, i]))
 const { evaluateSlot, evaluateIo, evaluateManyIds, clusterIdSlot, generationSlot } = native
@@ -651,7 +648,7 @@ module.exports = {
   REASONS: Object.freeze(REASONS.slice()),
   GRANT_TYPES: Object.freeze(GRANT_TYPES.slice()),
   RESOURCES: Object.freeze(RESOURCES.slice()),
-  CLUSTER_KINDS: Object.freeze(native.clusterKinds()),
+  CLUSTER_KINDS: Object.freeze(CLUSTER_KINDS),
   coreVersion: native.coreVersion(),
   VERSION: native.coreVersion(),
 }

@@ -1117,17 +1117,9 @@ pub unsafe extern "C" fn sa_signing_key_from_seed(
         if seed.is_null() {
             return Err(Failure::Null("seed"));
         }
-        if len != 32 {
-            return Err(ffi::malformed(format!(
-                "a signing key's seed is exactly 32 bytes, not {len}"
-            ))
-            .into());
-        }
-        let mut bytes = [0u8; 32];
-        // SAFETY: `seed` is valid for reads of `len` (= 32) bytes by contract.
-        bytes.copy_from_slice(unsafe { std::slice::from_raw_parts(seed, 32) });
-        let inner = support_access_core::SigningKey::from_seed(bytes);
-        bytes.fill(0);
+        // SAFETY: `seed` is valid for reads of `len` bytes by contract.
+        let seed = unsafe { std::slice::from_raw_parts(seed, len) };
+        let inner = support_access_core::SigningKey::from_seed_bytes(seed)?;
         Ok(sa_signing_key { inner })
     })
 }

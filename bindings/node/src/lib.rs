@@ -27,8 +27,8 @@ use std::ptr;
 use core_::checkpoint::Verified;
 use core_::ffi::{self, ErrorData, GrantView};
 use core_::{
-    Checkpoint, ClusterId, ClusterKind, Decision, Error, Policy, PublicKey, Resource,
-    SigningKey, Timestamp,
+    Checkpoint, ClusterId, ClusterKind, Decision, Error, Policy, PublicKey, Resource, SigningKey,
+    Timestamp,
 };
 use napi::bindgen_prelude::JsObjectValue;
 use napi::bindgen_prelude::{
@@ -64,40 +64,24 @@ fn pack(d: &Decision) -> i32 {
     ffi::pack(d) as i32
 }
 
-/// The SPEC reason strings, in the order of the packed reason index.
+/// The SPEC strings, each list in the core's order (a packed decision's reason and grant type
+/// index into the first two, `evaluate` takes a resource's index in the third):
+/// `[reasons, grantTypes, resources, clusterKinds, errorCodes]`.
 #[napi(catch_unwind)]
-pub fn reasons() -> Vec<&'static str> {
-    ffi::REASONS.to_vec()
-}
-
-/// The SPEC grant type strings, in the order of the packed grant type index.
-#[napi(catch_unwind)]
-pub fn grant_types() -> Vec<&'static str> {
-    ffi::GRANT_TYPES.to_vec()
-}
-
-/// The SPEC resource strings, in the order `evaluate` takes them as numbers.
-#[napi(catch_unwind)]
-pub fn resources() -> Vec<&'static str> {
-    ffi::RESOURCES.to_vec()
+pub fn spec_strings() -> Vec<Vec<&'static str>> {
+    vec![
+        ffi::REASONS.to_vec(),
+        ffi::GRANT_TYPES.to_vec(),
+        ffi::RESOURCES.to_vec(),
+        ClusterKind::ALL.iter().map(|k| k.as_str()).collect(),
+        core_::ErrorCode::ALL.iter().map(|c| c.as_str()).collect(),
+    ]
 }
 
 /// The core's `MALFORMED_INPUT` message for `detail` (the JS wrapper's own argument checks).
 #[napi(catch_unwind)]
 pub fn malformed_message(detail: String) -> String {
     ffi::malformed_message(&detail)
-}
-
-/// The SPEC cluster kind strings.
-#[napi(catch_unwind)]
-pub fn cluster_kinds() -> Vec<&'static str> {
-    ClusterKind::ALL.iter().map(|k| k.as_str()).collect()
-}
-
-/// The SPEC error codes.
-#[napi(catch_unwind)]
-pub fn error_codes() -> Vec<&'static str> {
-    core_::ErrorCode::ALL.iter().map(|c| c.as_str()).collect()
 }
 
 /// The core's version.
@@ -177,13 +161,8 @@ pub fn public_key_parse(text: String) -> Result<Vec<String>> {
 /// `[text, publicKeyText, keyId]`.
 #[napi(catch_unwind)]
 pub fn signing_key_from_seed(seed: &[u8]) -> Result<Vec<String>> {
-    let seed: [u8; 32] = seed.try_into().map_err(|_| {
-        malformed(&format!(
-            "a signing key's seed is exactly 32 bytes, not {}",
-            seed.len()
-        ))
-    })?;
-    Ok(signing_key_texts(&SigningKey::from_seed(seed)))
+    let key = SigningKey::from_seed_bytes(seed).map_err(js_err)?;
+    Ok(signing_key_texts(&key))
 }
 
 /// Reads a signing key's text (a secret: the error never repeats it):

@@ -1716,17 +1716,8 @@ impl SigningKey {
     /// length is `MalformedInput` (a `ValueError`).
     #[staticmethod]
     fn from_seed(py: Python<'_>, seed: &[u8]) -> PyResult<SigningKey> {
-        let seed: [u8; 32] = seed.try_into().map_err(|_| {
-            malformed_err(
-                py,
-                format!(
-                    "a signing key's seed is exactly 32 bytes, not {}",
-                    seed.len()
-                ),
-            )
-        })?;
         Ok(SigningKey {
-            inner: sa::SigningKey::from_seed(seed),
+            inner: sa::SigningKey::from_seed_bytes(seed).or_py(py)?,
         })
     }
 

@@ -192,6 +192,18 @@ impl SigningKey {
         }
     }
 
+    /// The key for a seed a host hands over as bytes of any length: exactly 32, or the core's
+    /// `MALFORMED_INPUT` (every front end's "not 32 bytes" is this one).
+    pub fn from_seed_bytes(seed: &[u8]) -> Result<SigningKey, Error> {
+        let seed: [u8; 32] = seed.try_into().map_err(|_| {
+            Error::malformed(format!(
+                "a signing key's seed is exactly 32 bytes, not {}",
+                seed.len()
+            ))
+        })?;
+        Ok(SigningKey::from_seed(seed))
+    }
+
     /// Reads the text form. The error never repeats the text (it is a secret).
     pub fn parse(text: &str) -> Result<SigningKey, Error> {
         text.strip_prefix(SIGNING_KEY_PREFIX)
@@ -573,6 +585,23 @@ impl Policy {
 #[cfg(all(test, feature = "sign"))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_seed_of_bytes_is_exactly_32_of_them() {
+        use alloc::string::ToString;
+        use alloc::vec;
+        let key = SigningKey::from_seed_bytes(&[1; 32]).unwrap();
+        assert_eq!(key.key_id(), SigningKey::from_seed([1; 32]).key_id());
+        for len in [0, 31, 33, 64] {
+            let e = SigningKey::from_seed_bytes(&vec![1; len]).unwrap_err();
+            assert_eq!(e.code(), crate::ErrorCode::MalformedInput);
+            assert!(
+                e.to_string()
+                    .ends_with(&format!("exactly 32 bytes, not {len}")),
+                "{e}"
+            );
+        }
+    }
 
     #[test]
     fn texts_round_trip_and_refuse_other_spellings() {
