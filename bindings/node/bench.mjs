@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import { Policy, coreVersion } from './lib.mjs'
-import { issue16Workload } from './workload.mjs'
+import { issue16Workload, timeIssue16Workload } from './workload.mjs'
 
 const require = createRequire(import.meta.url)
 const native = require('./index.js')
@@ -68,9 +68,11 @@ measure('evaluate with an RFC 3339 string', N / 4, (n) => {
 const slot = (() => {
   // the raw native call under the typed API (internal; packed result)
   const q = new native.NativePolicy('{"orgId":"raw","restrictEmployeeAccess":true}')
-  q.addProject(JSON.stringify(OWNER), 'p1', T0)
-  q.addCluster(JSON.stringify(OWNER), 'p1', 'Cluster0', null, null, T0)
-  q.grant(JSON.stringify(OWNER), 'Cluster0', 'CLUSTER_DATABASE_LOGS', T0, null)
+  for (const c of [
+    { op: 'addProject', actor: OWNER, projectId: 'p1', now: T0 },
+    { op: 'addCluster', actor: OWNER, projectId: 'p1', name: 'Cluster0', now: T0 },
+    { op: 'grant', actor: OWNER, cluster: 'Cluster0', grantType: 'CLUSTER_DATABASE_LOGS', now: T0 },
+  ]) q.apply(JSON.stringify(c))
   globalThis.keep = q
   return q.slot
 })()
@@ -93,24 +95,7 @@ measure('apply(\'{"op":"evaluate",...}\') (JSON in and out)', N / 10, (n) => {
   for (let i = 0; i < n; i++) sink += p.apply(cmd).length
 })
 
-{
-  const w = issue16Workload(Policy, OWNER, T0)
-  const reqs = w.requests
-  console.log(`issue 16 workload: 1,000 clusters, ${reqs.length.toLocaleString('en')} requests, ${(w.withGrant * 100).toFixed(0)} % with an active grant`)
-  const base = measure('  plain-JS Map rule, per request (baseline)', 1, () => {
-    for (let i = 0; i < reqs.length; i++) sink += w.mapRule(reqs[i]).allowed ? 1 : 0
-  }, reqs.length)
-  const one = measure('  Policy#evaluate, per call', 1, () => {
-    for (let i = 0; i < reqs.length; i++) {
-      const q = reqs[i]
-      sink += w.policy.evaluate(q.cluster, q.resource, q.now).allowed ? 1 : 0
-    }
-  }, reqs.length)
-  const many = measure('  Policy#evaluateMany(100,000), per decision', 1, () => {
-    sink += w.policy.evaluateMany(reqs).length
-  }, reqs.length)
-  console.log(`  ratios to the Map rule: evaluate ${(one / base).toFixed(2)}x (target <= 2), evaluateMany ${(many / base).toFixed(2)}x (target <= 1)`)
-}
+timeIssue16Workload(issue16Workload(Policy, OWNER, T0))
 {
   // The floor of a call: `evaluateIo` by id, no argument and no result crossing as JS values
   // (this array replaces the wrapper's own for the rest of this process: so it runs last).

@@ -64,3 +64,36 @@ export function issue16Workload(PolicyClass, owner, t0) {
   return { policy, requests, mapRule, withGrant }
 }
 
+
+/** Times the workload: the Map rule (per request, and into one array like a batch) against
+ * `Policy#evaluate` per call, `evaluateMany` over all 100,000 requests and in batches of 1,000,
+ * interleaved round by round (so a noisy moment hits every figure alike), best of `rounds`
+ * after one warm-up round; CPU time of the process. Prints one line per figure, with its ratio
+ * to the Map rule. */
+export function timeIssue16Workload(w, rounds = 15) {
+  const reqs = w.requests
+  const batches = Array.from({ length: reqs.length / 1000 }, (_, i) => reqs.slice(i * 1000, (i + 1) * 1000))
+  let sink = 0
+  const figures = [
+    ['plain-JS Map rule, per request (baseline)', () => { for (let i = 0; i < reqs.length; i++) sink += w.mapRule(reqs[i]).allowed ? 1 : 0 }],
+    ['plain-JS Map rule, into one array (a batch)', () => { sink += reqs.map(w.mapRule).length }],
+    ['Policy#evaluate, per call', () => { for (let i = 0; i < reqs.length; i++) { const q = reqs[i]; sink += w.policy.evaluate(q.cluster, q.resource, q.now).allowed ? 1 : 0 } }],
+    ['Policy#evaluateMany(100,000), per decision', () => { sink += w.policy.evaluateMany(reqs).length }],
+    ['Policy#evaluateMany, batches of 1,000, per decision', () => { for (const b of batches) sink += w.policy.evaluateMany(b).length }],
+  ]
+  const best = figures.map(() => Infinity)
+  for (let round = 0; round <= rounds; round++) {
+    figures.forEach(([, f], i) => {
+      const cpu0 = process.cpuUsage()
+      f()
+      const used = process.cpuUsage(cpu0)
+      if (round > 0) best[i] = Math.min(best[i], ((used.user + used.system) * 1000) / reqs.length)
+    })
+  }
+  console.log(`issue 16 workload: 1,000 clusters, ${reqs.length.toLocaleString('en')} requests, ${(w.withGrant * 100).toFixed(0)} % with an active grant; best of ${rounds} interleaved rounds, CPU time`)
+  figures.forEach(([label], i) => {
+    console.log(`  ${label.padEnd(54)} ${best[i].toFixed(0).padStart(5)} ns  ${(best[i] / best[0]).toFixed(2)}x`)
+  })
+  if (sink === 42) console.log('')
+  return best
+}

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { performance } from 'node:perf_hooks';
-import { issue16Workload } from '../node/workload.mjs';
+import { issue16Workload, timeIssue16Workload } from '../node/workload.mjs';
 
 const root = new URL('../../', import.meta.url);
 const webWasm = new URL('bindings/wasm/pkg/web/support_access_wasm_bg.wasm', root);
@@ -44,29 +44,7 @@ const batch = Array.from({ length: 1000 }, (_, i) => ({ cluster: `c${i % 100}`, 
 bench('Policy#evaluateMany, per decision (batches of 1000)', 200, () => p.evaluateMany(batch), 1000);
 
 
-{
-  const w = issue16Workload(Policy, owner, T0);
-  const reqs = w.requests;
-  console.log(`issue 16 workload: 1,000 clusters, ${reqs.length.toLocaleString('en')} requests, ${(w.withGrant * 100).toFixed(0)} % with an active grant (best of 6 rounds)`);
-  const best = (f) => {
-    let b = Infinity;
-    for (let r = 0; r < 7; r++) {
-      const s0 = performance.now();
-      f();
-      const ns = ((performance.now() - s0) * 1e6) / reqs.length;
-      if (r > 0) b = Math.min(b, ns);
-    }
-    return b;
-  };
-  let sink = 0;
-  const base = best(() => { for (let i = 0; i < reqs.length; i++) sink += w.mapRule(reqs[i]).allowed ? 1 : 0; });
-  const one = best(() => { for (let i = 0; i < reqs.length; i++) { const q = reqs[i]; sink += w.policy.evaluate(q.cluster, q.resource, q.now).allowed ? 1 : 0; } });
-  const many = best(() => { sink += w.policy.evaluateMany(reqs).length; });
-  console.log(`  plain-JS Map rule (baseline): ${base.toFixed(0)} ns/request`);
-  console.log(`  Policy#evaluate: ${one.toFixed(0)} ns/call (${(one / base).toFixed(2)}x, target <= 2)`);
-  console.log(`  Policy#evaluateMany(100,000): ${many.toFixed(0)} ns/decision (${(many / base).toFixed(2)}x, target <= 1)`);
-  if (sink === 42) console.log('');
-}
+timeIssue16Workload(issue16Workload(Policy, owner, T0));
 
 const { loadPlugin } = await import('../wasm-plugin/tests/host.mjs');
 t = performance.now();
