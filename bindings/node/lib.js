@@ -9,7 +9,10 @@ const native = require('./index.js')
 
 const [REASONS, GRANT_TYPES, RESOURCES, CLUSTER_KINDS, ERROR_CODES] = native.specStrings()
 const ERROR_CODE_SET = new Set(ERROR_CODES)
-const RESOURCE_INDEX = new Map(RESOURCES.map((r, i) => [r, i]))
+// Keyed by the strings as property keys make them (internalized): a caller's string literal
+// then matches by identity, not by comparing characters (the core's strings, read from
+// Node-API, are not internalized).
+const RESOURCE_INDEX = new Map(RESOURCES.map((r, i) => [Object.keys({ [r]: 0 })[0], i]))
 const { evaluateSlot, evaluateIo, evaluateManyIds, clusterIdSlot, generationSlot } = native
 // The hot path's array (src/lib.rs `bindIo`): evaluateIo's arguments [slot, generation,
 // cluster id, resource index, now ms], then what the evaluations write back [packed decision,

@@ -52,7 +52,10 @@ export const REASONS = Object.freeze(REASON_LIST);
 export const GRANT_TYPES = Object.freeze(GRANT_TYPE_LIST);
 export const RESOURCES = Object.freeze(RESOURCE_LIST);
 export const CLUSTER_KINDS = Object.freeze(CLUSTER_KIND_LIST);
-const RESOURCE_INDEX = new Map(RESOURCES.map((r, i) => [r, i]));
+// Keyed by the strings as property keys make them (internalized): a caller's string literal
+// then matches by identity, not by comparing characters (the core's strings, read from
+// `specStrings()` through split, are not internalized).
+const RESOURCE_INDEX = new Map(RESOURCES.map((r, i) => [Object.keys({ [r]: 0 })[0], i]));
 // The core's MALFORMED_INPUT message prefix, so no message here spells it by hand.
 const MALFORMED = malformedMessage('');
 function malformed(detail) {
