@@ -5,6 +5,8 @@
 //!   cargo xtask test [--only STEP,STEP…]   run every step (or some): see `STEPS`
 //!   cargo xtask vectors [--bless]          regenerate tests/vectors/vectors.txt (and, with
 //!                                          --bless, rewrite each vector's `expect` from the core)
+//!   cargo xtask vocab                      rewrite the bindings' copies of the SPEC vocabulary
+//!                                          (Python enums, TypeScript unions) from the core
 //!   cargo xtask dist                       build the release artifacts into dist/
 //!   cargo xtask web [--live]               serve the browser demo (examples/web); with --live,
 //!                                          also a `support-access serve` the page is a client of
@@ -27,6 +29,7 @@ mod python;
 mod rust;
 mod server;
 mod vectors;
+mod vocab;
 mod wasm;
 
 use std::process::ExitCode;
@@ -92,6 +95,7 @@ fn main() -> ExitCode {
             ctx.finish()
         }
         Some("vectors") => vectors::generate(&mut ctx, args.iter().any(|a| a == "--bless")),
+        Some("vocab") => vocab::generate(&mut ctx),
         Some("bench") => rust::bench(&mut ctx),
         Some("bench-service") => bench_service::run(&mut ctx),
         Some("bench-store") => rust::bench_store(&mut ctx, args.iter().any(|a| a == "--quick")),
@@ -100,7 +104,7 @@ fn main() -> ExitCode {
         Some("web") => wasm::serve(&mut ctx, args.iter().any(|a| a == "--live")),
         _ => {
             eprintln!(
-                "usage: cargo xtask test [--only {}] | dist | vectors [--bless] | bench | bench-store [--quick] | fuzz [--secs N] | web [--live]",
+                "usage: cargo xtask test [--only {}] | dist | vectors [--bless] | vocab | bench | bench-store [--quick] | fuzz [--secs N] | web [--live]",
                 step_names()
             );
             ExitCode::from(2)
