@@ -9,6 +9,12 @@ p.addProject(owner, 'p1', '2026-11-28T12:00:00Z');
 p.addCluster(owner, 'p1', 'Cluster0', undefined, '2026-11-28T12:00:00Z');
 p.grant(owner, 'Cluster0', 'CLUSTER_DATABASE_LOGS', '2026-11-28T12:00:00Z');
 const d = p.evaluate('Cluster0', 'DATABASE_LOGS', '2026-11-28T13:00:00Z');
+// The typed hot path (epoch ms: the first call resolves the cluster, the second uses its id)
+// answers exactly as the command did.
+for (let i = 0; i < 2; i++) {
+  const fast = p.evaluate('Cluster0', 'DATABASE_LOGS', Date.parse('2026-11-28T13:00:00Z'));
+  if (JSON.stringify(fast) !== JSON.stringify(d)) throw new Error(`hot path ${JSON.stringify(fast)} != ${JSON.stringify(d)}`);
+}
 if (VERSION !== expected) throw new Error(`VERSION ${VERSION}, expected ${expected}`);
 if (!d.allowed || d.reason !== 'GRANT_ACTIVE') throw new Error(`decision ${JSON.stringify(d)}`);
 console.log(`support-access-wasm ${VERSION} (CommonJS), entry ${require.resolve("support-access-wasm")}: ${JSON.stringify(d)}`);

@@ -890,7 +890,7 @@ impl Builder<'_> {
         let web_js = format!(
             "{generated} the browser ES module.\n// It fetches support_access_wasm_bg.wasm next to it.\n\
              import init, {{{imports}}} from './support_access_wasm.js';\n\n\
-             await init({{ module_or_path: new URL('./support_access_wasm_bg.wasm', import.meta.url) }});\n{body}",
+             const wasm = await init({{ module_or_path: new URL('./support_access_wasm_bg.wasm', import.meta.url) }});\n{body}",
             imports = parts.imports,
             body = parts.body
         );
@@ -898,7 +898,7 @@ impl Builder<'_> {
             "{generated} the bundler entry (`module`).\n// The module's bytes are inline (base64), so any bundler takes it without asset rules.\n\
              import init, {{{imports}}} from '../web/support_access_wasm.js';\n\
              import {{ WASM_BASE64 }} from './wasm-base64.js';\n\n\
-             await init({{ module_or_path: Uint8Array.from(atob(WASM_BASE64), (c) => c.charCodeAt(0)) }});\n{body}",
+             const wasm = await init({{ module_or_path: Uint8Array.from(atob(WASM_BASE64), (c) => c.charCodeAt(0)) }});\n{body}",
             imports = parts.imports,
             body = parts.body
         );
@@ -906,7 +906,7 @@ impl Builder<'_> {
             "{generated} the Node entry.\n// Instantiated synchronously from the .wasm on disk (no top-level await).\n\
              import {{ initSync, {imports}}} from '../web/support_access_wasm.js';\n\
              import {{ readFileSync }} from 'node:fs';\n\n\
-             initSync({{ module: readFileSync(new URL('../web/support_access_wasm_bg.wasm', import.meta.url)) }});\n{body}",
+             const wasm = initSync({{ module: readFileSync(new URL('../web/support_access_wasm_bg.wasm', import.meta.url)) }});\n{body}",
             imports = parts.imports.trim_start(),
             body = parts.body
         );
@@ -985,7 +985,9 @@ impl Builder<'_> {
 }
 
 /// The loading prologue of bindings/wasm/js/index.js split off: the names it imports from the
-/// wasm-bindgen glue (besides `init`), and everything after the `await init(…)` block.
+/// wasm-bindgen glue (besides `init`), and everything after the `await init(…)` block. Each
+/// entry's own prologue binds `wasm` to the module's exports, as index.js's does (the body reads
+/// `wasm.memory`).
 struct Wrapper {
     imports: String,
     body: String,
