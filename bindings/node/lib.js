@@ -143,10 +143,10 @@ function decode(code, exp, remaining, id) {
 // JSON text of a caller's value for the native side: '' (refused there as MALFORMED_INPUT)
 // when JSON has no text for it, and MALFORMED_INPUT when JSON.stringify itself throws (a
 // BigInt, a cycle, a throwing toJSON), so that no bare TypeError escapes this package.
-function jsonText(value, what, replacer) {
+function jsonText(value, what) {
   let text
   try {
-    text = JSON.stringify(value, replacer)
+    text = JSON.stringify(value)
   } catch (e) {
     if (e instanceof SupportAccessError) throw e
     throw malformed(`${what} is not JSON: ${e && e.message}`)
@@ -154,24 +154,23 @@ function jsonText(value, what, replacer) {
   return text === undefined ? '' : text
 }
 
-// JSON.stringify's replacer for the commands of typed calls: JSON has no NaN, infinities,
-// symbols or functions, and writes them (and invalid Dates) as null or not at all, which reads as
-// "absent" (a `kind` of NaN would be a dedicated cluster): refused instead. (Times are written by
-// commandTime first.)
-function finiteOnly(key, v) {
-  const t = typeof v
-  if ((t === 'number' && !Number.isFinite(v)) || t === 'symbol' || t === 'function' || (v === null && this[key] instanceof Date)) {
-    throw malformed(`\`${key}\` is ${String(this[key])}, not a JSON value`)
+// The checks a typed call's own arguments get before they are written into its command. JSON
+// has no NaN, infinities, symbols or functions, and writes them (and invalid Dates) as null or
+// not at all, which reads as "absent" (a `kind` of NaN would be a dedicated cluster); a Date or a
+// boxed string would be written as text: refused instead, as napi-rs refused them. (Times are
+// written by commandTime first; nested values, an actor's fields, are the core's to refuse.)
+function checkArguments(command) {
+  for (const key in command) {
+    const v = command[key]
+    const t = typeof v
+    if ((t === 'number' && !Number.isFinite(v)) || t === 'symbol' || t === 'function') {
+      throw malformed(`\`${key}\` is ${String(v)}, not a JSON value`)
+    }
+    if (v instanceof Date || v instanceof String || v instanceof Number || v instanceof Boolean) {
+      throw malformed(`\`${key}\` must be a plain value, not a ${v.constructor.name} object`)
+    }
   }
-  // A typed call's own argument given as an object JSON writes as a plain value (a Date, a
-  // boxed string): the call takes the plain value itself.
-  const raw = this[COMMAND] === true ? this[key] : undefined
-  if (raw instanceof Date || raw instanceof String || raw instanceof Number || raw instanceof Boolean) {
-    throw malformed(`\`${key}\` must be a plain value, not a ${raw.constructor.name} object`)
-  }
-  return v
 }
-const COMMAND = Symbol('command')
 
 // evaluateMany's typed arrays, reused from call to call (grown as needed); every call fills
 // and reads them synchronously, and each thread has its own copy of this module.
@@ -437,8 +436,8 @@ class Policy {
   // exactly as for the browser package and every other front end; the answer is its `ok`.
   // `foreign`: Admin API documents, written as JSON.stringify writes them.
   #run(command, foreign = false) {
-    command[COMMAND] = true // (a symbol key: JSON.stringify leaves it out)
-    const r = JSON.parse(this.apply(jsonText(command, 'the command', foreign ? undefined : finiteOnly)))
+    if (!foreign) checkArguments(command)
+    const r = JSON.parse(this.apply(jsonText(command, 'the command')))
     if (r.error !== undefined) throw new SupportAccessError(r.error.code, r.error.message, r.error)
     return r.ok
   }
