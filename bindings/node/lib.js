@@ -534,7 +534,6 @@ class PublicKey extends TextForm {
     const [t, id] = call(() => native.publicKeyParse(text))
     return new PublicKey(KEY, t, id)
   }
-
 }
 
 /** An Ed25519 signing key (`sa-ed25519-key:` + 64 hex of the seed): a secret. */
@@ -576,7 +575,8 @@ class SigningKey {
   }
 }
 
-/** A signed statement that an organization's record had `seq` events, the last with `hash`. */
+/** A signed statement that an organization's record had `seq` events, the last with `hash`;
+ * its text form is seven lines, each ending with `\n`. */
 class Checkpoint extends TextForm {
   constructor(token, fields) {
     if (token !== KEY) throw new TypeError('use Checkpoint.parse(text)')
@@ -604,8 +604,6 @@ class Checkpoint extends TextForm {
   verifySignature(key) {
     return call(() => native.checkpointVerifySignature(this.toText(), keyText(key)))
   }
-
-  /** The text form (seven lines, each ending with `\n`). */
 }
 
 function keyText(k) {

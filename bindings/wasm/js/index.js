@@ -635,10 +635,10 @@ export class PublicKey extends TextForm {
   static parse(text) {
     return new PublicKey(KEY, unwrap(wasmParsePublicKey(str(text, 'a public key'))));
   }
-
 }
 
-/** A signed statement that an organization's record had `seq` events, the last with `hash`. */
+/** A signed statement that an organization's record had `seq` events, the last with `hash`;
+ * its text form is seven lines, each ending with `\n`. */
 export class Checkpoint extends TextForm {
   constructor(token, fields) {
     if (token !== KEY) throw new TypeError('use Checkpoint.parse(text)');
@@ -666,8 +666,6 @@ export class Checkpoint extends TextForm {
   verifySignature(key) {
     return unwrap(wasmVerifySignature(this.toText(), str(key instanceof PublicKey ? key.toText() : key, 'a public key')));
   }
-
-  /** The text form (seven lines, each ending with `\n`). */
 }
 
 /** A string argument (as the Node package, anything else is MALFORMED_INPUT). */
