@@ -113,6 +113,19 @@ pub fn not_found(name: &str) -> Error {
     crate::policy::not_found(name)
 }
 
+/// The core's error that wins over a failed argument conversion, for an edge that converts a
+/// call's arguments one at a time (Python) and so can fail on one read after `cluster`.
+///
+/// Why: the JSON interface reads `cluster` before `resource`, `grantType`, `kind` and the times
+/// (SPEC §7 field order), so two bad arguments name the cluster's `INVALID_CLUSTER_NAME`; an
+/// edge that asks here when a later argument fails names the same error without keeping the
+/// order itself. `None`: the name is valid and the argument's own error stands. (On success the
+/// core's call checks the name itself, so an edge needs this only on the failure path.)
+#[cold]
+pub fn cluster_error_first(cluster: &str) -> Option<Error> {
+    crate::model::check_cluster_name(cluster).err()
+}
+
 /// The id of the cluster `name`, or the core's error for it ([`not_found`]).
 #[inline]
 pub fn require_id(policy: &Policy, name: &str) -> Result<ClusterId, Error> {
@@ -175,13 +188,23 @@ pub fn unpack(code: u32) -> Option<(bool, Reason, Option<GrantType>)> {
     Some((code & 1 == 1, reason, grant))
 }
 
-/// A resource by its position in [`Resource::ALL`] (`INVALID_ENUM_VALUE` otherwise).
+/// The value at position `index` of any vocabulary's [`Spec::ALL`], or the core's
+/// `INVALID_ENUM_VALUE` naming its [`Spec::FIELD`]. The C binding's enums are these positions,
+/// so it converts a grant type, resource or cluster kind from C with this one call instead of a
+/// `*_from_c` (and its own error) per enum.
+#[inline]
+pub fn spec_at<T: Spec>(index: u32) -> Result<T, Error> {
+    match T::ALL.get(index as usize) {
+        Some(v) => Ok(*v),
+        None => Err(bad_index(T::FIELD, index)),
+    }
+}
+
+/// A resource by its position in [`Resource::ALL`] (`INVALID_ENUM_VALUE` otherwise): the
+/// index the packed hot paths take.
 #[inline]
 pub fn resource_at(index: u32) -> Result<Resource, Error> {
-    match Resource::ALL.get(index as usize) {
-        Some(r) => Ok(*r),
-        None => Err(bad_index(Resource::FIELD, index)),
-    }
+    spec_at(index)
 }
 
 #[cold]
@@ -394,20 +417,6 @@ impl ClusterIds {
     /// Whether no name is remembered.
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
-    }
-}
-
-// ----- C edge -----
-
-/// The value at position `index` of any vocabulary's [`Spec::ALL`], or the core's
-/// `INVALID_ENUM_VALUE` naming its [`Spec::FIELD`]: [`resource_at`] for every vocabulary. The C
-/// binding's enums are these positions, so it converts a grant type, resource or cluster kind
-/// from C with this one call instead of a `*_from_c` (and its own error) per enum.
-#[inline]
-pub fn spec_at<T: Spec>(index: u32) -> Result<T, Error> {
-    match T::ALL.get(index as usize) {
-        Some(v) => Ok(*v),
-        None => Err(bad_index(T::FIELD, index)),
     }
 }
 
@@ -678,9 +687,11 @@ mod tests {
         for (i, k) in ClusterKind::ALL.iter().enumerate() {
             assert_eq!(spec_at::<ClusterKind>(i as u32).unwrap(), *k);
         }
-        for i in 0..=Resource::ALL.len() as u32 {
-            assert_eq!(spec_at::<Resource>(i), resource_at(i));
+        for (i, r) in Resource::ALL.iter().enumerate() {
+            assert_eq!(resource_at(i as u32).unwrap(), *r);
         }
+        let n = Resource::ALL.len() as u32;
+        assert_eq!(resource_at(n).unwrap_err(), bad_index("resource", n));
         let e = spec_at::<ClusterKind>(3).unwrap_err();
         assert_eq!(e.code(), ErrorCode::InvalidEnumValue);
         assert_eq!(e, bad_index("kind", 3));
@@ -689,26 +700,6 @@ mod tests {
             bad_index("grantType", u32::MAX)
         );
     }
-}
-
-// ----- argument order (Python edge) -----
-
-/// The core's error that wins over a failed argument conversion, for an edge that converts a
-/// call's arguments one at a time (Python) and so can fail on one read after `cluster`.
-///
-/// Why: the JSON interface reads `cluster` before `resource`, `grantType`, `kind` and the times
-/// (SPEC §7 field order), so two bad arguments name the cluster's `INVALID_CLUSTER_NAME`; an
-/// edge that asks here when a later argument fails names the same error without keeping the
-/// order itself. `None`: the name is valid and the argument's own error stands. (On success the
-/// core's call checks the name itself, so an edge needs this only on the failure path.)
-#[cold]
-pub fn cluster_error_first(cluster: &str) -> Option<Error> {
-    crate::model::check_cluster_name(cluster).err()
-}
-
-#[cfg(test)]
-mod argument_order_tests {
-    use super::*;
 
     #[test]
     fn an_invalid_cluster_name_wins() {
