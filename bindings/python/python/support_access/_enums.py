@@ -42,6 +42,14 @@ class Resource(_SpecEnum):
     DATABASE_DATA = "DATABASE_DATA"
 
 
+class ClusterKind(_SpecEnum):
+    """The kind of a cluster; only ``DEDICATED`` clusters take grants."""
+
+    DEDICATED = "DEDICATED"
+    FLEX = "FLEX"
+    SERVERLESS = "SERVERLESS"
+
+
 class Reason(_SpecEnum):
     """Which SPEC section 4 rule decided."""
 
@@ -54,14 +62,6 @@ class Reason(_SpecEnum):
     GRANT_EXPIRED = "GRANT_EXPIRED"
     GRANT_REVOKED = "GRANT_REVOKED"
     NO_GRANT = "NO_GRANT"
-
-
-class ClusterKind(_SpecEnum):
-    """The kind of a cluster; only ``DEDICATED`` clusters take grants."""
-
-    DEDICATED = "DEDICATED"
-    FLEX = "FLEX"
-    SERVERLESS = "SERVERLESS"
 
 
 class RoleName(_SpecEnum):
