@@ -556,6 +556,11 @@ def test_downloads(granted: Policy) -> None:
     with pytest.raises(sa.InvalidEnumValue):
         granted.begin_log_download("Cluster0", Resource.INFRASTRUCTURE, at(5))
     assert granted.downloads_in_progress == []
+    # A bad name and a resource that is no log: the name's error wins, as in the command.
+    with pytest.raises(sa.InvalidClusterName):
+        granted.begin_log_download("bad name", Resource.INFRASTRUCTURE, at(5))
+    command = {"op": "beginLogDownload", "cluster": "bad name", "resource": "INFRASTRUCTURE", "now": "2026-11-28T15:00:00Z"}
+    assert json.loads(granted.apply(json.dumps(command)))["error"]["code"] == "INVALID_CLUSTER_NAME"
 
 
 def test_download_survives_expiry(granted: Policy) -> None:

@@ -640,13 +640,15 @@ impl Policy {
         resource: Resource,
         now: Timestamp,
     ) -> Result<Event, Error> {
+        // The name first, as the `beginLogDownload` command reads its fields: every front end
+        // then refuses a bad name and a non-log resource alike, whichever it is given.
+        check_cluster_name(cluster)?;
         if !matches!(resource, Resource::DatabaseLogs | Resource::AuditLogs) {
             return Err(Error::InvalidEnumValue {
                 field: "log resource (DATABASE_LOGS or AUDIT_LOGS)",
                 value: String::from(resource.as_str()),
             });
         }
-        check_cluster_name(cluster)?;
         self.check_clock(now)?;
         let (_, c) = self.lookup(cluster)?;
         let decision = decide(self.restrict, c.view(), resource, now);
@@ -1032,6 +1034,22 @@ mod tests {
         assert_eq!(bad_name.unwrap_err().code(), ErrorCode::InvalidClusterName);
         let after = p.evaluate_at("C0", Resource::Infrastructure, t("2026-11-28T11:00:00Z"));
         assert!(after.unwrap().allowed);
+    }
+
+    /// A log download's checks come in the command's order: a bad name before a resource
+    /// that is no log, so the typed call and the command refuse alike.
+    #[test]
+    fn log_download_checks_the_name_first() {
+        let mut p = Policy::new(PolicyOptions::new("org")).unwrap();
+        let typed = p.begin_log_download("bad name", Resource::Infrastructure, Timestamp::EPOCH);
+        assert_eq!(typed.unwrap_err().code(), ErrorCode::InvalidClusterName);
+        let command =
+            r#"{"op":"beginLogDownload","cluster":"bad name","resource":"INFRASTRUCTURE","now":0}"#;
+        let answer = crate::command::apply(&mut p, command);
+        assert!(answer.contains("\"INVALID_CLUSTER_NAME\""), "{answer}");
+        let typed = p.begin_log_download("C0", Resource::Infrastructure, Timestamp::EPOCH);
+        assert_eq!(typed.unwrap_err().code(), ErrorCode::InvalidEnumValue);
+        assert_eq!(p.record().len(), 1);
     }
 
     /// Without a creation time, the genesis is exactly what it always was.
