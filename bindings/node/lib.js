@@ -6,39 +6,35 @@
 // writes time text and says when cached cluster ids are stale); nothing here decides anything.
 
 const native = require('./index.js')
+const { common } = require('./common.js')
 
-const [REASONS, GRANT_TYPES, RESOURCES, CLUSTER_KINDS, ERROR_CODES] = native.specStrings()
+// The half both JavaScript packages share (common.js), over this package's calls into the core.
+const shared = common({
+  strings: native.specStrings(),
+  malformedPrefix: native.malformedMessage(''),
+  timeText: native.formatTime,
+  parsePublicKey(text) {
+    const [publicKey, keyId] = call(() => native.publicKeyParse(text))
+    return { publicKey, keyId }
+  },
+  parseCheckpoint: (text) => JSON.parse(call(() => native.checkpointParse(text))),
+  parseCheckpoints: (text) => JSON.parse(call(() => native.checkpointParseMany(text))),
+  verifySignature: (checkpoint, key) => call(() => native.checkpointVerifySignature(checkpoint, key)),
+})
+const { REASONS, GRANT_TYPES, RESOURCES, CLUSTER_KINDS, ERROR_CODES, RESOURCE_INDEX, SupportAccessError } = shared
+const { malformed, time, decode, batchBuffers, toJson, RUN, Commands, KEY, PublicKey, Checkpoint, texts } = shared
 const ERROR_CODE_SET = new Set(ERROR_CODES)
-// Keyed by the strings as property keys make them (internalized): a caller's string literal
-// then matches by identity, not by comparing characters (the core's strings, read from
-// Node-API, are not internalized).
-const RESOURCE_INDEX = new Map(RESOURCES.map((r, i) => [Object.keys({ [r]: 0 })[0], i]))
 const { evaluateSlot, evaluateIo, evaluateManyIds, clusterIdSlot, generationSlot } = native
 // The hot path's array (src/lib.rs `bindIo`): evaluateIo's arguments [slot, generation,
 // cluster id, resource index, now ms], then what the evaluations write back [packed decision,
 // the active grant's expiration ms, remainingMs] (-1 for no grant).
 const IO = new Float64Array(8)
 native.bindIo(IO)
-// The core's MALFORMED_INPUT message prefix, so no message here spells it by hand.
-const MALFORMED = native.malformedMessage('')
-function malformed(detail) {
-  return new SupportAccessError('MALFORMED_INPUT', MALFORMED + detail)
-}
-
-/** An error of the support-access core: `.code` is the SPEC code. */
-class SupportAccessError extends Error {
-  constructor(code, message, extra) {
-    super(message)
-    this.name = 'SupportAccessError'
-    this.code = code
-    if (extra && extra.seq !== undefined) this.seq = extra.seq
-    if (extra && extra.reason !== undefined) this.reason = extra.reason
-  }
-}
 
 // Native errors carry `code` = SPEC code, then `|reason` (ACCESS_DENIED) or `|seq`
-// (RECORD_TAMPERED and the checkpoint codes). napi-rs' own argument errors (a number where a string belongs…) become
-// MALFORMED_INPUT: every error this package throws is a SupportAccessError.
+// (RECORD_TAMPERED and the checkpoint codes). napi-rs' own argument errors (a number where a
+// string belongs…) become MALFORMED_INPUT: every error this package throws is a
+// SupportAccessError.
 function convert(e) {
   if (e instanceof SupportAccessError) return e
   const raw = e && typeof e.code === 'string' ? e.code : ''
@@ -64,57 +60,14 @@ function call(fn) {
   }
 }
 
-// ----- times: Date, RFC 3339 string or epoch ms; `now` defaults to Date.now() -----
-
+// An evaluation's time as epoch ms (RFC 3339 text read by the core); `now` defaults to
+// Date.now(). Anything else is the shared `time`'s INVALID_TIMESTAMP.
 function toMs(t, field) {
   if (typeof t === 'number') return t
   if (t === undefined) return Date.now()
   if (typeof t === 'string') return call(() => native.parseTime(t))
   if (t instanceof Date) return t.getTime() // an invalid Date is NaN: the core refuses it
-  throw new SupportAccessError(
-    'INVALID_TIMESTAMP',
-    `invalid timestamp for \`${field}\`: expected a Date, an RFC 3339 string or epoch milliseconds, not ${t === null ? 'null' : typeof t}`,
-  )
-}
-
-// A grant's expiration text, written by the core once per expiration and kept: every decision
-// about the same grant reuses it, whichever cluster it is (bounded; starts over when full).
-const timeTexts = new Map()
-function timeText(ms) {
-  let text = timeTexts.get(ms)
-  if (text === undefined) {
-    if (timeTexts.size >= 4096) timeTexts.clear()
-    text = native.formatTime(ms)
-    timeTexts.set(ms, text)
-  }
-  return text
-}
-
-// The same, remembered by cluster id as well: an array read instead of a Map lookup keyed by a
-// double (~5 ns against ~30 ns). An entry is a pair (ms, text of ms), right for any policy
-// whatever the id means now, so nothing ever clears it.
-const TEXT_MS = []
-const TEXTS = []
-function expirationText(ms, id) {
-  if (id >= 0 && id < 65536) {
-    if (TEXT_MS[id] === ms) return TEXTS[id]
-    const text = timeText(ms)
-    TEXT_MS[id] = ms
-    TEXTS[id] = text
-    return text
-  }
-  return timeText(ms)
-}
-
-// A time inside a command: epoch ms and RFC 3339 text as given (the core reads and checks them),
-// a Date as its epoch ms, absent as Date.now(). JSON has no NaN or infinities (JSON.stringify
-// would write null, which reads as "missing"): the core is given their name instead and refuses
-// it as INVALID_TIMESTAMP, like any other bad time.
-function commandTime(t, field = 'now') {
-  if (typeof t === 'number') return Number.isFinite(t) ? t : String(t)
-  if (t === undefined || typeof t === 'string') return t ?? Date.now()
-  if (t instanceof Date) return Number.isNaN(t.getTime()) ? 'Invalid Date' : t.getTime()
-  return toMs(t, field) // the INVALID_TIMESTAMP for any other type
+  return time(t, field)
 }
 
 function resourceIndex(resource) {
@@ -123,42 +76,11 @@ function resourceIndex(resource) {
   return call(() => native.resourceIndex(typeof resource === 'string' ? resource : String(resource)))
 }
 
-// A decision packed by the core (`ffi::pack`: bit 0 allowed, bits 1-4 reason, bits 5-6 grant
-// type) with its grant's expiration and remainingMs as the core gave them; `id`: the cluster's
-// id when known (-1 otherwise), for the expiration's text.
-function decode(code, exp, remaining, id) {
-  const g = code >> 5
-  if (g === 0) {
-    return { allowed: (code & 1) === 1, reason: REASONS[(code >> 1) & 15], grantType: null, expirationTime: null, remainingMs: null }
-  }
-  return {
-    allowed: (code & 1) === 1,
-    reason: REASONS[(code >> 1) & 15],
-    grantType: GRANT_TYPES[g - 1],
-    expirationTime: expirationText(exp, id),
-    remainingMs: remaining,
-  }
-}
-
-// JSON text of a caller's value for the native side: '' (refused there as MALFORMED_INPUT)
-// when JSON has no text for it, and MALFORMED_INPUT when JSON.stringify itself throws (a
-// BigInt, a cycle, a throwing toJSON), so that no bare TypeError escapes this package.
-function jsonText(value, what) {
-  let text
-  try {
-    text = JSON.stringify(value)
-  } catch (e) {
-    if (e instanceof SupportAccessError) throw e
-    throw malformed(`${what} is not JSON: ${e && e.message}`)
-  }
-  return text === undefined ? '' : text
-}
-
 // The checks a typed call's own arguments get before they are written into its command. JSON
 // has no NaN, infinities, symbols or functions, and writes them (and invalid Dates) as null or
 // not at all, which reads as "absent" (a `kind` of NaN would be a dedicated cluster); a Date or a
 // boxed string would be written as text: refused instead, as napi-rs refused them. (Times are
-// written by commandTime first; nested values, an actor's fields, are the core's to refuse.)
+// written by `time` first; nested values, an actor's fields, are the core's to refuse.)
 function checkArguments(command) {
   for (const key in command) {
     const v = command[key]
@@ -172,28 +94,16 @@ function checkArguments(command) {
   }
 }
 
-// evaluateMany's typed arrays, reused from call to call (grown as needed); every call fills
-// and reads them synchronously, and each thread has its own copy of this module.
-let batch = null
-function batchBuffers(n) {
-  if (batch === null || batch.ids.length < n) {
-    const size = Math.max(n, 64)
-    batch = {
-      ids: new Uint32Array(size),
-      res: new Uint8Array(size),
-      nows: new Float64Array(size),
-      codes: new Int32Array(size),
-      exps: new Float64Array(size),
-      rems: new Float64Array(size),
-    }
-  }
-  return batch
+// JSON text of a caller's value for the native side: '' (refused there as MALFORMED_INPUT)
+// when JSON has no text for it.
+function jsonText(value, what) {
+  return toJson(value, what) ?? ''
 }
 
 const FROM_NATIVE = Symbol('fromNative')
 
 /** One organization's support-access policy and its tamper-evident record. */
-class Policy {
+class Policy extends Commands {
   #n
   #slot
   // Cluster ids by name for evaluateMany (-1: no such cluster), valid at the policy's
@@ -203,6 +113,7 @@ class Policy {
   #gen = -1
 
   constructor(options, nativePolicy) {
+    super()
     if (options === FROM_NATIVE) {
       this.#n = nativePolicy
     } else {
@@ -238,11 +149,6 @@ class Policy {
 
   /** Checks a JSON Lines record: how many events it holds, or throws RECORD_TAMPERED with `.seq`. */
   static verifyRecord(record) {
-    return verifyRecord(record)
-  }
-
-  /** Same as the static `Policy.verifyRecord` (checks any record, not this policy's). */
-  verifyRecord(record) {
     return verifyRecord(record)
   }
 
@@ -369,103 +275,19 @@ class Policy {
     }
   }
 
-  evaluateAt(cluster, resource, at) {
-    return this.#run({ op: 'evaluateAt', cluster, resource, at: commandTime(at, 'at') })
-  }
-
-  remaining(cluster, now) {
-    return this.#run({ op: 'remaining', cluster, now: commandTime(now) }).remainingMs
-  }
-
-  // ----- mutations: each returns the recorded event -----
-
-  setRestriction(actor, restrictEmployeeAccess, now) {
-    return this.#run({ op: 'setRestriction', actor, restrictEmployeeAccess, now: commandTime(now) })
-  }
-
-  addProject(actor, projectId, now) {
-    return this.#run({ op: 'addProject', actor, projectId, now: commandTime(now) })
-  }
-
-  removeProject(actor, projectId, now) {
-    return this.#run({ op: 'removeProject', actor, projectId, now: commandTime(now) })
-  }
-
-  addCluster(actor, projectId, name, options, now) {
-    const o = options ?? {}
-    if (typeof o !== 'object') {
-      throw malformed('addCluster options must be an object `{kind?, appServicesSyncEnabled?}`')
-    }
-    const { kind, appServicesSyncEnabled } = o
-    return this.#run({ op: 'addCluster', actor, projectId, name, kind: kind ?? undefined, appServicesSyncEnabled: appServicesSyncEnabled ?? undefined, now: commandTime(now) })
-  }
-
-  removeCluster(actor, name, now) {
-    return this.#run({ op: 'removeCluster', actor, name, now: commandTime(now) })
-  }
-
-  grant(actor, cluster, grantType, now, expirationTime) {
-    const exp = expirationTime === null || expirationTime === undefined ? undefined : commandTime(expirationTime, 'expirationTime')
-    return this.#run({ op: 'grant', actor, cluster, grantType, now: commandTime(now), expirationTime: exp })
-  }
-
-  revoke(actor, cluster, now) {
-    return this.#run({ op: 'revoke', actor, cluster, now: commandTime(now) })
-  }
-
-  expireDue(now) {
-    return this.#run({ op: 'expireDue', now: commandTime(now) })
-  }
-
-  // ----- log downloads -----
-
-  /** Starts a log download: its id, or throws ACCESS_DENIED with `.reason`. */
-  beginLogDownload(cluster, resource, now) {
-    return this.#run({ op: 'beginLogDownload', cluster, resource, now: commandTime(now) }).downloadId
-  }
-
-  continueLogDownload(downloadId, now) {
-    return this.#run({ op: 'continueLogDownload', downloadId, now: commandTime(now) })
-  }
-
-  finishLogDownload(downloadId, now) {
-    return this.#run({ op: 'finishLogDownload', downloadId, now: commandTime(now) })
-  }
-
   // A typed call as its SPEC §7 command: the core reads and checks every field, in its order,
   // exactly as for the browser package and every other front end; the answer is its `ok`.
   // `foreign`: Admin API documents, written as JSON.stringify writes them.
-  #run(command, foreign = false) {
+  [RUN](command, foreign = false) {
     if (!foreign) checkArguments(command)
     const r = JSON.parse(this.apply(jsonText(command, 'the command')))
     if (r.error !== undefined) throw new SupportAccessError(r.error.code, r.error.message, r.error)
     return r.ok
   }
 
-  // ----- the record -----
-
+  /** The record as JSON Lines. */
   exportRecord() {
     return call(() => this.#n.exportRecord())
-  }
-
-  events() {
-    return this.exportRecord()
-      .split('\n')
-      .filter((l) => l.length > 0)
-      .map((l) => JSON.parse(l))
-  }
-
-  /** Loads Admin API JSON: org settings and cluster descriptions, as a list or as the
-   * listClusters page (`{results, totalCount, links}`, read by the core). With `now` it is a
-   * mutation like any other, stamped `now`; without, it is stamped with the record's current
-   * time (the core's default). */
-  loadAtlas(orgSettings, clusters, now) {
-    return this.#run({ op: 'loadAtlas', orgSettings, clusters, now: now === undefined ? undefined : commandTime(now) }, true)
-  }
-
-  /** The org, projects, clusters (with their active grant) and downloads in progress at `now`. */
-  describe(now) {
-    return this.#run({ op: 'describe', now: commandTime(now) })
   }
 
   // ----- signed checkpoints (SPEC §9) -----
@@ -494,48 +316,6 @@ class Policy {
   }
 }
 
-// ----- signed checkpoints (SPEC §9): keys and checkpoints are their text forms, read by the core -----
-
-const KEY = Symbol('key')
-
-/** A value whose text form is what it is (keys, checkpoints): `toText`, `String(x)` and
- * `JSON.stringify(x)` all give that text. */
-class TextForm {
-  #text
-  constructor(text) {
-    this.#text = text
-  }
-
-  toText() {
-    return this.#text
-  }
-
-  toString() {
-    return this.#text
-  }
-
-  toJSON() {
-    return this.#text
-  }
-}
-
-/** An Ed25519 public key that checkpoints are verified with (`sa-ed25519-pub:` + 64 hex). */
-class PublicKey extends TextForm {
-  constructor(token, text, keyId) {
-    super(text)
-    if (token !== KEY) throw new TypeError('use PublicKey.parse(text)')
-    /** The 16 hex digits checkpoints signed with the matching signing key carry. */
-    this.keyId = keyId
-    Object.freeze(this)
-  }
-
-  /** Reads the text form (MALFORMED_INPUT otherwise; small-order keys are refused). */
-  static parse(text) {
-    const [t, id] = call(() => native.publicKeyParse(text))
-    return new PublicKey(KEY, t, id)
-  }
-}
-
 /** An Ed25519 signing key (`sa-ed25519-key:` + 64 hex of the seed): a secret. */
 class SigningKey {
   #text
@@ -543,7 +323,7 @@ class SigningKey {
     if (token !== KEY) throw new TypeError('use SigningKey.fromSeed(bytes) or SigningKey.parse(text)')
     this.#text = text
     /** The public key that verifies this key's checkpoints. */
-    this.publicKey = new PublicKey(KEY, publicText, keyId)
+    this.publicKey = new PublicKey(KEY, { publicKey: publicText, keyId })
     this.keyId = keyId
     Object.freeze(this)
   }
@@ -575,54 +355,6 @@ class SigningKey {
   }
 }
 
-/** A signed statement that an organization's record had `seq` events, the last with `hash`;
- * its text form is seven lines, each ending with `\n`. */
-class Checkpoint extends TextForm {
-  constructor(token, fields) {
-    if (token !== KEY) throw new TypeError('use Checkpoint.parse(text)')
-    super(fields.checkpoint)
-    this.orgId = fields.orgId
-    this.seq = fields.seq
-    this.hash = fields.hash
-    /** When it was signed: RFC 3339 UTC with milliseconds. */
-    this.at = fields.at
-    this.keyId = fields.keyId
-    Object.freeze(this)
-  }
-
-  /** Reads exactly the text form (MALFORMED_INPUT otherwise). The signature is not checked. */
-  static parse(text) {
-    return new Checkpoint(KEY, JSON.parse(call(() => native.checkpointParse(text))))
-  }
-
-  /** Reads a checkpoints file: checkpoints one after another (an empty text holds none). */
-  static parseMany(text) {
-    return JSON.parse(call(() => native.checkpointParseMany(text))).map((f) => new Checkpoint(KEY, f))
-  }
-
-  /** Whether the signature verifies with `key` (a PublicKey or its text): only the signature. */
-  verifySignature(key) {
-    return call(() => native.checkpointVerifySignature(this.toText(), keyText(key)))
-  }
-}
-
-function keyText(k) {
-  return k instanceof PublicKey || k instanceof SigningKey ? k.toText() : k
-}
-
-function texts(items, what, cls) {
-  if (items === null || typeof items !== 'object' || typeof items[Symbol.iterator] !== 'function') {
-    throw malformed(`\`${what}\` must be an array (or iterable)`)
-  }
-  return Array.from(items, (x, i) => {
-    const t = x instanceof cls ? x.toText() : x
-    if (typeof t !== 'string') {
-      throw malformed(`\`${what}[${i}]\` must be a ${cls.name} or its text`)
-    }
-    return t
-  })
-}
-
 /** Verifies a JSON Lines record, then checks it against checkpoints signed by trusted keys. */
 function verifyCheckpoints(record, checkpoints, trustedKeys) {
   const c = texts(checkpoints, 'checkpoints', Checkpoint)
@@ -635,6 +367,12 @@ function verifyRecord(record) {
   return JSON.parse(call(() => native.verifyRecord(record))).events
 }
 
+/** Whether this package signs checkpoints: it does (the browser package only verifies). */
+const SIGNING = true
+/** The version of the Rust core inside the addon. */
+const VERSION = native.coreVersion()
+
+// (Every value an identifier, so that Node's ES module loader finds each name: lib.mjs.)
 module.exports = {
   Policy,
   SupportAccessError,
@@ -643,12 +381,12 @@ module.exports = {
   Checkpoint,
   PublicKey,
   SigningKey,
-  SIGNING: true,
-  ERROR_CODES: Object.freeze(ERROR_CODES.slice()),
-  REASONS: Object.freeze(REASONS.slice()),
-  GRANT_TYPES: Object.freeze(GRANT_TYPES.slice()),
-  RESOURCES: Object.freeze(RESOURCES.slice()),
-  CLUSTER_KINDS: Object.freeze(CLUSTER_KINDS),
-  coreVersion: native.coreVersion(),
-  VERSION: native.coreVersion(),
+  SIGNING,
+  ERROR_CODES,
+  REASONS,
+  GRANT_TYPES,
+  RESOURCES,
+  CLUSTER_KINDS,
+  coreVersion: VERSION,
+  VERSION,
 }

@@ -43,24 +43,24 @@ if (inNode) {
 export const VERSION = coreVersion();
 export { VERSION as coreVersion };
 
-// The SPEC strings, from the core (same lists, same order as the core's).
-const [REASON_LIST, GRANT_TYPE_LIST, RESOURCE_LIST, CLUSTER_KIND_LIST, ERROR_CODE_LIST] = specStrings().map((s) => s.split(','));
-/** Every error code of SPEC §6, in SPEC order. */
-export const ERROR_CODES = Object.freeze(ERROR_CODE_LIST);
-/** Every decision reason of SPEC §4, in SPEC order. */
-export const REASONS = Object.freeze(REASON_LIST);
-export const GRANT_TYPES = Object.freeze(GRANT_TYPE_LIST);
-export const RESOURCES = Object.freeze(RESOURCE_LIST);
-export const CLUSTER_KINDS = Object.freeze(CLUSTER_KIND_LIST);
-// Keyed by the strings as property keys make them (internalized): a caller's string literal
-// then matches by identity, not by comparing characters (the core's strings, read from
-// `specStrings()` through split, are not internalized).
-const RESOURCE_INDEX = new Map(RESOURCES.map((r, i) => [Object.keys({ [r]: 0 })[0], i]));
-// The core's MALFORMED_INPUT message prefix, so no message here spells it by hand.
-const MALFORMED = malformedMessage('');
-function malformed(detail) {
-  return new SupportAccessError('MALFORMED_INPUT', MALFORMED + detail);
-}
+// (This import stands after the loading prologue, not before it, because `cargo xtask dist`
+// writes common.js's body in its place in each of the package's entries; imports are hoisted.)
+import { common } from './common.js';
+
+// The half both JavaScript packages share (common.js: one source in bindings/node, written here
+// as an ES module by the wasm build), over this package's calls into the core.
+const shared = common({
+  strings: specStrings().map((s) => s.split(',')),
+  malformedPrefix: malformedMessage(''),
+  timeText,
+  parsePublicKey: (text) => unwrap(wasmParsePublicKey(text)),
+  parseCheckpoint: (text) => unwrap(wasmParseCheckpoint(text)),
+  parseCheckpoints: (text) => unwrap(wasmParseCheckpoints(text)),
+  verifySignature: (checkpoint, key) => unwrap(wasmVerifySignature(checkpoint, key)),
+});
+const { REASONS, GRANT_TYPES, RESOURCES, CLUSTER_KINDS, ERROR_CODES, RESOURCE_INDEX, SupportAccessError } = shared;
+const { malformed, typeName, field, time, optTime, decode, batchBuffers, toJson, RUN, Commands, PublicKey, Checkpoint, texts } = shared;
+export { ERROR_CODES, REASONS, GRANT_TYPES, RESOURCES, CLUSTER_KINDS, SupportAccessError, PublicKey, Checkpoint };
 
 // Input size at the edge. Linear memory never shrinks, so a command over the core's limit
 // (32 MiB of UTF-8) is answered with the core's own error result without being copied in: a
@@ -87,89 +87,6 @@ function recordBytes(record) {
     throw malformed(`a record must be a string, not ${typeName(record)}`);
   }
   return utf8.encode(record);
-}
-
-function typeName(v) {
-  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
-}
-
-/** Reads a field of a caller's object; a throwing getter or Proxy is MALFORMED_INPUT. */
-function field(obj, key, what) {
-  try {
-    return obj?.[key];
-  } catch (e) {
-    throw malformed(`${what} cannot be read (${e?.message ?? e})`);
-  }
-}
-
-// A grant's expiration text, written by the core once per expiration and kept: every decision
-// about the same grant reuses it, whichever cluster it is (bounded; starts over when full).
-const timeTexts = new Map();
-function textOf(ms) {
-  let text = timeTexts.get(ms);
-  if (text === undefined) {
-    if (timeTexts.size >= 4096) timeTexts.clear();
-    text = timeText(ms);
-    timeTexts.set(ms, text);
-  }
-  return text;
-}
-
-// The same, remembered by cluster id as well: an array read instead of a Map lookup keyed by a
-// double (~5 ns against ~30 ns). An entry is a pair (ms, text of ms), right for any policy
-// whatever the id means now, so nothing ever clears it.
-const TEXT_MS = [];
-const TEXTS = [];
-function expirationText(ms, id) {
-  if (id >= 0 && id < 65536) {
-    if (TEXT_MS[id] === ms) return TEXTS[id];
-    const text = textOf(ms);
-    TEXT_MS[id] = ms;
-    TEXTS[id] = text;
-    return text;
-  }
-  return textOf(ms);
-}
-
-/** A decision packed by the core (`ffi::pack`) as the SPEC's decision object, with its grant's
- * expiration and `remainingMs` as the core gave them. */
-function decision(packed, exp, remaining, id) {
-  const grant = packed >> 5;
-  if (grant === 0) {
-    return { allowed: (packed & 1) === 1, reason: REASONS[(packed >> 1) & 15], grantType: null, expirationTime: null, remainingMs: null };
-  }
-  return {
-    allowed: (packed & 1) === 1,
-    reason: REASONS[(packed >> 1) & 15],
-    grantType: GRANT_TYPES[grant - 1],
-    expirationTime: expirationText(exp, id),
-    remainingMs: remaining,
-  };
-}
-
-// evaluateMany's typed arrays, reused from call to call (grown as needed).
-let batch = null;
-function batchBuffers(n) {
-  if (batch === null || batch.ids.length < n) {
-    const size = Math.max(n, 64);
-    batch = {
-      ids: new Uint32Array(size), res: new Uint8Array(size), nows: new Float64Array(size),
-      codes: new Int32Array(size), exps: new Float64Array(size), rems: new Float64Array(size),
-    };
-  }
-  return batch;
-}
-
-/** A failed operation: `.code` is the SPEC error code; `.seq` (RECORD_TAMPERED) and
- * `.reason` (ACCESS_DENIED) are set when the core gives them. */
-export class SupportAccessError extends Error {
-  constructor(code, message, details = {}) {
-    super(message);
-    this.name = 'SupportAccessError';
-    this.code = code;
-    if (details.seq !== undefined) this.seq = details.seq;
-    if (details.reason !== undefined) this.reason = details.reason;
-  }
 }
 
 function fromErrorBody(body) {
@@ -231,48 +148,6 @@ function foreignDocument(_key, v) {
   return v;
 }
 
-/** JSON text of a value (see the replacers above); what it cannot write (BigInt, cycles,
- * nesting too deep, a throwing toJSON or Proxy) is MALFORMED_INPUT. */
-function toJson(value, what, replacer) {
-  try {
-    return JSON.stringify(value, replacer);
-  } catch (e) {
-    if (e instanceof SupportAccessError) throw e;
-    // (TypeError for BigInt and cycles, RangeError for nesting too deep, anything a toJSON or
-    // a Proxy throws.)
-    let detail;
-    try {
-      detail = String(e?.message ?? e);
-    } catch {
-      detail = 'an exception';
-    }
-    throw malformed(`${what} cannot be written as JSON (${detail})`);
-  }
-}
-
-/** A time for the core: Date → epoch ms, RFC 3339 string and epoch ms as given (the core
- * checks them), absent → `Date.now()`. */
-function time(t, field = 'now') {
-  if (t === undefined) return Date.now();
-  // JSON has no NaN or infinities (they would be written as null): the core is given their
-  // name, and refuses it as INVALID_TIMESTAMP like any other bad time.
-  if (typeof t === 'number') return Number.isFinite(t) ? t : String(t);
-  if (typeof t === 'string') return t;
-  if (t instanceof Date) {
-    const ms = t.getTime();
-    return Number.isNaN(ms) ? 'Invalid Date' : ms;
-  }
-  throw new SupportAccessError(
-    'INVALID_TIMESTAMP',
-    `invalid timestamp for \`${field}\`: expected a Date, an RFC 3339 string or epoch milliseconds, not ${t === null ? 'null' : typeof t}`,
-  );
-}
-
-/** Like `time`, but absent (undefined or null) stays absent: optional `expirationTime`. */
-function optTime(t, field) {
-  return t === undefined || t === null ? undefined : time(t, field);
-}
-
 const FROM_INNER = Symbol('support-access inner policy');
 
 function freed() {
@@ -280,7 +155,7 @@ function freed() {
 }
 
 /** One organization's support-access policy and its hash-chained record, in WebAssembly. */
-export class Policy {
+export class Policy extends Commands {
   #inner;
   /** Cluster ids by name for the hot path, valid while the core's generation is `#gen`. */
   #ids = new Map();
@@ -294,6 +169,7 @@ export class Policy {
    *   accepted; omitted, the event is stamped 1970-01-01T00:00:00.000Z (not Date.now()).
    */
   constructor(options, inner) {
+    super();
     if (options === FROM_INNER) {
       this.#inner = inner;
       return;
@@ -311,15 +187,10 @@ export class Policy {
     return this.#inner;
   }
 
-  /** Runs a typed call's command. `lenient`: for Admin API documents, which are foreign and
-   * written as JSON.stringify writes them (as in the Node package). */
-  #run(command, lenient = false) {
-    return this.#ask(command, lenient);
-  }
-
-  /** `#run` for the evaluations' fallback. */
-  #ask(command, lenient = false) {
-    return unwrap(applyText(this.#p, toJson(command, 'command', lenient ? foreignDocument : ownDocument)));
+  /** Runs a typed call's command. `foreign`: for Admin API documents, which are written as
+   * JSON.stringify writes them (as in the Node package). */
+  [RUN](command, foreign = false) {
+    return unwrap(applyText(this.#p, toJson(command, 'command', foreign ? foreignDocument : ownDocument)));
   }
 
   /** Runs one SPEC §7 command (JSON text, or an object to be written as JSON) and returns the
@@ -349,44 +220,6 @@ export class Policy {
     return this.#p.maxGrantDurationMs ?? null;
   }
 
-  setRestriction(actor, restrictEmployeeAccess, now) {
-    return this.#run({ op: 'setRestriction', actor, restrictEmployeeAccess, now: time(now) });
-  }
-
-  addProject(actor, projectId, now) {
-    return this.#run({ op: 'addProject', actor, projectId, now: time(now) });
-  }
-
-  removeProject(actor, projectId, now) {
-    return this.#run({ op: 'removeProject', actor, projectId, now: time(now) });
-  }
-
-  addCluster(actor, projectId, name, options, now) {
-    const o = options ?? {};
-    if (typeof o !== 'object') {
-      throw malformed('addCluster options must be an object `{kind?, appServicesSyncEnabled?}`');
-    }
-    const kind = field(o, 'kind', 'addCluster options');
-    const appServicesSyncEnabled = field(o, 'appServicesSyncEnabled', 'addCluster options');
-    return this.#run({ op: 'addCluster', actor, projectId, name, kind, appServicesSyncEnabled, now: time(now) });
-  }
-
-  removeCluster(actor, name, now) {
-    return this.#run({ op: 'removeCluster', actor, name, now: time(now) });
-  }
-
-  grant(actor, cluster, grantType, now, expirationTime) {
-    return this.#run({ op: 'grant', actor, cluster, grantType, now: time(now), expirationTime: optTime(expirationTime, 'expirationTime') });
-  }
-
-  revoke(actor, cluster, now) {
-    return this.#run({ op: 'revoke', actor, cluster, now: time(now) });
-  }
-
-  expireDue(now) {
-    return this.#run({ op: 'expireDue', now: time(now) });
-  }
-
   /** Drops the cached ids if the core's generation moved on since they were resolved. */
   #sync(inner) {
     const gen = inner.generation;
@@ -410,11 +243,11 @@ export class Policy {
 
   /** The decision `evaluateId` packed for cluster `id`, its grant read where the core wrote it. */
   #decision(inner, packed, id) {
-    if (packed >> 5 === 0) return decision(packed);
+    if (packed >> 5 === 0) return decode(packed);
     let out = this.#grant;
     // A view over linear memory is emptied when the memory grows: make it again then.
     if (out === null || out.length === 0) out = this.#grant = new Float64Array(wasm.memory.buffer, inner.grantOut(), 2);
-    return decision(packed, out[0], out[1], id);
+    return decode(packed, out[0], out[1], id);
   }
 
   evaluate(cluster, resource, now) {
@@ -438,7 +271,7 @@ export class Policy {
       if (packed >= 0) return this.#decision(inner, packed, id);
       // An error of some kind: the command below names it exactly.
     }
-    return this.#ask({ op: 'evaluate', cluster, resource, now: t });
+    return this[RUN]({ op: 'evaluate', cluster, resource, now: t });
   }
 
   evaluateMany(requests) {
@@ -503,52 +336,17 @@ export class Policy {
     }
     if (resources === null && inner.evaluateManyIds(b.ids.subarray(0, n), b.res.subarray(0, n), b.nows.subarray(0, n), b.codes.subarray(0, n), b.exps.subarray(0, n), b.rems.subarray(0, n))) {
       const out = new Array(n);
-      for (let j = 0; j < n; j++) out[j] = decision(b.codes[j], b.exps[j], b.rems[j], b.ids[j]);
+      for (let j = 0; j < n; j++) out[j] = decode(b.codes[j], b.exps[j], b.rems[j], b.ids[j]);
       return out;
     }
     const items = resources === null
       ? clusters.map((cluster, i) => ({ cluster, resource: RESOURCES[b.res[i]], now: b.nows[i] }))
       : clusters.map((cluster, i) => ({ cluster, resource: resources[i], now: nows[i] }));
-    return this.#ask({ op: 'evaluateMany', requests: items });
-  }
-
-  evaluateAt(cluster, resource, at) {
-    return this.#run({ op: 'evaluateAt', cluster, resource, at: time(at, 'at') });
-  }
-
-  remaining(cluster, now) {
-    return this.#run({ op: 'remaining', cluster, now: time(now) }).remainingMs;
-  }
-
-  beginLogDownload(cluster, resource, now) {
-    return this.#run({ op: 'beginLogDownload', cluster, resource, now: time(now) }).downloadId;
-  }
-
-  continueLogDownload(downloadId, now) {
-    return this.#run({ op: 'continueLogDownload', downloadId, now: time(now) });
-  }
-
-  finishLogDownload(downloadId, now) {
-    return this.#run({ op: 'finishLogDownload', downloadId, now: time(now) });
+    return this[RUN]({ op: 'evaluateMany', requests: items });
   }
 
   exportRecord() {
     return this.#p.exportRecord();
-  }
-
-  /** The record's events, parsed. */
-  events() {
-    return this.exportRecord().split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l));
-  }
-
-  /** Without `now`, stamped with the record's current time; with it, a mutation like any other. */
-  loadAtlas(orgSettings, clusters, now) {
-    return this.#run({ op: 'loadAtlas', orgSettings, clusters, now: optTime(now, 'now') }, true);
-  }
-
-  /** Extra (not in SPEC §7): the org, projects, clusters with their active grant, downloads. */
-  describe(now) {
-    return this.#run({ op: 'describe', now: time(now) });
   }
 
   /** Checks this policy's record against checkpoints signed by trusted keys (UNTRUSTED_KEY,
@@ -557,12 +355,7 @@ export class Policy {
     // The `verifyCheckpoints` command over this policy's own record: the core's one code path
     // (a typed export of the same check would cost the .wasm 4 KB, docs/benchmarks.md).
     const record = this.exportRecord();
-    return this.#ask({ op: 'verifyCheckpoints', record, checkpoints: texts(checkpoints, 'checkpoints', Checkpoint), trustedKeys: texts(trustedKeys, 'trustedKeys', PublicKey) });
-  }
-
-  /** Checks a record; the number of events, or throws RECORD_TAMPERED with `.seq`. */
-  verifyRecord(text) {
-    return Policy.verifyRecord(text);
+    return this[RUN]({ op: 'verifyCheckpoints', record, checkpoints: texts(checkpoints, 'checkpoints', Checkpoint), trustedKeys: texts(trustedKeys, 'trustedKeys', PublicKey) });
   }
 
   /** Rebuilds a policy from its record (JSON Lines). */
@@ -597,98 +390,6 @@ export function verifyRecord(record) {
 /** This package verifies checkpoints but cannot sign them (the native packages can): its core
  * is built without signing, and the `publicKey` and `checkpoint` commands answer UNKNOWN_OP. */
 export const SIGNING = false;
-
-const KEY = Symbol('support-access checkpoint');
-
-/** A value whose text form is what it is (keys, checkpoints): `toText`, `String(x)` and
- * `JSON.stringify(x)` all give that text. */
-class TextForm {
-  #text;
-  constructor(text) {
-    this.#text = text;
-  }
-
-  toText() {
-    return this.#text;
-  }
-
-  toString() {
-    return this.#text;
-  }
-
-  toJSON() {
-    return this.#text;
-  }
-}
-
-/** An Ed25519 public key that checkpoints are verified with (`sa-ed25519-pub:` + 64 hex). */
-export class PublicKey extends TextForm {
-  constructor(token, fields) {
-    super(fields.publicKey);
-    if (token !== KEY) throw new TypeError('use PublicKey.parse(text)');
-    /** The 16 hex digits checkpoints signed with the matching signing key carry. */
-    this.keyId = fields.keyId;
-    Object.freeze(this);
-  }
-
-  /** Reads the text form (MALFORMED_INPUT otherwise; small-order keys are refused). */
-  static parse(text) {
-    return new PublicKey(KEY, unwrap(wasmParsePublicKey(str(text, 'a public key'))));
-  }
-}
-
-/** A signed statement that an organization's record had `seq` events, the last with `hash`;
- * its text form is seven lines, each ending with `\n`. */
-export class Checkpoint extends TextForm {
-  constructor(token, fields) {
-    if (token !== KEY) throw new TypeError('use Checkpoint.parse(text)');
-    super(fields.checkpoint);
-    this.orgId = fields.orgId;
-    this.seq = fields.seq;
-    this.hash = fields.hash;
-    /** When it was signed: RFC 3339 UTC with milliseconds. */
-    this.at = fields.at;
-    this.keyId = fields.keyId;
-    Object.freeze(this);
-  }
-
-  /** Reads exactly the text form (MALFORMED_INPUT otherwise). The signature is not checked. */
-  static parse(text) {
-    return new Checkpoint(KEY, unwrap(wasmParseCheckpoint(str(text, 'a checkpoint'))));
-  }
-
-  /** Reads a checkpoints file: checkpoints one after another (an empty text holds none). */
-  static parseMany(text) {
-    return unwrap(wasmParseCheckpoints(str(text, 'a checkpoints text'))).map((f) => new Checkpoint(KEY, f));
-  }
-
-  /** Whether the signature verifies with `key` (a PublicKey or its text): only the signature. */
-  verifySignature(key) {
-    return unwrap(wasmVerifySignature(this.toText(), str(key instanceof PublicKey ? key.toText() : key, 'a public key')));
-  }
-}
-
-/** A string argument (as the Node package, anything else is MALFORMED_INPUT). */
-function str(v, what) {
-  if (typeof v !== 'string') {
-    throw malformed(`${what} must be a string, not ${typeName(v)}`);
-  }
-  return v;
-}
-
-/** The texts of checkpoints or keys given as objects of `cls` or their texts. */
-function texts(items, what, cls) {
-  if (items === null || typeof items !== 'object' || typeof field(items, Symbol.iterator, `\`${what}\``) !== 'function') {
-    throw malformed(`\`${what}\` must be an array (or iterable)`);
-  }
-  return Array.from(items, (x, i) => {
-    const t = x instanceof cls ? x.toText() : x;
-    if (typeof t !== 'string') {
-      throw malformed(`\`${what}[${i}]\` must be a ${cls.name} or its text`);
-    }
-    return t;
-  });
-}
 
 /** Verifies a JSON Lines record, then checks it against checkpoints signed by trusted keys. */
 export function verifyCheckpoints(record, checkpoints, trustedKeys) {

@@ -214,6 +214,15 @@ test('the TypeScript surface is the Node package\'s common.d.ts, which the build
   assert.match(readFileSync(new URL('../js/index.d.ts', import.meta.url), 'utf8'), /^export \* from '\.\/common'$/m);
 });
 
+test('the JavaScript both packages share is the Node package\'s common.js, as an ES module', () => {
+  const source = readFileSync(new URL('../../node/common.js', import.meta.url), 'utf8');
+  const written = readFileSync(new URL('../js/common.js', import.meta.url), 'utf8');
+  const body = source.replace(/^'use strict'\n/, '').replace(/module\.exports = \{ common \}\n$/, 'export { common };\n');
+  assert.notEqual(body, source);
+  assert.equal(written.slice(written.indexOf('\n') + 1), body);
+  assert.match(readFileSync(new URL('../js/index.js', import.meta.url), 'utf8'), /^import \{ common \} from '\.\/common\.js';$/m);
+});
+
 test('evaluate (packed hot path) agrees with the JSON command for every case, errors included', () => {
   const p = setup();
   p.grant(owner, 'Synced', 'CLUSTER_INFRASTRUCTURE_AND_APP_SERVICES_SYNC_DATA', T0, '2026-11-28T11:00:00Z');

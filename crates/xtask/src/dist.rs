@@ -864,10 +864,17 @@ impl Builder<'_> {
             ctx.record("dist: wasm types hold the shared surface", false);
             return;
         }
-        let Some(parts) = split_wrapper(&wrapper) else {
+        // The JavaScript half shared with the Node package is written into each entry too.
+        let Some((shared, _)) = crate::wasm::common_module(&ctx.root) else {
+            println!("bindings/node/common.js: not in the form the wasm build converts");
+            ctx.record("dist: wasm entries hold the shared JavaScript", false);
+            return;
+        };
+        let Some(parts) = split_wrapper(&wrapper, &shared) else {
             println!(
                 "bindings/wasm/js/index.js: its loading prologue (`import init, {{…}} from '../pkg/web/…'` \
-                 … the `await init(…)` block) was not found; dist.rs rewrites it per entry"
+                 … the `await init(…)` block) or its `import {{ common }} from './common.js';` line \
+                 was not found; dist.rs rewrites it per entry"
             );
             ctx.record("dist: wasm wrapper prologue found", false);
             return;
@@ -985,7 +992,8 @@ impl Builder<'_> {
 }
 
 /// The loading prologue of bindings/wasm/js/index.js split off: the names it imports from the
-/// wasm-bindgen glue (besides `init`), and everything after the `await init(…)` block. Each
+/// wasm-bindgen glue (besides `init`), and everything after the `await init(…)` block, with
+/// the shared half (`shared`, common.js's body) written in where it is imported. Each
 /// entry's own prologue binds `wasm` to the module's exports, as index.js's does (the body reads
 /// `wasm.memory`).
 struct Wrapper {
@@ -993,7 +1001,7 @@ struct Wrapper {
     body: String,
 }
 
-fn split_wrapper(text: &str) -> Option<Wrapper> {
+fn split_wrapper(text: &str, shared: &str) -> Option<Wrapper> {
     let start = text.find("import init, {")?;
     let from = "} from '../pkg/web/support_access_wasm.js';";
     let end_imports = text[start..].find(from)? + start;
@@ -1005,6 +1013,12 @@ fn split_wrapper(text: &str) -> Option<Wrapper> {
     if body.contains("../pkg/web/") || body.contains("await init(") {
         return None;
     }
+    // The shared half (bindings/node/common.js) in place of its import.
+    let import = "import { common } from './common.js';\n";
+    if !body.contains(import) {
+        return None;
+    }
+    let body = body.replacen(import, shared, 1);
     Some(Wrapper { imports, body })
 }
 
