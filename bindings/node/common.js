@@ -20,7 +20,9 @@
  *   boolean: the core's checkpoint calls on texts, throwing SupportAccessError.
  */
 function common(core) {
-  const [REASONS, GRANT_TYPES, RESOURCES, CLUSTER_KINDS, ERROR_CODES] = core.strings.map((list) => Object.freeze(list.slice()))
+  // The lists decode reads from are plain arrays, as they were in each package before this
+  // file; callers get frozen copies.
+  const [REASONS, GRANT_TYPES, RESOURCES, CLUSTER_KINDS, ERROR_CODES] = core.strings.map((list) => list.slice())
   // Keyed by the strings as property keys make them (internalized): a caller's string literal
   // then matches by identity, not by comparing characters (the core's strings, read across the
   // boundary, are not internalized).
@@ -351,7 +353,9 @@ function common(core) {
   }
 
   // Each package takes what it uses of these.
-  const lists = { REASONS, GRANT_TYPES, RESOURCES, CLUSTER_KINDS, ERROR_CODES, RESOURCE_INDEX }
+  const frozen = (list) => Object.freeze(list.slice())
+  const lists = { REASONS: frozen(REASONS), GRANT_TYPES: frozen(GRANT_TYPES), RESOURCES: frozen(RESOURCES) }
+  Object.assign(lists, { CLUSTER_KINDS: frozen(CLUSTER_KINDS), ERROR_CODES: frozen(ERROR_CODES), RESOURCE_INDEX })
   const errors = { SupportAccessError, malformed, typeName, field, toJson }
   const values = { time, optTime, decode, batchBuffers }
   const classes = { RUN, Commands, KEY, PublicKey, Checkpoint, texts }
