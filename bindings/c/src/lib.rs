@@ -369,22 +369,6 @@ fn time(ms: i64) -> Result<Timestamp, Failure> {
     Ok(Timestamp::from_millis(ms)?)
 }
 
-fn actor(json: &str) -> Result<Actor, Failure> {
-    if json.len() > wire::MAX_COMMAND_LEN {
-        return Err(
-            ffi::malformed(format!("actor longer than {} bytes", wire::MAX_COMMAND_LEN)).into(),
-        );
-    }
-    let v: serde_json::Value = serde_json::from_str(json).map_err(|e| {
-        ffi::malformed(format!(
-            "invalid actor JSON at line {} column {}",
-            e.line(),
-            e.column()
-        ))
-    })?;
-    Ok(wire::parse_actor(&v)?)
-}
-
 fn to_c_string(s: String) -> Result<*mut c_char, Failure> {
     // The library's outputs are JSON (control characters escaped), so they hold no NUL byte.
     CString::new(s)
@@ -692,7 +676,7 @@ fn by_actor<const N: usize, R>(
             // SAFETY: as above.
             *t = unsafe { arg_str(s, name) }?;
         }
-        op(p, &actor(actor_text)?, text).map(drop)
+        op(p, &wire::parse_actor_json(actor_text)?, text).map(drop)
     })
 }
 

@@ -185,6 +185,17 @@ pub fn parse_time(v: &Value) -> Result<Timestamp, Error> {
     }
 }
 
+/// An actor from its JSON text, for a front end that takes actors as text (the C ABI): the
+/// command's length limit, JSON errors and field checks, so it refuses what a command would.
+pub fn parse_actor_json(text: &str) -> Result<Actor, Error> {
+    if text.len() > MAX_COMMAND_LEN {
+        return Err(Error::malformed(format!(
+            "actor longer than {MAX_COMMAND_LEN} bytes"
+        )));
+    }
+    parse_actor(&parse_json(text)?)
+}
+
 /// An actor: `{"id": …, "roles": [{"role": …, "projectId"?: …}]}`.
 pub fn parse_actor(v: &Value) -> Result<Actor, Error> {
     let f = Fields::new(v, "actor", &["id", "roles"])?;
@@ -199,4 +210,40 @@ pub fn parse_actor(v: &Value) -> Result<Actor, Error> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     Actor::new(id, roles)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+    use alloc::string::ToString;
+
+    /// The text form refuses what a command's actor field refuses, with the same codes.
+    #[test]
+    fn actor_from_text() {
+        let a = parse_actor_json(r#"{"id":"alice","roles":[{"role":"ORG_OWNER"}]}"#).unwrap();
+        assert_eq!(a.id, "alice");
+        let cases = [
+            (r#"{"id":"alice""#, ErrorCode::MalformedInput),
+            (
+                r#"{"id":"alice","roles":[],"x":1}"#,
+                ErrorCode::MalformedInput,
+            ),
+            (
+                r#"{"id":"alice","roles":[{"role":"ADMIN"}]}"#,
+                ErrorCode::InvalidEnumValue,
+            ),
+            ("[]", ErrorCode::MalformedInput),
+        ];
+        for (text, code) in cases {
+            assert_eq!(parse_actor_json(text).unwrap_err().code(), code, "{text}");
+        }
+        let err = parse_actor_json("{").unwrap_err().to_string();
+        assert!(err.contains("invalid JSON at line 1 column 1"), "{err}");
+        let long = alloc::string::String::from(" ").repeat(MAX_COMMAND_LEN + 1);
+        assert!(parse_actor_json(&long)
+            .unwrap_err()
+            .to_string()
+            .contains("actor longer than"));
+    }
 }
