@@ -153,11 +153,12 @@ function common(core) {
     return batch
   }
 
-  /** JSON text of a value (`replacer` as JSON.stringify takes it); what JSON cannot write
-   * (BigInt, cycles, nesting too deep, a throwing toJSON or Proxy) is MALFORMED_INPUT. */
+  /** JSON text of a value (`replacer` as JSON.stringify takes it): '' when JSON has no text for
+   * it (undefined, a function), which the core refuses as MALFORMED_INPUT; what JSON cannot
+   * write (BigInt, cycles, nesting too deep, a throwing toJSON or Proxy) is MALFORMED_INPUT. */
   function toJson(value, what, replacer) {
     try {
-      return JSON.stringify(value, replacer)
+      return JSON.stringify(value, replacer) ?? ''
     } catch (e) {
       if (e instanceof SupportAccessError) throw e
       let detail

@@ -94,12 +94,6 @@ function checkArguments(command) {
   }
 }
 
-// JSON text of a caller's value for the native side: '' (refused there as MALFORMED_INPUT)
-// when JSON has no text for it.
-function jsonText(value, what) {
-  return toJson(value, what) ?? ''
-}
-
 const FROM_NATIVE = Symbol('fromNative')
 
 /** One organization's support-access policy and its tamper-evident record. */
@@ -136,7 +130,7 @@ class Policy extends Commands {
           options = { ...options, now: ms }
         }
       }
-      const text = jsonText(options, 'the policy options')
+      const text = toJson(options, 'the policy options')
       this.#n = call(() => new native.NativePolicy(text))
     }
     this.#slot = this.#n.slot
@@ -280,7 +274,7 @@ class Policy extends Commands {
   // `foreign`: Admin API documents, written as JSON.stringify writes them.
   [RUN](command, foreign = false) {
     if (!foreign) checkArguments(command)
-    const r = JSON.parse(this.apply(jsonText(command, 'the command')))
+    const r = JSON.parse(this.apply(toJson(command, 'the command')))
     if (r.error !== undefined) throw new SupportAccessError(r.error.code, r.error.message, r.error)
     return r.ok
   }
@@ -311,7 +305,7 @@ class Policy extends Commands {
   /** The SPEC §7 JSON command interface: result bytes identical to every other binding. */
   apply(command) {
     let text = command
-    if (typeof text !== 'string') text = jsonText(command, 'the command')
+    if (typeof text !== 'string') text = toJson(command, 'the command')
     return call(() => this.#n.apply(text))
   }
 }

@@ -175,7 +175,7 @@ export class Policy extends Commands {
       return;
     }
     try {
-      this.#inner = new WasmPolicy(utf8.encode(toJson(options, 'policy options', policyOptions(options)) ?? ''));
+      this.#inner = new WasmPolicy(utf8.encode(toJson(options, 'policy options', policyOptions(options))));
     } catch (e) {
       rethrow(e);
     }
@@ -197,12 +197,7 @@ export class Policy extends Commands {
    * result JSON text: identical bytes in every binding. Errors are results, not exceptions. */
   apply(command) {
     const inner = this.#p;
-    let text = command;
-    if (typeof text !== 'string') {
-      text = toJson(command, 'command');
-      if (text === undefined) text = '';
-    }
-    return applyText(inner, text);
+    return applyText(inner, typeof command === 'string' ? command : toJson(command, 'command'));
   }
 
   /** The organization. */

@@ -865,7 +865,7 @@ impl Builder<'_> {
             return;
         }
         // The JavaScript half shared with the Node package is written into each entry too.
-        let Some((shared, _)) = crate::wasm::common_module(&ctx.root) else {
+        let Some(shared) = crate::wasm::common_module(&ctx.root) else {
             println!("bindings/node/common.js: not in the form the wasm build converts");
             ctx.record("dist: wasm entries hold the shared JavaScript", false);
             return;
