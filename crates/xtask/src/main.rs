@@ -33,6 +33,7 @@ mod vocab;
 mod wasm;
 
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use ctx::Ctx;
 
@@ -85,13 +86,19 @@ fn main() -> ExitCode {
             } else {
                 None
             };
+            // Each step's wall time, printed before the closing count: where a cold run's
+            // minutes go (CI has 45 of them) is then in every log.
+            let mut times: Vec<(&str, Duration)> = Vec::new();
             for (name, step) in STEPS {
                 if chosen(name) {
                     ctx.section(name);
+                    let start = Instant::now();
                     step(&mut ctx);
+                    times.push((name, start.elapsed()));
                 }
             }
             drop(pg);
+            println!("\nstep times: {}", step_times(&times));
             ctx.finish()
         }
         Some("vectors") => vectors::generate(&mut ctx, args.iter().any(|a| a == "--bless")),
@@ -110,6 +117,21 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `fmt 4s, clippy 1m 12s, …, total 31m 5s`.
+fn step_times(times: &[(&str, Duration)]) -> String {
+    let text = |d: Duration| match d.as_secs() {
+        s if s >= 60 => format!("{}m {}s", s / 60, s % 60),
+        s => format!("{s}s"),
+    };
+    let total: Duration = times.iter().map(|(_, d)| *d).sum();
+    let mut parts: Vec<String> = times
+        .iter()
+        .map(|(n, d)| format!("{n} {}", text(*d)))
+        .collect();
+    parts.push(format!("total {}", text(total)));
+    parts.join(", ")
 }
 
 fn step_names() -> String {
