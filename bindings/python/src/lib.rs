@@ -1659,39 +1659,86 @@ impl Policy {
 // Signed checkpoints (SPEC §9)
 // ---------------------------------------------------------------------------------------------
 
-/// An Ed25519 public key that checkpoints are verified with. Text form: `sa-ed25519-pub:` and
-/// 64 lower-case hex digits (`str(key)`).
-#[pyclass(frozen, eq, hash, skip_from_py_object, module = "support_access")]
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct PublicKey {
-    inner: sa::PublicKey,
+/// A pyclass over a core value with a text form, `sa::$t`: the struct holding it, what makes it
+/// an argument (`TextForm`), and the methods every such class has — `parse` (`MalformedInput`
+/// otherwise), `key_id` and `to_text` — before the class's own. `hashed` classes compare and
+/// hash by value (their text form is canonical, so equal values have equal texts).
+macro_rules! text_form_class {
+    (@struct hashed $t:ident [$($doc:literal)*]) => {
+        $(#[doc = $doc])*
+        #[pyclass(frozen, eq, hash, skip_from_py_object, module = "support_access")]
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        struct $t {
+            inner: sa::$t,
+        }
+
+        impl std::hash::Hash for $t {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.inner.to_text().hash(state);
+            }
+        }
+    };
+    (@struct secret $t:ident [$($doc:literal)*]) => {
+        $(#[doc = $doc])*
+        #[pyclass(frozen, skip_from_py_object, module = "support_access")]
+        #[derive(Debug)]
+        struct $t {
+            inner: sa::$t,
+        }
+    };
+    (
+        $(#[doc = $doc:literal])*
+        $how:ident struct $t:ident;
+        parse: $parse_doc:literal;
+        key_id: $key_doc:literal;
+        to_text: $text_doc:literal;
+        $($methods:tt)*
+    ) => {
+        text_form_class!(@struct $how $t [$($doc)*]);
+
+        impl TextForm for $t {
+            type Inner = sa::$t;
+            const CLASS: &'static str = stringify!($t);
+            fn inner(&self) -> &sa::$t {
+                &self.inner
+            }
+            fn parse_text(s: &str) -> Result<sa::$t, sa::Error> {
+                sa::$t::parse(s)
+            }
+        }
+
+        #[pymethods]
+        impl $t {
+            #[doc = $parse_doc]
+            #[staticmethod]
+            fn parse(py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<$t> {
+                let inner = sa::$t::parse(&self::text(text)?).or_py(py)?;
+                Ok($t { inner })
+            }
+
+            #[doc = $key_doc]
+            #[getter]
+            fn key_id(&self) -> String {
+                self.inner.key_id().to_hex()
+            }
+
+            #[doc = $text_doc]
+            fn to_text(&self) -> String {
+                self.inner.to_text()
+            }
+
+            $($methods)*
+        }
+    };
 }
 
-impl std::hash::Hash for PublicKey {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.inner.key_id().hash(state);
-    }
-}
-
-#[pymethods]
-impl PublicKey {
-    /// Reads the text form (`MalformedInput` otherwise; small-order keys are refused).
-    #[staticmethod]
-    fn parse(py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<PublicKey> {
-        let inner = sa::PublicKey::parse(&self::text(text)?).or_py(py)?;
-        Ok(PublicKey { inner })
-    }
-
-    /// The 16 hex digits that checkpoints signed with the matching signing key carry.
-    #[getter]
-    fn key_id(&self) -> String {
-        self.inner.key_id().to_hex()
-    }
-
-    /// The text form.
-    fn to_text(&self) -> String {
-        self.inner.to_text()
-    }
+text_form_class! {
+    /// An Ed25519 public key that checkpoints are verified with. Text form: `sa-ed25519-pub:`
+    /// and 64 lower-case hex digits (`str(key)`).
+    hashed struct PublicKey;
+    parse: "Reads the text form (`MalformedInput` otherwise; small-order keys are refused).";
+    key_id: "The 16 hex digits that checkpoints signed with the matching signing key carry.";
+    to_text: "The text form.";
 
     fn __str__(&self) -> String {
         self.inner.to_text()
@@ -1702,16 +1749,14 @@ impl PublicKey {
     }
 }
 
-/// An Ed25519 signing key: a secret (its `repr` shows only the key id). Text form:
-/// `sa-ed25519-key:` and 64 lower-case hex digits of the 32-byte seed.
-#[pyclass(frozen, skip_from_py_object, module = "support_access")]
-#[derive(Debug)]
-struct SigningKey {
-    inner: sa::SigningKey,
-}
+text_form_class! {
+    /// An Ed25519 signing key: a secret (its `repr` shows only the key id). Text form:
+    /// `sa-ed25519-key:` and 64 lower-case hex digits of the 32-byte seed.
+    secret struct SigningKey;
+    parse: "Reads the text form (`MalformedInput` otherwise; the error never repeats the text).";
+    key_id: "The public key's id.";
+    to_text: "The text form: a secret, keep it out of logs.";
 
-#[pymethods]
-impl SigningKey {
     /// The key for exactly 32 seed bytes the host drew (e.g. ``os.urandom(32)``); any other
     /// length is `MalformedInput` (a `ValueError`).
     #[staticmethod]
@@ -1719,13 +1764,6 @@ impl SigningKey {
         Ok(SigningKey {
             inner: sa::SigningKey::from_seed_bytes(seed).or_py(py)?,
         })
-    }
-
-    /// Reads the text form (`MalformedInput` otherwise; the error never repeats the text).
-    #[staticmethod]
-    fn parse(py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<SigningKey> {
-        let inner = sa::SigningKey::parse(&self::text(text)?).or_py(py)?;
-        Ok(SigningKey { inner })
     }
 
     /// The public key that verifies this key's checkpoints.
@@ -1736,17 +1774,6 @@ impl SigningKey {
         }
     }
 
-    /// The public key's id.
-    #[getter]
-    fn key_id(&self) -> String {
-        self.inner.key_id().to_hex()
-    }
-
-    /// The text form: a secret, keep it out of logs.
-    fn to_text(&self) -> String {
-        self.inner.to_text()
-    }
-
     fn __repr__(&self) -> String {
         format!(
             "SigningKey(key_id={})",
@@ -1755,28 +1782,13 @@ impl SigningKey {
     }
 }
 
-/// A signed statement that organization `org_id`'s record had `seq` events, the last with hash
-/// `hash`, signed at `at` by the key `key_id` names. `str(checkpoint)` is its text form.
-#[pyclass(frozen, eq, hash, skip_from_py_object, module = "support_access")]
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Checkpoint {
-    inner: sa::Checkpoint,
-}
-
-impl std::hash::Hash for Checkpoint {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.inner.to_text().hash(state);
-    }
-}
-
-#[pymethods]
-impl Checkpoint {
-    /// Reads exactly the text form (`MalformedInput` otherwise). The signature is not checked.
-    #[staticmethod]
-    fn parse(py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<Checkpoint> {
-        let inner = sa::Checkpoint::parse(&self::text(text)?).or_py(py)?;
-        Ok(Checkpoint { inner })
-    }
+text_form_class! {
+    /// A signed statement that organization `org_id`'s record had `seq` events, the last with
+    /// hash `hash`, signed at `at` by the key `key_id` names. `str(checkpoint)` is its text form.
+    hashed struct Checkpoint;
+    parse: "Reads exactly the text form (`MalformedInput` otherwise). The signature is not checked.";
+    key_id: "The id of the key that signed it.";
+    to_text: "The text form (seven lines, each ending with a newline).";
 
     /// Reads a checkpoints file: checkpoints one after another (an empty text holds none).
     #[staticmethod]
@@ -1806,17 +1818,6 @@ impl Checkpoint {
     #[getter]
     fn at(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         datetime_obj(py, self.inner.at())
-    }
-
-    /// The id of the key that signed it.
-    #[getter]
-    fn key_id(&self) -> String {
-        self.inner.key_id().to_hex()
-    }
-
-    /// The text form (seven lines, each ending with a newline).
-    fn to_text(&self) -> String {
-        self.inner.to_text()
     }
 
     /// Whether the signature verifies with `key` (a `PublicKey` or its text). Only the
@@ -1896,23 +1897,6 @@ trait TextForm: pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Sy
     fn inner(&self) -> &Self::Inner;
     fn parse_text(s: &str) -> Result<Self::Inner, sa::Error>;
 }
-
-macro_rules! text_forms {
-    ($($t:ident),+) => {$(
-        impl TextForm for $t {
-            type Inner = sa::$t;
-            const CLASS: &'static str = stringify!($t);
-            fn inner(&self) -> &sa::$t {
-                &self.inner
-            }
-            fn parse_text(s: &str) -> Result<sa::$t, sa::Error> {
-                sa::$t::parse(s)
-            }
-        }
-    )+};
-}
-
-text_forms!(PublicKey, SigningKey, Checkpoint);
 
 /// A `T` or its text (`what` names the argument in the `TypeError`).
 fn text_arg<T: TextForm>(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<T::Inner> {
