@@ -140,6 +140,13 @@ pub struct Policy {
     /// an Atlas load, a rollback): what caches of ids by name compare to ([`Policy::generation`]).
     /// Not part of the state: equality ignores it.
     generation: u64,
+    /// No grant that has not ended expires before this time, so a sweep at an earlier `now`
+    /// has nothing to record and returns without looking at a cluster. Without it every
+    /// mutation (and so every replayed one) read every cluster: replaying a record of many
+    /// clusters took time quadratic in their number. A grant lowers it to its expiration; only
+    /// a sweep that read every cluster raises it; revokes and removals leave it (a lower bound,
+    /// not the minimum). Not part of the state: equality ignores it.
+    sweep_floor: Timestamp,
 }
 
 impl PartialEq for Policy {
@@ -181,6 +188,7 @@ impl Policy {
             downloads: SortedMap::default(),
             record: Record::default(),
             generation: 0,
+            sweep_floor: Timestamp::EPOCH,
         };
         p.record.append(
             options.created_at.unwrap_or(Timestamp::EPOCH),
@@ -341,19 +349,29 @@ impl Policy {
     /// Records `EMPLOYEE_ACCESS_EXPIRED` for every grant due at `now`, stamped with its
     /// expiration, in (expiration, cluster name) order.
     fn sweep(&mut self, now: Timestamp) -> Vec<Event> {
+        if now < self.sweep_floor {
+            return Vec::new();
+        }
         // Ordered by insertion (binary search, then insert): few grants fall due at once, and
         // the standard library's sorts cost the browser's .wasm ~3.5 KB each (docs/benchmarks.md).
         let mut due: Vec<(Timestamp, &str, usize)> = Vec::new();
+        // The earliest expiration of the grants that stay active: the next sweep's floor.
+        let mut floor = Timestamp::LATEST;
         for (i, c) in self.clusters.iter().enumerate() {
             let Some(c) = c else { continue };
-            let Some(g) = c.grant.as_ref().filter(|g| g.is_due(now)) else {
+            let Some(g) = c.grant.as_ref().filter(|g| g.ended.is_none()) else {
                 continue;
             };
+            if !g.is_due(now) {
+                floor = floor.min(g.expiration);
+                continue;
+            }
             let key = (g.expiration, c.name.as_str());
             let at = due.partition_point(|d| (d.0, d.1) <= key);
             due.insert(at, (key.0, key.1, i));
         }
         let due: Vec<(Timestamp, usize)> = due.into_iter().map(|(t, _, i)| (t, i)).collect();
+        self.sweep_floor = floor;
         let mut events = Vec::with_capacity(due.len());
         for (at, i) in due {
             let c = self.clusters[i].as_mut().expect("due clusters exist");
@@ -508,6 +526,9 @@ impl Policy {
     }
 
     fn insert_cluster(&mut self, c: Cluster) {
+        if let Some(g) = c.grant.as_ref().filter(|g| g.ended.is_none()) {
+            self.sweep_floor = self.sweep_floor.min(g.expiration);
+        }
         let id = ClusterId(u32::try_from(self.clusters.len()).expect("fewer than 2^32 clusters"));
         self.by_name.insert(c.name.clone(), id);
         self.clusters.push(Some(c));
@@ -589,6 +610,7 @@ impl Policy {
             granted_by: Some(actor.id.clone()),
             ended: None,
         });
+        self.sweep_floor = self.sweep_floor.min(expiration);
         let kind = EventKind::EmployeeAccessGranted {
             cluster: String::from(cluster),
             grant_type,
@@ -868,6 +890,7 @@ impl Policy {
             downloads: SortedMap::default(),
             record: Record::default(),
             generation: 0,
+            sweep_floor: Timestamp::EPOCH,
         }
     }
 }
@@ -894,6 +917,7 @@ impl Policy {
                 downloads: self.downloads.clone(),
                 record: Record::default(),
                 generation: self.generation,
+                sweep_floor: self.sweep_floor,
             },
             events: self.record.len(),
         }

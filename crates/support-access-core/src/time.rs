@@ -20,6 +20,8 @@ impl Timestamp {
     /// 1970-01-01T00:00:00.000Z: the earliest time, and when a policy's record begins unless
     /// its creation was given a time (the policy options' `created_at`).
     pub const EPOCH: Timestamp = Timestamp(0);
+    /// 9999-12-31T23:59:59.999Z, the latest time.
+    pub(crate) const LATEST: Timestamp = Timestamp(Self::MAX_MS);
 
     /// The time `ms` epoch milliseconds name, if in range (`from_millis` words the error).
     #[inline]

@@ -82,6 +82,9 @@ struct Model {
     projects: BTreeSet<String>,
     clusters: BTreeMap<String, MCluster>,
     last: i64,
+    /// How many expiries have been recorded: the record must hold as many
+    /// `EMPLOYEE_ACCESS_EXPIRED` events (the only check that a sweep recorded every one).
+    expiries: usize,
 }
 
 fn covers(gt: GrantType, r: Resource) -> bool {
@@ -165,6 +168,7 @@ impl Model {
             if let Some(g) = c.grant.as_mut() {
                 if !g.revoked && !g.expiry_recorded && g.exp <= now {
                     g.expiry_recorded = true;
+                    self.expiries += 1;
                     last = Some(last.map_or(g.exp, |l: i64| l.max(g.exp)));
                 }
             }
@@ -377,7 +381,7 @@ proptest! {
         let mut opts = PolicyOptions::new("org");
         opts.restrict_employee_access = restrict;
         let mut live = Policy::new(opts).unwrap();
-        let mut model = Model { restrict, projects: BTreeSet::new(), clusters: BTreeMap::new(), last: 0 };
+        let mut model = Model { restrict, projects: BTreeSet::new(), clusters: BTreeMap::new(), last: 0, expiries: 0 };
         let mut resumed: Option<Policy> = None;
         let mut frozen: Option<Policy> = None;
         let mut now = START;
@@ -394,6 +398,8 @@ proptest! {
                 prop_assert_eq!(run_core(r, op, now), got);
             }
             check_agreement(&live, &model, now)?;
+            let expired = live.record().lines().filter(|l| l.contains(r#""type":"EMPLOYEE_ACCESS_EXPIRED""#)).count();
+            prop_assert_eq!(expired, model.expiries, "expiries recorded after step {}", i);
             let replayed = Policy::replay(&live.export_record());
             prop_assert!(replayed.is_ok(), "own record refused: {:?}", replayed.err());
             prop_assert!(replayed.unwrap() == live, "replay differs from the live policy");
