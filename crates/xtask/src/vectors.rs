@@ -7,7 +7,7 @@
 //! result (a checkpoint signed earlier), optionally edited.
 
 use std::fmt::Write as _;
-use std::process::ExitCode;
+use std::process::{ExitCode, Stdio};
 
 use serde_json::{Map, Value};
 use support_access_core::{apply, Policy};
@@ -245,4 +245,27 @@ pub fn drift(ctx: &mut Ctx) {
     ctx.record("tests/vectors/vectors.txt matches its sources", ok);
     // The other generated sources this step holds to theirs.
     crate::vocab::drift(ctx);
+    lockfiles(ctx);
+}
+
+/// The committed Cargo lockfiles are what cargo resolves: the workspace's and the fuzz crate's
+/// (a crate of its own, outside the workspace, whose lockfile nothing else would check: it
+/// once went stale when the core took new dependencies, and every fuzz run rewrote it).
+fn lockfiles(ctx: &mut Ctx) {
+    for manifest in ["Cargo.toml", "fuzz/Cargo.toml"] {
+        let mut c = ctx.cmd("cargo");
+        c.args([
+            "metadata",
+            "--locked",
+            "--format-version",
+            "1",
+            "--manifest-path",
+        ])
+        .arg(ctx.root.join(manifest))
+        .stdout(Stdio::null());
+        let lock = manifest.replace("Cargo.toml", "Cargo.lock");
+        if !ctx.check(&format!("{lock} is what cargo resolves"), &mut c) {
+            println!("{lock} is stale: build once without --locked and commit it");
+        }
+    }
 }
