@@ -1485,9 +1485,8 @@ impl Policy {
     ) -> PyResult<Option<Grant>> {
         let (name, now) = (text(cluster)?, time_arg(py, now)?);
         let g = self.with(py, |p| {
-            // `remaining` names the error for an unknown or invalid cluster name.
-            p.remaining(&name, now)?;
-            Ok(p.cluster(&name).and_then(|c| GrantData::active(c, now)))
+            let id = sa::ffi::require_id(p, &name)?;
+            Ok(p.cluster_by_id(id).and_then(|c| GrantData::active(c, now)))
         })?;
         Ok(g.map(|data| Grant { data }))
     }
