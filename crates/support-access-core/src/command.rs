@@ -486,3 +486,27 @@ fn in_field(e: Error, field: &str, op: &str) -> Error {
         other => other,
     }
 }
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+    use crate::model::{Resource, Timestamp};
+    use crate::policy::PolicyOptions;
+
+    /// A log download's checks come in the command's order: a bad name before a resource
+    /// that is no log, so the typed call and the command refuse alike.
+    #[test]
+    fn log_download_checks_the_name_first() {
+        let mut p = Policy::new(PolicyOptions::new("org")).unwrap();
+        let typed = p.begin_log_download("bad name", Resource::Infrastructure, Timestamp::EPOCH);
+        assert_eq!(typed.unwrap_err().code(), ErrorCode::InvalidClusterName);
+        let command =
+            r#"{"op":"beginLogDownload","cluster":"bad name","resource":"INFRASTRUCTURE","now":0}"#;
+        let answer = apply(&mut p, command);
+        assert!(answer.contains("\"INVALID_CLUSTER_NAME\""), "{answer}");
+        let typed = p.begin_log_download("C0", Resource::Infrastructure, Timestamp::EPOCH);
+        assert_eq!(typed.unwrap_err().code(), ErrorCode::InvalidEnumValue);
+        assert_eq!(p.record().len(), 1);
+    }
+}
