@@ -509,4 +509,30 @@ mod tests {
         assert_eq!(typed.unwrap_err().code(), ErrorCode::InvalidEnumValue);
         assert_eq!(p.record().len(), 1);
     }
+
+    /// A journaled savepoint returns across the replay command, which replaces the whole
+    /// policy (a store's writer may run it, then lose the race for the head).
+    #[test]
+    fn journaled_rollback_across_a_replay() {
+        let owner = crate::model::Actor::org_owner("alice").unwrap();
+        let mut other = Policy::new(PolicyOptions::new("org")).unwrap();
+        other.add_project(&owner, "q", Timestamp::EPOCH).unwrap();
+        let mut p = Policy::new(PolicyOptions::new("org")).unwrap();
+        p.add_project(&owner, "p", Timestamp::EPOCH).unwrap();
+        let before = p.clone();
+        let sp = p.journaled_savepoint();
+        let command = serde_json::json!({"op": "replay", "record": other.export_record()});
+        let answer = apply(&mut p, &serde_json::to_string(&command).unwrap());
+        assert!(answer.starts_with("{\"ok\""), "{answer}");
+        assert_eq!(p, other);
+        p.rollback(sp).unwrap();
+        assert_eq!(p, before);
+        assert_eq!(p.projects().collect::<Vec<_>>(), ["p"]);
+        // A copy of the state holds no record to bring back: refused, and nothing changes.
+        let sp = p.savepoint();
+        apply(&mut p, &serde_json::to_string(&command).unwrap());
+        let err = p.rollback(sp).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::MalformedInput);
+        assert_eq!(p, other);
+    }
 }

@@ -430,6 +430,8 @@ proptest! {
         before in prop::collection::vec((op(), 0i64..4 * HOUR), 0..12),
         after in prop::collection::vec((op(), 0i64..4 * HOUR), 0..12),
         then in prop::collection::vec((op(), 0i64..4 * HOUR), 0..6),
+        journaled in any::<bool>(),
+        inner in prop::option::of((0usize..12, any::<bool>())),
     ) {
         let mut p = Policy::new(PolicyOptions::new("org")).unwrap();
         let mut now = START;
@@ -438,12 +440,27 @@ proptest! {
             let _ = run_core(&mut p, op, now);
         }
         let at_savepoint = p.clone();
-        let sp = p.savepoint();
+        // A copy of the state, or a journal of the changes (what a store's writer takes).
+        let sp = if journaled { p.journaled_savepoint() } else { p.savepoint() };
         prop_assert_eq!(sp.events(), p.record().len());
         let mut later = now;
-        for (op, dt) in &after {
+        // A journaled savepoint nested inside, taken after `inner.0` of the later operations
+        // and ended (rolled back, or released) before the outer one.
+        let mut nested = None;
+        for (i, (op, dt)) in after.iter().enumerate() {
+            if inner.is_some_and(|(k, _)| k == i) {
+                nested = Some((p.clone(), p.journaled_savepoint()));
+            }
             later += dt;
             let _ = run_core(&mut p, op, later);
+        }
+        if let (Some((at_inner, isp)), Some((_, roll))) = (nested, inner) {
+            if roll {
+                p.rollback(isp).unwrap();
+                prop_assert!(p == at_inner, "an inner rollback differs from its savepoint");
+            } else {
+                p.release(isp);
+            }
         }
         p.rollback(sp).unwrap();
         prop_assert!(p == at_savepoint, "rollback differs from the policy at the savepoint");

@@ -510,11 +510,13 @@ impl Store {
                 }));
             }
             let head = self.policy.record().len();
-            let savepoint = self.policy.savepoint();
+            // Journaled: rolling back costs what `f` changed, not a copy of every cluster.
+            let savepoint = self.policy.journaled_savepoint();
             let at = now.resolve(&self.policy);
             let out = f(&mut self.policy, at);
             let record = self.policy.record();
             if record.len() == head {
+                self.policy.release(savepoint);
                 return Ok(out);
             }
             let lines: Vec<&str> = record.lines().skip(head).collect();
@@ -535,6 +537,7 @@ impl Store {
                 Ok(Appended::Yes) => {
                     self.stats.appends += 1;
                     self.stats.events_appended += lines.len() as u64;
+                    self.policy.release(savepoint);
                     return Ok(out);
                 }
                 Ok(Appended::Conflict) => {
