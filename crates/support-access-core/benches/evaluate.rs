@@ -109,6 +109,13 @@ fn evaluate(c: &mut Criterion) {
     g.finish();
 }
 
+/// Two events appended: a grant of `Cluster1` and its revoke, at `t`.
+fn grant_then_revoke(p: &mut Policy, owner: &Actor, t: Timestamp) {
+    p.grant(owner, "Cluster1", GrantType::ClusterInfrastructure, t, None)
+        .unwrap();
+    p.revoke(owner, "Cluster1", t).unwrap();
+}
+
 fn mutate(c: &mut Criterion) {
     let mut g = c.benchmark_group("record");
     g.bench_function("grant_then_revoke", |b| {
@@ -116,15 +123,7 @@ fn mutate(c: &mut Criterion) {
             || policy(10),
             |(mut p, owner)| {
                 let t = Timestamp::from_millis(START + 1000).unwrap();
-                p.grant(
-                    &owner,
-                    "Cluster1",
-                    GrantType::ClusterInfrastructure,
-                    t,
-                    None,
-                )
-                .unwrap();
-                p.revoke(&owner, "Cluster1", t).unwrap();
+                grant_then_revoke(&mut p, &owner, t);
                 p
             },
             BatchSize::SmallInput,
@@ -139,15 +138,7 @@ fn mutate(c: &mut Criterion) {
             let start = Instant::now();
             for i in 0..iters {
                 let t = Timestamp::from_millis(START + 1000 + i as i64).unwrap();
-                p.grant(
-                    &owner,
-                    "Cluster1",
-                    GrantType::ClusterInfrastructure,
-                    t,
-                    None,
-                )
-                .unwrap();
-                p.revoke(&owner, "Cluster1", t).unwrap();
+                grant_then_revoke(&mut p, &owner, t);
             }
             start.elapsed()
         })
