@@ -791,9 +791,7 @@ impl Policy {
         }
         self.sweep(now);
         let d = self.downloads.remove(download_id).expect("checked above");
-        if let Some(j) = &mut self.journal {
-            j.push(Undo::Download(String::from(download_id), Some(d.clone())));
-        }
+        self.note(|| Undo::Download(String::from(download_id), Some(d.clone())));
         let kind = EventKind::EmployeeLogDownloadFinished {
             cluster: d.cluster,
             download_id: String::from(download_id),
@@ -919,26 +917,30 @@ impl Policy {
     }
 }
 
-/// A point a [`Policy`] can return to: its state (without the record) and how many events its
-/// record held. Taken with [`Policy::savepoint`], used by [`Policy::rollback`].
+/// A point a [`Policy`] can return to with [`Policy::rollback`]: how many events its record
+/// held, and either a copy of its state ([`Policy::savepoint`]) or a mark in a journal of the
+/// changes made since ([`Policy::journaled_savepoint`]).
 ///
 /// It exists for stores that treat the policy in memory as a cache: a writer applies a command
 /// to its cache, tries to append the new lines to a shared store, and, when another writer got
-/// there first, must forget those lines before catching up. Taking a savepoint copies the state
-/// (projects, clusters, downloads), never the record, so it costs the same on a record of ten
-/// events or ten million.
+/// there first, must forget those lines before catching up. Neither kind copies the record, so
+/// neither costs more on a record of ten million events than of ten; a copy costs what the state
+/// holds (milliseconds for 10,000 clusters), a journal what changed since.
 #[derive(Debug, Clone)]
 pub struct Savepoint {
     kept: Kept,
     events: usize,
-    /// The hash of the event at `events`: the record a rollback cuts back must still hold it.
-    head: String,
 }
 
 /// How a savepoint returns: to a copy of the state, or by undoing a journal from `depth`.
 #[derive(Debug, Clone)]
 enum Kept {
-    State(Box<Policy>),
+    State {
+        state: Box<Policy>,
+        /// The hash of the event at `events`: the record a rollback cuts back must still hold
+        /// it (a copy of the state cannot bring back a record that was replaced).
+        head: String,
+    },
     Journal {
         org_id: String,
         depth: usize,
@@ -993,21 +995,23 @@ impl Policy {
     /// Remembers the current state so that [`Policy::rollback`] can return to it.
     pub fn savepoint(&self) -> Savepoint {
         Savepoint {
-            kept: Kept::State(Box::new(Policy {
-                org_id: self.org_id.clone(),
-                restrict: self.restrict,
-                max_grant_ms: self.max_grant_ms,
-                projects: self.projects.clone(),
-                clusters: self.clusters.clone(),
-                by_name: self.by_name.clone(),
-                downloads: self.downloads.clone(),
-                record: Record::default(),
-                generation: self.generation,
-                sweep_floor: self.sweep_floor,
-                journal: None,
-            })),
+            kept: Kept::State {
+                state: Box::new(Policy {
+                    org_id: self.org_id.clone(),
+                    restrict: self.restrict,
+                    max_grant_ms: self.max_grant_ms,
+                    projects: self.projects.clone(),
+                    clusters: self.clusters.clone(),
+                    by_name: self.by_name.clone(),
+                    downloads: self.downloads.clone(),
+                    record: Record::default(),
+                    generation: self.generation,
+                    sweep_floor: self.sweep_floor,
+                    journal: None,
+                }),
+                head: String::from(self.record.last_hash()),
+            },
             events: self.record.len(),
-            head: String::from(self.record.last_hash()),
         }
     }
 
@@ -1030,7 +1034,6 @@ impl Policy {
                 outermost,
             },
             events: self.record.len(),
-            head: String::from(self.record.last_hash()),
         }
     }
 
@@ -1050,20 +1053,21 @@ impl Policy {
     /// replay of its record).
     ///
     /// # Errors
-    /// [`Error::MalformedInput`] if the savepoint is of another organization or the record no
-    /// longer reaches back to it (the policy is then left as it was).
+    /// [`Error::MalformedInput`] if the savepoint is of another organization, a copied one whose
+    /// record no longer holds the savepoint's last event (cut back, or replaced by a replay), or
+    /// a journaled one already ended (the policy is then left as it was).
     pub fn rollback(&mut self, savepoint: Savepoint) -> Result<(), Error> {
         let refused = || Error::malformed("the savepoint was not taken from this policy's record");
         // Past every generation this policy has had, so no cache taken since stays valid.
         let generation = self.generation + 1;
         let events = savepoint.events;
         match savepoint.kept {
-            Kept::State(state) => {
+            Kept::State { state, head } => {
                 // The record must still reach back to the savepoint's head: a replay command
                 // since may have put another record in its place, which a copy of the state
                 // without the record cannot undo.
-                let head = events.checked_sub(1).and_then(|i| self.record.hash_at(i));
-                if state.org_id != self.org_id || head != Some(savepoint.head.as_str()) {
+                let now_there = events.checked_sub(1).and_then(|i| self.record.hash_at(i));
+                if state.org_id != self.org_id || now_there != Some(head.as_str()) {
                     return Err(refused());
                 }
                 let mut record = core::mem::take(&mut self.record);
