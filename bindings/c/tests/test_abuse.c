@@ -70,15 +70,67 @@ static void check_unchanged(const sa_policy *p, const char *before, const char *
     sa_string_free(now);
 }
 
+/* `arg` (NULL, or a string that is not UTF-8) in each string argument of every call that takes
+ * one, one position at a time. NULL must answer SA_NULL_ARGUMENT everywhere; a bad actor or
+ * options string MALFORMED_INPUT; a bad name, record or project id any typed error (which one
+ * depends on where the reading stops). */
+static void each_string_argument(sa_policy *p, const char *arg) {
+    const bool null = arg == NULL;
+#define AS_ACTOR(call) EXPECT(call, null ? SA_NULL_ARGUMENT : SA_MALFORMED_INPUT)
+#define AS_NAME(call)                          \
+    do {                                       \
+        if (null) {                            \
+            EXPECT(call, SA_NULL_ARGUMENT);    \
+        } else {                               \
+            EXPECT_TYPED_ERROR(call);          \
+        }                                      \
+    } while (0)
+    sa_decision d;
+    uint32_t id;
+    bool has;
+    int64_t ms, exp;
+    uint64_t events, seq;
+    sa_policy *q = (sa_policy *)0x1;
+    char *s = (char *)0x1;
+
+    AS_ACTOR(sa_policy_new(arg, &q));
+    CHECK(q == NULL, "out_policy reset to NULL (options)");
+    q = (sa_policy *)0x1;
+    AS_NAME(sa_policy_from_record(arg, &q));
+    CHECK(q == NULL, "out_policy reset to NULL (record)");
+    AS_ACTOR(sa_apply(p, arg, &s));
+    CHECK(null ? s == NULL : contains(s, "{\"error\":{\"code\":\"MALFORMED_INPUT\""), "apply: %s",
+          s ? s : "(null)");
+    sa_string_free(s);
+    s = (char *)0x1;
+    AS_ACTOR(sa_apply_n(p, (const uint8_t *)arg, null ? 0 : strlen(arg), &s));
+    CHECK(null ? s == NULL : contains(s, "MALFORMED_INPUT"), "apply_n: %s", s ? s : "(null)");
+    sa_string_free(s);
+    AS_ACTOR(sa_set_restriction(p, arg, false, T0));
+    AS_ACTOR(sa_add_project(p, arg, "p2", T0));
+    AS_NAME(sa_add_project(p, OWNER, arg, T0));
+    AS_ACTOR(sa_add_cluster(p, arg, "p1", "C1", SA_CLUSTER_KIND_DEDICATED, false, T0));
+    AS_NAME(sa_add_cluster(p, OWNER, arg, "C1", SA_CLUSTER_KIND_DEDICATED, false, T0));
+    AS_NAME(sa_add_cluster(p, OWNER, "p1", arg, SA_CLUSTER_KIND_DEDICATED, false, T0));
+    AS_ACTOR(sa_grant(p, arg, "Cluster0", SA_GRANT_TYPE_CLUSTER_DATABASE_LOGS, T0, false, 0, &exp));
+    AS_NAME(sa_grant(p, OWNER, arg, SA_GRANT_TYPE_CLUSTER_DATABASE_LOGS, T0, false, 0, &exp));
+    AS_ACTOR(sa_revoke(p, arg, "Cluster0", T0));
+    AS_NAME(sa_revoke(p, OWNER, arg, T0));
+    AS_NAME(sa_cluster_id(p, arg, &id));
+    AS_NAME(sa_evaluate(p, arg, SA_RESOURCE_INFRASTRUCTURE, T0, &d));
+    AS_NAME(sa_remaining(p, arg, T0, &has, &ms));
+    AS_NAME(sa_verify_record(arg, &events, &seq));
+#undef AS_ACTOR
+#undef AS_NAME
+}
+
 /* Every pointer argument NULL, alone and all at once. */
 static void test_nulls(void) {
     sa_policy *p = setup_policy();
     char *before = export_record(p);
     sa_decision d;
-    uint32_t id;
     bool has;
-    int64_t ms, exp;
-    size_t n;
+    int64_t ms;
     uint64_t events, seq;
     char *s;
 
@@ -104,46 +156,26 @@ static void test_nulls(void) {
     sa_string_free(NULL);
     CHECK(sa_last_error_message() != NULL, "a message after NULL_ARGUMENT");
 
-    /* One NULL at a time, on a live policy. */
-    sa_policy *q = (sa_policy *)0x1;
-    EXPECT(sa_policy_new(NULL, &q), SA_NULL_ARGUMENT);
-    CHECK(q == NULL, "out_policy reset to NULL");
+    /* One NULL at a time, on a live policy: first in each string argument, then in each
+     * out-pointer. */
+    each_string_argument(p, NULL);
     EXPECT(sa_policy_new(OPTIONS, NULL), SA_NULL_ARGUMENT);
-    q = (sa_policy *)0x1;
-    EXPECT(sa_policy_from_record(NULL, &q), SA_NULL_ARGUMENT);
-    CHECK(q == NULL, "out_policy reset to NULL");
     EXPECT(sa_policy_from_record(before, NULL), SA_NULL_ARGUMENT);
-    s = (char *)0x1;
-    EXPECT(sa_apply(p, NULL, &s), SA_NULL_ARGUMENT);
-    CHECK(s == NULL, "out_json reset to NULL");
-    s = (char *)0x1;
-    EXPECT(sa_apply_n(p, NULL, 0, &s), SA_NULL_ARGUMENT);
-    CHECK(s == NULL, "out_json reset to NULL");
     EXPECT(sa_apply_n(p, (const uint8_t *)"{}", 2, NULL), SA_NULL_ARGUMENT);
-    EXPECT(sa_set_restriction(p, NULL, false, T0), SA_NULL_ARGUMENT);
-    EXPECT(sa_add_project(p, NULL, "p2", T0), SA_NULL_ARGUMENT);
-    EXPECT(sa_add_project(p, OWNER, NULL, T0), SA_NULL_ARGUMENT);
-    EXPECT(sa_add_cluster(p, NULL, "p1", "C1", SA_CLUSTER_KIND_DEDICATED, false, T0), SA_NULL_ARGUMENT);
-    EXPECT(sa_add_cluster(p, OWNER, NULL, "C1", SA_CLUSTER_KIND_DEDICATED, false, T0), SA_NULL_ARGUMENT);
-    EXPECT(sa_add_cluster(p, OWNER, "p1", NULL, SA_CLUSTER_KIND_DEDICATED, false, T0), SA_NULL_ARGUMENT);
-    EXPECT(sa_grant(p, NULL, "Cluster0", SA_GRANT_TYPE_CLUSTER_INFRASTRUCTURE, T0, false, 0, &exp),
-           SA_NULL_ARGUMENT);
-    EXPECT(sa_grant(p, OWNER, NULL, SA_GRANT_TYPE_CLUSTER_INFRASTRUCTURE, T0, false, 0, &exp),
-           SA_NULL_ARGUMENT);
-    EXPECT(sa_revoke(p, NULL, "Cluster0", T0), SA_NULL_ARGUMENT);
-    EXPECT(sa_revoke(p, OWNER, NULL, T0), SA_NULL_ARGUMENT);
     EXPECT(sa_expire_due(p, T0, NULL), SA_NULL_ARGUMENT);
-    EXPECT(sa_cluster_id(p, NULL, &id), SA_NULL_ARGUMENT);
     EXPECT(sa_cluster_id(p, "Cluster0", NULL), SA_NULL_ARGUMENT);
     EXPECT(sa_evaluate_id(p, 0, SA_RESOURCE_INFRASTRUCTURE, T0, NULL), SA_NULL_ARGUMENT);
-    EXPECT(sa_evaluate(p, NULL, SA_RESOURCE_INFRASTRUCTURE, T0, &d), SA_NULL_ARGUMENT);
     EXPECT(sa_evaluate(p, "Cluster0", SA_RESOURCE_INFRASTRUCTURE, T0, NULL), SA_NULL_ARGUMENT);
-    EXPECT(sa_remaining(p, NULL, T0, &has, &ms), SA_NULL_ARGUMENT);
     EXPECT(sa_remaining(p, "Cluster0", T0, NULL, NULL), SA_NULL_ARGUMENT);
+    EXPECT(sa_remaining(p, "Cluster0", T0, NULL, &ms), SA_NULL_ARGUMENT);
+    EXPECT(sa_remaining(p, "Cluster0", T0, &has, NULL), SA_NULL_ARGUMENT);
     EXPECT(sa_export_record(p, NULL), SA_NULL_ARGUMENT);
-    EXPECT(sa_verify_record(NULL, &events, &seq), SA_NULL_ARGUMENT);
+    s = (char *)0x1;
+    EXPECT(sa_export_record(NULL, &s), SA_NULL_ARGUMENT);
+    CHECK(s == NULL, "out_record reset to NULL");
     EXPECT(sa_verify_record(before, NULL, NULL), SA_NULL_ARGUMENT);
-    (void)n;
+    EXPECT(sa_verify_record(before, NULL, &seq), SA_NULL_ARGUMENT);
+    EXPECT(sa_verify_record(before, &events, NULL), SA_NULL_ARGUMENT);
 
     check_unchanged(p, before, "NULL arguments");
     /* The policy still works. */
@@ -213,46 +245,10 @@ static void test_apply_n_buffers(void) {
 static void test_invalid_utf8(void) {
     sa_policy *p = setup_policy();
     char *before = export_record(p);
-    sa_decision d;
-    uint32_t id;
-    bool has;
-    int64_t ms, exp;
     uint64_t events, seq;
-    char *s;
     sa_policy *q;
 
-    for (size_t i = 0; i < N_BAD; i++) {
-        const char *bad = BAD_UTF8[i];
-        q = (sa_policy *)0x1;
-        EXPECT(sa_policy_new(bad, &q), SA_MALFORMED_INPUT);
-        CHECK(q == NULL, "no policy from bad options");
-        q = (sa_policy *)0x1;
-        EXPECT_TYPED_ERROR(sa_policy_from_record(bad, &q));
-        CHECK(q == NULL, "no policy from bad record");
-        s = NULL;
-        EXPECT(sa_apply(p, bad, &s), SA_MALFORMED_INPUT);
-        CHECK(contains(s, "{\"error\":{\"code\":\"MALFORMED_INPUT\""), "apply JSON error: %s", s ? s : "(null)");
-        sa_string_free(s);
-        s = NULL;
-        EXPECT(sa_apply_n(p, (const uint8_t *)bad, strlen(bad), &s), SA_MALFORMED_INPUT);
-        CHECK(contains(s, "MALFORMED_INPUT"), "apply_n JSON error");
-        sa_string_free(s);
-        EXPECT(sa_set_restriction(p, bad, false, T0), SA_MALFORMED_INPUT);
-        EXPECT(sa_add_project(p, bad, "p2", T0), SA_MALFORMED_INPUT);
-        EXPECT_TYPED_ERROR(sa_add_project(p, OWNER, bad, T0));
-        EXPECT(sa_add_cluster(p, bad, "p1", "C1", SA_CLUSTER_KIND_DEDICATED, false, T0), SA_MALFORMED_INPUT);
-        EXPECT_TYPED_ERROR(sa_add_cluster(p, OWNER, bad, "C1", SA_CLUSTER_KIND_DEDICATED, false, T0));
-        EXPECT_TYPED_ERROR(sa_add_cluster(p, OWNER, "p1", bad, SA_CLUSTER_KIND_DEDICATED, false, T0));
-        EXPECT(sa_grant(p, bad, "Cluster0", SA_GRANT_TYPE_CLUSTER_DATABASE_LOGS, T0, false, 0, &exp),
-               SA_MALFORMED_INPUT);
-        EXPECT_TYPED_ERROR(sa_grant(p, OWNER, bad, SA_GRANT_TYPE_CLUSTER_DATABASE_LOGS, T0, false, 0, &exp));
-        EXPECT(sa_revoke(p, bad, "Cluster0", T0), SA_MALFORMED_INPUT);
-        EXPECT_TYPED_ERROR(sa_revoke(p, OWNER, bad, T0));
-        EXPECT_TYPED_ERROR(sa_cluster_id(p, bad, &id));
-        EXPECT_TYPED_ERROR(sa_evaluate(p, bad, SA_RESOURCE_INFRASTRUCTURE, T0, &d));
-        EXPECT_TYPED_ERROR(sa_remaining(p, bad, T0, &has, &ms));
-        EXPECT_TYPED_ERROR(sa_verify_record(bad, &events, &seq));
-    }
+    for (size_t i = 0; i < N_BAD; i++) each_string_argument(p, BAD_UTF8[i]);
     check_unchanged(p, before, "invalid UTF-8");
 
     /* A record with invalid UTF-8 spliced into the middle of a valid one. */
