@@ -1,9 +1,10 @@
-"""Shared fixtures: a small policy in a fixed state, and the repository paths."""
+"""Shared fixtures: a small policy in a fixed state, the repository paths, a thread runner."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+import threading
+from typing import Callable, Iterator, List
 
 import pytest
 
@@ -34,3 +35,25 @@ def granted(policy: Policy) -> Policy:
     """`policy` with a CLUSTER_INFRASTRUCTURE grant on Cluster0 from T0 to T0 + 24 h."""
     policy.grant(OWNER, "Cluster0", GrantType.CLUSTER_INFRASTRUCTURE, T0)
     return policy
+
+
+def run_threads(targets: List[Callable[[], None]], timeout: float = 120) -> None:
+    """Runs each target on a thread of its own; fails if one is stuck or any raised."""
+    errors: List[BaseException] = []
+
+    def wrap(f: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                f()
+            except BaseException as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        return run
+
+    threads = [threading.Thread(target=wrap(t)) for t in targets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+        assert not t.is_alive(), "a thread is stuck (deadlock?)"
+    assert not errors, errors

@@ -7,8 +7,8 @@ record unchanged.
 
 from __future__ import annotations
 
+import functools
 import json
-import threading
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
@@ -17,7 +17,7 @@ import pytest
 import support_access as sa
 from support_access import Actor, GrantType, Policy, Resource
 
-from conftest import HOUR, OWNER, T0_MS
+from conftest import HOUR, OWNER, T0_MS, run_threads
 
 LOGS = Resource.DATABASE_LOGS
 INFRA = GrantType.CLUSTER_INFRASTRUCTURE
@@ -304,46 +304,36 @@ def test_concurrent_mixed_use_of_one_policy() -> None:
         p.add_cluster(OWNER, "p1", f"C{i}", T0_MS)
     start = len(p.record)
     ok_mutations = [0] * 8
-    errors: List[BaseException] = []
     now = T0_MS + HOUR
 
     def worker(k: int) -> None:
-        try:
-            name = f"C{k % n_clusters}"
-            big = [(f"C{j % n_clusters}", LOGS) for j in range(5000)]  # big enough to release the GIL
-            for i in range(600):
-                step = i % 6
-                try:
-                    if step == 0:
-                        p.grant(OWNER, name, INFRA, now)
-                        ok_mutations[k] += 1
-                    elif step == 1:
-                        p.revoke(OWNER, name, now)
-                        ok_mutations[k] += 1
-                    elif step == 2:
-                        p.evaluate(name, LOGS, now)
-                        p.evaluate_many([(f"C{j}", LOGS) for j in range(n_clusters)], now)
-                        if i % 60 == 2:
-                            assert len(p.evaluate_many(big, now)) == len(big)
-                    elif step == 3:
-                        p.evaluate(None, LOGS, now)  # type: ignore[arg-type]
-                    elif step == 4:
-                        p.grant(OWNER, name, "BOGUS", now)
-                    else:
-                        json.loads(p.apply('{"op":"evaluate","cluster":"%s","resource":"DATABASE_LOGS",'
-                                           '"now":"2026-11-28T11:00:00Z"}' % name))
-                except (sa.NoActiveGrant, sa.InvalidEnumValue, TypeError):
-                    pass
-        except BaseException as e:  # noqa: BLE001 - reported below
-            errors.append(e)
+        name = f"C{k % n_clusters}"
+        big = [(f"C{j % n_clusters}", LOGS) for j in range(5000)]  # big enough to release the GIL
+        for i in range(600):
+            step = i % 6
+            try:
+                if step == 0:
+                    p.grant(OWNER, name, INFRA, now)
+                    ok_mutations[k] += 1
+                elif step == 1:
+                    p.revoke(OWNER, name, now)
+                    ok_mutations[k] += 1
+                elif step == 2:
+                    p.evaluate(name, LOGS, now)
+                    p.evaluate_many([(f"C{j}", LOGS) for j in range(n_clusters)], now)
+                    if i % 60 == 2:
+                        assert len(p.evaluate_many(big, now)) == len(big)
+                elif step == 3:
+                    p.evaluate(None, LOGS, now)  # type: ignore[arg-type]
+                elif step == 4:
+                    p.grant(OWNER, name, "BOGUS", now)
+                else:
+                    json.loads(p.apply('{"op":"evaluate","cluster":"%s","resource":"DATABASE_LOGS",'
+                                       '"now":"2026-11-28T11:00:00Z"}' % name))
+            except (sa.NoActiveGrant, sa.InvalidEnumValue, TypeError):
+                pass
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-        assert not t.is_alive(), "a thread is stuck"
-    assert not errors, errors
+    run_threads([functools.partial(worker, k) for k in range(8)], timeout=60)
     record = p.export_record()
     assert sa.verify_record(record) == len(p.record)
     assert len(p.record) == start + sum(ok_mutations)

@@ -93,14 +93,21 @@ def test_evaluate_never_raises_for_known_clusters(history: List[Op], cluster: st
     )
 
 
-@given(history=ops, grant_type=grant_types, lifetime=st.integers(1, 24 * HOUR), later=st.integers(0, 100 * HOUR), resource=resources)
-def test_nothing_allowed_after_revoke(
-    history: List[Op], grant_type: GrantType, lifetime: int, later: int, resource: Resource
-) -> None:
+def restricted_with_grant(history: List[Op], grant_type: GrantType, lifetime: int) -> Tuple[Policy, int]:
+    """A fresh policy after `history`, restricted, with a grant on Sync0 for `lifetime` ms from
+    the history's last time (returned with it)."""
     p = fresh()
     now = run_history(p, history)
     p.set_restriction(OWNER, True, now)
     p.grant(OWNER, "Sync0", grant_type, now, now + lifetime)
+    return p, now
+
+
+@given(history=ops, grant_type=grant_types, lifetime=st.integers(1, 24 * HOUR), later=st.integers(0, 100 * HOUR), resource=resources)
+def test_nothing_allowed_after_revoke(
+    history: List[Op], grant_type: GrantType, lifetime: int, later: int, resource: Resource
+) -> None:
+    p, now = restricted_with_grant(history, grant_type, lifetime)
     p.revoke(OWNER, "Sync0", now + lifetime // 2)
     d = p.evaluate("Sync0", resource, now + lifetime // 2 + later)
     assert not d.allowed
@@ -115,10 +122,7 @@ def test_nothing_allowed_after_revoke(
 def test_nothing_allowed_after_expiry(
     history: List[Op], grant_type: GrantType, lifetime: int, later: int, resource: Resource
 ) -> None:
-    p = fresh()
-    now = run_history(p, history)
-    p.set_restriction(OWNER, True, now)
-    p.grant(OWNER, "Sync0", grant_type, now, now + lifetime)
+    p, now = restricted_with_grant(history, grant_type, lifetime)
     assert not p.evaluate("Sync0", resource, now + lifetime + later).allowed
     if later > 0:
         expired = [e for e in p.expire_due(now + lifetime + later) if e.fields["cluster"] == "Sync0"]

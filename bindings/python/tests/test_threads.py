@@ -8,31 +8,10 @@ from typing import Callable, List
 import support_access as sa
 from support_access import Actor, GrantType, Policy, Reason, Resource
 
-from conftest import HOUR, OWNER, T0_MS
+from conftest import HOUR, OWNER, T0_MS, run_threads
 
 INFRA = GrantType.CLUSTER_INFRASTRUCTURE
 LOGS_ONLY = GrantType.CLUSTER_DATABASE_LOGS
-
-
-def run_threads(targets: List[Callable[[], None]]) -> None:
-    errors: List[BaseException] = []
-
-    def wrap(f: Callable[[], None]) -> Callable[[], None]:
-        def run() -> None:
-            try:
-                f()
-            except BaseException as e:  # noqa: BLE001 - reported below
-                errors.append(e)
-
-        return run
-
-    threads = [threading.Thread(target=wrap(t)) for t in targets]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-        assert not t.is_alive(), "a thread is stuck (deadlock?)"
-    assert not errors, errors
 
 
 def test_readers_never_see_a_torn_grant() -> None:
