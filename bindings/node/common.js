@@ -171,6 +171,33 @@ function common(core) {
     }
   }
 
+  /** JSON.stringify's replacer for values the core must see as written: JSON has no NaN or
+   * infinities, and writes them (and invalid Dates) as null, which reads as "absent" (for
+   * `maxGrantDurationMs`: no bound at all): refused instead. */
+  function finiteOnly(key, v) {
+    if ((typeof v === 'number' && !Number.isFinite(v)) || (v === null && this[key] instanceof Date)) {
+      throw malformed(`\`${key}\` is ${String(this[key])}, not a JSON value`)
+    }
+    return v
+  }
+
+  /** The replacer for the policy options `root`: `finiteOnly`, except for their `now`, the
+   * creation time, which is a time like every other `now` (written by `time`, so that NaN or an
+   * invalid Date reaches the core as INVALID_TIMESTAMP instead of becoming null) but stays absent
+   * when undefined or null: an untimed creation, where elsewhere `now` defaults to Date.now();
+   * and their `maxGrantDurationMs`, a number or an explicit null. */
+  function policyOptions(root) {
+    return function (key, v) {
+      if (this === root && key === 'now') return optTime(this[key], 'now')
+      // Only an explicit null means "no bound": not whatever a toJSON turns into null either.
+      const max = this === root && key === 'maxGrantDurationMs' ? this[key] : null
+      if (max !== null && max !== undefined && !(typeof max === 'number' && Number.isFinite(max))) {
+        throw malformed('`maxGrantDurationMs` must be a positive integer or null')
+      }
+      return finiteOnly.call(this, key, v)
+    }
+  }
+
   // ----- typed calls as commands -----
 
   /** The method each package's Policy runs a command with: `this[RUN](command, foreign)`, where
@@ -357,7 +384,7 @@ function common(core) {
   const frozen = (list) => Object.freeze(list.slice())
   const lists = { REASONS: frozen(REASONS), GRANT_TYPES: frozen(GRANT_TYPES), RESOURCES: frozen(RESOURCES) }
   Object.assign(lists, { CLUSTER_KINDS: frozen(CLUSTER_KINDS), ERROR_CODES: frozen(ERROR_CODES), RESOURCE_INDEX })
-  const errors = { SupportAccessError, malformed, typeName, field, toJson }
+  const errors = { SupportAccessError, malformed, typeName, field, toJson, finiteOnly, policyOptions }
   const values = { time, optTime, decode, batchBuffers }
   const classes = { RUN, Commands, KEY, PublicKey, Checkpoint, texts }
   return { ...lists, ...errors, ...values, ...classes }

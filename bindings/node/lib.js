@@ -22,7 +22,7 @@ const shared = common({
   verifySignature: (checkpoint, key) => call(() => native.checkpointVerifySignature(checkpoint, key)),
 })
 const { REASONS, GRANT_TYPES, RESOURCES, CLUSTER_KINDS, ERROR_CODES, RESOURCE_INDEX, SupportAccessError } = shared
-const { malformed, time, decode, batchBuffers, toJson, RUN, Commands, KEY, PublicKey, Checkpoint, texts } = shared
+const { malformed, time, decode, batchBuffers, toJson, policyOptions, RUN, Commands, KEY, PublicKey, Checkpoint, texts } = shared
 const ERROR_CODE_SET = new Set(ERROR_CODES)
 const { evaluateSlot, evaluateIo, evaluateManyIds, clusterIdSlot, generationSlot } = native
 // The hot path's array (src/lib.rs `bindIo`): evaluateIo's arguments [slot, generation,
@@ -111,26 +111,9 @@ class Policy extends Commands {
     if (options === FROM_NATIVE) {
       this.#n = nativePolicy
     } else {
-      if (options !== null && typeof options === 'object') {
-        // Only an explicit null means "no bound". JSON would also write NaN, Infinity, an
-        // invalid Date or anything whose toJSON returns null as null, silently lifting the limit.
-        const max = options.maxGrantDurationMs
-        if (max !== undefined && max !== null && !(typeof max === 'number' && Number.isFinite(max))) {
-          throw malformed('`maxGrantDurationMs` must be a positive integer or null')
-        }
-        // The creation time, as epoch ms for the core. Unlike every other `now`, absent is not
-        // Date.now() but "not given" (the core then stamps the epoch), and JSON must not turn
-        // an invalid Date or NaN into null, which would read as absent too.
-        const now = options.now
-        if (now !== undefined && now !== null) {
-          const ms = toMs(now, 'now')
-          if (!Number.isFinite(ms)) {
-            throw new SupportAccessError('INVALID_TIMESTAMP', `invalid timestamp for \`now\`: ${ms} is not a finite number of milliseconds`)
-          }
-          options = { ...options, now: ms }
-        }
-      }
-      const text = toJson(options, 'the policy options')
+      // The options as the core reads them (`policyOptions`: no NaN or invalid Date may become
+      // null, and `now`, the creation time, stays absent when not given).
+      const text = toJson(options, 'the policy options', policyOptions(options))
       this.#n = call(() => new native.NativePolicy(text))
     }
     this.#slot = this.#n.slot

@@ -59,7 +59,7 @@ const shared = common({
   verifySignature: (checkpoint, key) => unwrap(wasmVerifySignature(checkpoint, key)),
 });
 const { REASONS, GRANT_TYPES, RESOURCES, CLUSTER_KINDS, ERROR_CODES, RESOURCE_INDEX, SupportAccessError } = shared;
-const { malformed, typeName, field, time, optTime, decode, batchBuffers, toJson, RUN, Commands, PublicKey, Checkpoint, texts } = shared;
+const { malformed, typeName, field, time, optTime, decode, batchBuffers, toJson, finiteOnly, policyOptions, RUN, Commands, PublicKey, Checkpoint, texts } = shared;
 export { ERROR_CODES, REASONS, GRANT_TYPES, RESOURCES, CLUSTER_KINDS, SupportAccessError, PublicKey, Checkpoint };
 
 // Input size at the edge. Linear memory never shrinks, so a command over the core's limit
@@ -119,26 +119,6 @@ function tooLong() {
 function ownDocument(key, v) {
   if (typeof v === 'string' && v.length > MAX_COMMAND_LEN) throw tooLong();
   return finiteOnly.call(this, key, v);
-}
-
-/** `ownDocument` for the policy options, which are not a command (no length limit but the
- * core's own, per field). */
-function finiteOnly(key, v) {
-  if ((typeof v === 'number' && !Number.isFinite(v)) || (v === null && this[key] instanceof Date)) {
-    throw malformed(`\`${key}\` is ${String(this[key])}, not a JSON value`);
-  }
-  return v;
-}
-
-/** The replacer for the policy options `root`: `finiteOnly`, except for their `now`, the
- * creation time, which is a time like every other `now` (written by `time`, so that NaN or an
- * invalid Date reaches the core as INVALID_TIMESTAMP instead of becoming null) but stays absent
- * when undefined or null: an untimed creation, where elsewhere `now` defaults to Date.now(). */
-function policyOptions(root) {
-  return function (key, v) {
-    if (key === 'now' && this === root) return optTime(this[key], 'now');
-    return finiteOnly.call(this, key, v);
-  };
 }
 
 /** The replacer for foreign (Admin API) documents: written as JSON.stringify writes them, as in

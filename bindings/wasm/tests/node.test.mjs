@@ -197,6 +197,10 @@ test('the same surface as the Node package: exports, getters, events(), apply(ob
   assert.equal(p.restrictEmployeeAccess, true);
   assert.equal(p.maxGrantDurationMs, null);
   assert.equal(new Policy({ orgId: 'o' }).maxGrantDurationMs, 86400000);
+  // Values JSON would write as null (or that are no number) must not lift the limit.
+  for (const v of [NaN, Infinity, new Date(NaN), new Date(0), { toJSON: () => null }, '3600000', 3600000n]) {
+    assert.throws(() => new Policy({ orgId: 'o', maxGrantDurationMs: v }), (e) => e instanceof SupportAccessError && e.code === 'MALFORMED_INPUT');
+  }
   p.setRestriction(owner, false, T0);
   assert.equal(p.restrictEmployeeAccess, false);
   assert.deepEqual(p.events().map((e) => e.type), ['POLICY_CREATED', 'ORG_EMPLOYEE_ACCESS_UNRESTRICTED']);
