@@ -172,10 +172,11 @@ function common(core) {
   }
 
   /** JSON.stringify's replacer for values the core must see as written: JSON has no NaN or
-   * infinities, and writes them (and invalid Dates) as null, which reads as "absent" (for
-   * `maxGrantDurationMs`: no bound at all): refused instead. */
+   * infinities, and writes them, an invalid Date and anything else whose toJSON gives null as
+   * null, which reads as "absent" (for `maxGrantDurationMs`: no bound at all): refused instead.
+   * Only a null given as null stays null. */
   function finiteOnly(key, v) {
-    if ((typeof v === 'number' && !Number.isFinite(v)) || (v === null && this[key] instanceof Date)) {
+    if ((typeof v === 'number' && !Number.isFinite(v)) || (v === null && this[key] !== null)) {
       throw malformed(`\`${key}\` is ${String(this[key])}, not a JSON value`)
     }
     return v
@@ -184,16 +185,10 @@ function common(core) {
   /** The replacer for the policy options `root`: `finiteOnly`, except for their `now`, the
    * creation time, which is a time like every other `now` (written by `time`, so that NaN or an
    * invalid Date reaches the core as INVALID_TIMESTAMP instead of becoming null) but stays absent
-   * when undefined or null: an untimed creation, where elsewhere `now` defaults to Date.now();
-   * and their `maxGrantDurationMs`, a number or an explicit null. */
+   * when undefined or null: an untimed creation, where elsewhere `now` defaults to Date.now(). */
   function policyOptions(root) {
     return function (key, v) {
       if (this === root && key === 'now') return optTime(this[key], 'now')
-      // Only an explicit null means "no bound": not whatever a toJSON turns into null either.
-      const max = this === root && key === 'maxGrantDurationMs' ? this[key] : null
-      if (max !== null && max !== undefined && !(typeof max === 'number' && Number.isFinite(max))) {
-        throw malformed('`maxGrantDurationMs` must be a positive integer or null')
-      }
       return finiteOnly.call(this, key, v)
     }
   }

@@ -59,7 +59,7 @@ const shared = common({
   verifySignature: (checkpoint, key) => unwrap(wasmVerifySignature(checkpoint, key)),
 });
 const { REASONS, GRANT_TYPES, RESOURCES, CLUSTER_KINDS, ERROR_CODES, RESOURCE_INDEX, SupportAccessError } = shared;
-const { malformed, typeName, field, time, optTime, decode, batchBuffers, toJson, finiteOnly, policyOptions, RUN, Commands, PublicKey, Checkpoint, texts } = shared;
+const { malformed, typeName, field, time, decode, batchBuffers, toJson, finiteOnly, policyOptions, RUN, Commands, PublicKey, Checkpoint, texts } = shared;
 export { ERROR_CODES, REASONS, GRANT_TYPES, RESOURCES, CLUSTER_KINDS, SupportAccessError, PublicKey, Checkpoint };
 
 // Input size at the edge. Linear memory never shrinks, so a command over the core's limit
