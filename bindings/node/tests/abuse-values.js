@@ -4,6 +4,8 @@
 // every time argument serve Node's abuse tests and the browser package's
 // (bindings/wasm/tests/abuse.test.mjs imports this file).
 
+const assert = require('node:assert/strict')
+
 const OWNER = { id: 'alice', roles: [{ role: 'ORG_OWNER' }] }
 const INFRA = 'CLUSTER_INFRASTRUCTURE'
 const NOW = Date.parse('2026-11-28T11:00:00Z')
@@ -96,7 +98,6 @@ function checkOddTimes(Policy, p, typed) {
     })
   }
   // -0 is the epoch: a valid time (a mutation then is CLOCK_WENT_BACKWARDS, not a crash).
-  const assert = require('node:assert/strict')
   assert.deepEqual(p.evaluate('Cluster0', 'DATABASE_LOGS', -0), p.evaluate('Cluster0', 'DATABASE_LOGS', 0))
   assert.equal(p.remaining('Cluster0', -0), p.remaining('Cluster0', 0))
   typed(p, () => p.revoke(OWNER, 'Cluster0', -0), ['CLOCK_WENT_BACKWARDS'])
