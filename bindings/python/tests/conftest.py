@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+import sys
 import threading
 from typing import Callable, Iterator, List
 
@@ -12,6 +13,8 @@ from support_access import Actor, GrantType, Policy
 
 ROOT = Path(__file__).resolve().parents[3]
 VECTORS = ROOT / "tests" / "vectors" / "vectors.txt"
+# The one Python reader of that file (tests/vectors/vectorfile.py), shared with the plugin's host.
+sys.path.insert(0, str(VECTORS.parent))
 
 T0 = "2026-11-28T10:00:00Z"
 T0_MS = 1795860000000  # 2026-11-28T10:00:00Z

@@ -6,10 +6,15 @@ usage: python wasmtime_host.py PLUGIN.wasm VECTORS.txt [DUMP.txt]
 """
 
 import json
+from pathlib import Path
 import sys
 import time
 
 import wasmtime
+
+# The one Python reader of vectors.txt, shared with the Python binding's tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "vectors"))
+from vectorfile import parse_vectors  # noqa: E402
 
 ABI_VERSION = 1
 
@@ -73,48 +78,20 @@ class Plugin:
         return self.call("sa_policy_free", handle)
 
 
-def parse_vectors(text):
-    vectors, cur, pending = [], None, None
-    for n, line in enumerate(text.split("\n"), 1):
-        if not line or line.startswith("#"):
-            continue
-        key, _, rest = line.partition(" ")
-        if key == "vector":
-            assert cur is None, f"line {n}: vector inside a vector"
-            cur = {"name": rest, "steps": []}
-        elif key == "policy":
-            cur["steps"].append(("policy", rest, None))
-        elif key == "command":
-            assert pending is None, f"line {n}: command without expect"
-            pending = rest
-        elif key == "expect":
-            assert pending is not None, f"line {n}: expect without command"
-            cur["steps"].append(("command", pending, rest))
-            pending = None
-        elif key == "end":
-            assert cur is not None and pending is None, f"line {n}: bad end"
-            vectors.append(cur)
-            cur = None
-        else:
-            raise ValueError(f"line {n}: unknown item {key}")
-    assert cur is None, "a vector never ends"
-    return vectors
-
-
 def run_vector(plugin, vector, dump):
     failures, handle, handles = [], 0, []
-    dump.append(f"vector {vector['name']}")
-    for i, (kind, text, expect) in enumerate(vector["steps"], 1):
-        if kind == "policy":
-            handle, err = plugin.new_policy(text)
+    dump.append(f"vector {vector.name}")
+    for i, step in enumerate(vector.steps, 1):
+        if step.is_policy:
+            handle, err = plugin.new_policy(step.text)
             if not handle:
-                failures.append(f"step {i}: policy {text}: {err}")
+                failures.append(f"step {i}: policy {step.text}: {err}")
             handles.append(handle)
             continue
-        got = plugin.apply(handle, text)
+        got = plugin.apply(handle, step.text)
         dump.append(got)
-        if got != expect:
-            failures.append(f"step {i}: {text}\n  expected {expect}\n  got      {got}")
+        if got != step.expect:
+            failures.append(f"step {i}: {step.text}\n  expected {step.expect}\n  got      {got}")
     for h in handles:
         if h and plugin.free_policy(h) != 0:
             failures.append(f"free {h} failed")
@@ -244,9 +221,9 @@ def main():
     report("vectors.txt holds vectors", [] if vectors else ["no vectors"])
     for v in vectors:
         try:
-            report(f"vector {v['name']}", run_vector(plugin, v, dump))
+            report(f"vector {v.name}", run_vector(plugin, v, dump))
         except Exception as e:  # a trap or a host error is a failure, not a crash
-            report(f"vector {v['name']}", [repr(e)])
+            report(f"vector {v.name}", [repr(e)])
     for name, check in (
         ("bad input comes back as error JSON, never a trap", lambda: bad_input(plugin)),
         ("a 64 MiB command written through sa_alloc: MALFORMED_INPUT, no trap, no copy", lambda: huge_command(plugin)),
