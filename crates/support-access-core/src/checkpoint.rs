@@ -594,7 +594,7 @@ mod tests {
         assert_eq!(key.key_id(), SigningKey::from_seed([1; 32]).key_id());
         for len in [0, 31, 33, 64] {
             let e = SigningKey::from_seed_bytes(&vec![1; len]).unwrap_err();
-            assert_eq!(e.code(), crate::ErrorCode::MalformedInput);
+            assert_eq!(e.code(), crate::error::ErrorCode::MalformedInput);
             assert!(
                 e.to_string()
                     .ends_with(&format!("exactly 32 bytes, not {len}")),
@@ -625,7 +625,7 @@ mod tests {
         assert!(!format!("{err}").contains("secret"));
         assert!(!format!("{key:?}").contains(&key.to_text()[15..]));
 
-        let policy = Policy::new(crate::PolicyOptions::new("org 1")).unwrap();
+        let policy = Policy::new(crate::policy::PolicyOptions::new("org 1")).unwrap();
         let c = policy.checkpoint(Timestamp::EPOCH, &key).unwrap();
         let text = c.to_text();
         assert_eq!(Checkpoint::parse(&text).unwrap(), c);

@@ -422,7 +422,7 @@ mod tests {
             &owner,
             "p",
             "c1",
-            crate::ClusterKind::Dedicated,
+            crate::model::ClusterKind::Dedicated,
             false,
             t(1),
         )
