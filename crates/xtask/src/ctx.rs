@@ -50,6 +50,14 @@ impl Ctx {
         c
     }
 
+    /// `python -m pip install`, quiet and without the version check, in the project root: every
+    /// venv of the test command installs through it; the caller adds flags and packages.
+    pub fn pip_install(&self, python: &Path) -> Command {
+        let mut c = self.cmd(python);
+        c.args(["-m", "pip", "install", "--disable-pip-version-check", "-q"]);
+        c
+    }
+
     /// Runs a command, printing its output, and returns (success, stdout+stderr).
     pub fn capture(&self, cmd: &mut Command) -> (bool, String) {
         println!("$ {}", describe(cmd));
@@ -208,9 +216,8 @@ impl Ctx {
             .output()
             .is_ok_and(|o| o.status.success());
         if !present {
-            let mut c = self.cmd(&python);
-            c.args(["-m", "pip", "install", "--disable-pip-version-check", "-q"])
-                .args(packages);
+            let mut c = self.pip_install(&python);
+            c.args(packages);
             if !self.setup(
                 &format!("{name}: pip install {}", packages.join(" ")),
                 &mut c,

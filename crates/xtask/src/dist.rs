@@ -1230,10 +1230,8 @@ impl Tests {
             return;
         }
         let python = venv.join("bin/python");
-        let mut pip = ctx.cmd(&python);
-        pip.current_dir(&self.scratch)
-            .args(["-m", "pip", "install", "--disable-pip-version-check", "-q"])
-            .arg(artifact);
+        let mut pip = ctx.pip_install(&python);
+        pip.current_dir(&self.scratch).arg(artifact);
         if what == "sdist" {
             // The sdist builds with cargo: keep its target dir warm between runs.
             pip.env("CARGO_TARGET_DIR", ctx.cache().join("dist-sdist-target"));

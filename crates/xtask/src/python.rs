@@ -53,18 +53,8 @@ pub fn run(ctx: &mut Ctx) {
         ctx.record("python: maturin build produced no wheel", false);
         return;
     };
-    let mut install = ctx.cmd(&python);
-    install
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "-q",
-            "--force-reinstall",
-            "--no-deps",
-        ])
-        .arg(&wheel);
+    let mut install = ctx.pip_install(&python);
+    install.args(["--force-reinstall", "--no-deps"]).arg(&wheel);
     if !ctx.setup("python: pip install the wheel", &mut install) {
         return;
     }
@@ -142,17 +132,9 @@ fn user_install(ctx: &mut Ctx) {
         return;
     };
     let python = bin(&venv, "python");
-    let mut install = ctx.cmd(&python);
+    let mut install = ctx.pip_install(&python);
     install
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "-q",
-            "--force-reinstall",
-            "./bindings/python",
-        ])
+        .args(["--force-reinstall", "./bindings/python"])
         // Its own target dir: a different interpreter path would otherwise make cargo rebuild
         // pyo3 in the shared target dir on every alternate run.
         .env("CARGO_TARGET_DIR", ctx.cache().join("python-user-target"));
