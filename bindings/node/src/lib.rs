@@ -24,7 +24,7 @@ use std::cell::{Cell, RefCell};
 use std::ffi::CString;
 use std::ptr;
 
-use core_::checkpoint::Verified;
+use core_::command;
 use core_::ffi::{self, ErrorData, GrantView};
 use core_::{
     Checkpoint, ClusterId, ClusterKind, Decision, Error, Policy, PublicKey, Resource, SigningKey,
@@ -114,27 +114,13 @@ pub fn resource_index(value: String) -> Result<u32> {
 #[napi(catch_unwind)]
 pub fn verify_record(record: String) -> Result<String> {
     let p = Policy::replay(&record).map_err(js_err)?;
-    Ok(format!(
-        "{{\"events\":{},\"lastHash\":\"{}\"}}",
-        p.record().len(),
-        p.record().last_hash()
-    ))
+    Ok(command::record_verified_json(&p))
 }
 
 // ----- signed checkpoints (SPEC §9) -----
 //
 // Keys and checkpoints cross the boundary as their text forms (the wrapper's classes hold the
 // text); what the core reads from a text comes back as JSON. Every check is the core's.
-
-/// A checkpoint's fields as JSON: the `ok` payload of the `checkpoint` command.
-fn checkpoint_json(c: &Checkpoint) -> String {
-    core_::command::checkpoint_json(c)
-}
-
-/// What verifying against checkpoints found: the `ok` payload of `verifyCheckpoints`.
-fn verified_json(v: &Verified) -> String {
-    core_::command::checkpoints_verified_json(v)
-}
 
 fn checkpoints_of(texts: &[String]) -> Result<Vec<Checkpoint>> {
     texts
@@ -181,15 +167,17 @@ fn signing_key_texts(k: &SigningKey) -> Vec<String> {
 /// Reads one checkpoint's text (the signature is not checked): its fields as JSON.
 #[napi(catch_unwind)]
 pub fn checkpoint_parse(text: String) -> Result<String> {
-    Ok(checkpoint_json(&Checkpoint::parse(&text).map_err(js_err)?))
+    Ok(command::checkpoint_json(
+        &Checkpoint::parse(&text).map_err(js_err)?,
+    ))
 }
 
 /// Reads a checkpoints file (checkpoints one after another): a JSON array of their fields.
 #[napi(catch_unwind)]
 pub fn checkpoint_parse_many(text: String) -> Result<String> {
-    let all = Checkpoint::parse_many(&text).map_err(js_err)?;
-    let items: Vec<String> = all.iter().map(checkpoint_json).collect();
-    Ok(format!("[{}]", items.join(",")))
+    Ok(command::checkpoints_json(
+        &Checkpoint::parse_many(&text).map_err(js_err)?,
+    ))
 }
 
 /// Whether a checkpoint's signature verifies with a public key (both as text).
@@ -210,7 +198,7 @@ pub fn verify_checkpoints(
     let checkpoints = checkpoints_of(&checkpoints)?;
     let trusted = public_keys_of(&trusted_keys)?;
     core_::checkpoint::verify_checkpoints(&record, &checkpoints, &trusted)
-        .map(|v| verified_json(&v))
+        .map(|v| command::checkpoints_verified_json(&v))
         .map_err(js_err)
 }
 
@@ -721,7 +709,7 @@ impl NativePolicy {
         let now = ts(now_ms)?;
         self.with(|p| {
             p.checkpoint(now, &key)
-                .map(|c| checkpoint_json(&c))
+                .map(|c| command::checkpoint_json(&c))
                 .map_err(js_err)
         })
     }
@@ -737,7 +725,7 @@ impl NativePolicy {
         let trusted = public_keys_of(&trusted_keys)?;
         self.with(|p| {
             p.verify_checkpoints(&checkpoints, &trusted)
-                .map(|v| verified_json(&v))
+                .map(|v| command::checkpoints_verified_json(&v))
                 .map_err(js_err)
         })
     }

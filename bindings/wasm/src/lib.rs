@@ -33,7 +33,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::Cell;
 
-use support_access_core::command::checkpoint_json;
+use support_access_core::command::{
+    checkpoint_json, checkpoints_json, public_key_json, record_verified_json,
+};
 use support_access_core::ffi::{self, GrantView};
 use support_access_core::wire::MAX_COMMAND_LEN;
 use support_access_core::{
@@ -235,11 +237,7 @@ fn utf8(bytes: &[u8]) -> &str {
 #[wasm_bindgen(js_name = verifyRecord)]
 pub fn verify_record(record_utf8: &[u8]) -> String {
     match replay_utf8(record_utf8) {
-        Ok(p) => format!(
-            r#"{{"ok":{{"events":{},"lastHash":"{}"}}}}"#,
-            p.record().len(),
-            p.record().last_hash()
-        ),
+        Ok(p) => ok_json(&record_verified_json(&p)),
         Err(e) => e,
     }
 }
@@ -266,10 +264,7 @@ pub fn parse_checkpoint(text: &str) -> String {
 #[wasm_bindgen(js_name = parseCheckpoints)]
 pub fn parse_checkpoints(text: &str) -> String {
     match Checkpoint::parse_many(text) {
-        Ok(all) => {
-            let items: Vec<String> = all.iter().map(checkpoint_json).collect();
-            format!("{{\"ok\":[{}]}}", items.join(","))
-        }
+        Ok(all) => ok_json(&checkpoints_json(&all)),
         Err(e) => error_json(&e),
     }
 }
@@ -279,12 +274,7 @@ pub fn parse_checkpoints(text: &str) -> String {
 #[wasm_bindgen(js_name = parsePublicKey)]
 pub fn parse_public_key(text: &str) -> String {
     match PublicKey::parse(text) {
-        // Both are fixed hex forms: nothing to escape.
-        Ok(k) => format!(
-            r#"{{"ok":{{"publicKey":"{}","keyId":"{}"}}}}"#,
-            k.to_text(),
-            k.key_id()
-        ),
+        Ok(k) => ok_json(&public_key_json(&k)),
         Err(e) => error_json(&e),
     }
 }

@@ -69,7 +69,6 @@ struct CheckpointOut<'a> {
     key_id: String,
 }
 
-#[cfg(feature = "sign")]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct PublicKeyOut {
@@ -142,6 +141,29 @@ pub fn checkpoint_json(c: &Checkpoint) -> String {
 /// (`{"events":…,"lastHash":…,"verifiedUpTo":…,"keyIds":[…]}`).
 pub fn checkpoints_verified_json(v: &crate::checkpoint::Verified) -> String {
     to_json(&CheckpointsVerified::of(v))
+}
+
+/// A checkpoints file's checkpoints as JSON: `[…]` of [`checkpoint_json`] each, in order.
+pub fn checkpoints_json(all: &[Checkpoint]) -> String {
+    to_json(&all.iter().map(CheckpointOut::of).collect::<Vec<_>>())
+}
+
+/// A public key as JSON: `{"publicKey":TEXT,"keyId":…}`, the `ok` of the `publicKey` command,
+/// for a front end that reads a key from its text (the browser package, which does not sign).
+pub fn public_key_json(k: &PublicKey) -> String {
+    to_json(&PublicKeyOut {
+        public_key: k.to_text(),
+        key_id: k.key_id().to_hex(),
+    })
+}
+
+/// A record that replayed, as JSON: `{"events":…,"lastHash":…}`, the `ok` of `verifyRecord`,
+/// for a front end that verifies a record outside a command (no 32 MiB command limit).
+pub fn record_verified_json(p: &Policy) -> String {
+    to_json(&Verified {
+        events: p.record().len() as u64,
+        last_hash: p.record().last_hash(),
+    })
 }
 
 fn to_json<T: Serialize>(v: &T) -> String {
@@ -534,5 +556,45 @@ mod tests {
         let err = p.rollback(sp).unwrap_err();
         assert_eq!(err.code(), ErrorCode::MalformedInput);
         assert_eq!(p, other);
+    }
+
+    /// The result JSON a front end writes outside a command is the command's `ok`, byte for
+    /// byte: `verifyRecord`, `publicKey`, and a checkpoints file as `checkpoint` shows each.
+    #[cfg(feature = "sign")]
+    #[test]
+    fn outside_a_command_the_same_json_as_the_command() {
+        let ok = |answer: String| String::from(&answer["{\"ok\":".len()..answer.len() - 1]);
+        let owner = crate::model::Actor::org_owner("alice").unwrap();
+        let mut p = Policy::new(PolicyOptions::new("org")).unwrap();
+        p.add_project(&owner, "p", Timestamp::EPOCH).unwrap();
+        let record = serde_json::to_string(&p.export_record()).unwrap();
+        let verified = apply(
+            &mut p,
+            &format!(r#"{{"op":"verifyRecord","record":{record}}}"#),
+        );
+        assert_eq!(record_verified_json(&p), ok(verified));
+
+        let key = SigningKey::from_seed_bytes(&[7; 32]).unwrap();
+        let key_text = key.to_text();
+        let public = apply(
+            &mut p,
+            &format!(r#"{{"op":"publicKey","signingKey":"{key_text}"}}"#),
+        );
+        assert_eq!(public_key_json(key.public_key()), ok(public));
+
+        let mut texts = String::new();
+        let mut shown = Vec::new();
+        for now in [1, 2] {
+            let c = apply(
+                &mut p,
+                &format!(r#"{{"op":"checkpoint","signingKey":"{key_text}","now":{now}}}"#),
+            );
+            let c = ok(c);
+            let fields: serde_json::Value = serde_json::from_str(&c).unwrap();
+            texts.push_str(fields["checkpoint"].as_str().unwrap());
+            shown.push(c);
+        }
+        let all = Checkpoint::parse_many(&texts).unwrap();
+        assert_eq!(checkpoints_json(&all), format!("[{}]", shown.join(",")));
     }
 }
