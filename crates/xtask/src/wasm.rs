@@ -381,7 +381,7 @@ pub fn serve(ctx: &mut Ctx, live: bool) -> ExitCode {
         match live_service(ctx, &site) {
             Some((child, query)) => {
                 page.push_str(&query);
-                Some(crate::net::Children(vec![child]))
+                Some(child)
             }
             None => return ctx.finish(),
         }
@@ -399,8 +399,9 @@ pub fn serve(ctx: &mut Ctx, live: bool) -> ExitCode {
     }
 }
 
-/// Starts `support-access serve` for `cargo xtask web --live`; its child and the page's query.
-fn live_service(ctx: &mut Ctx, site: &str) -> Option<(std::process::Child, String)> {
+/// Starts `support-access serve` for `cargo xtask web --live`: the child, held so that it is
+/// killed however `web` ends (a service that never listens as well), and the page's query.
+fn live_service(ctx: &mut Ctx, site: &str) -> Option<(crate::net::Children, String)> {
     let bin = cli_binary(ctx)?;
     let dir = ctx.cache().join("web-live");
     std::fs::create_dir_all(&dir).expect("create .cache/web-live");
@@ -449,6 +450,7 @@ fn live_service(ctx: &mut Ctx, site: &str) -> Option<(std::process::Child, Strin
         .args(["--allow-origin", site])
         .spawn()
         .ok()?;
+    let child = crate::net::Children(vec![child]);
     if !crate::net::wait_listening(&listen) {
         eprintln!("support-access serve did not listen on {listen}");
         return None;
