@@ -58,8 +58,8 @@ const shared = common({
   parseCheckpoints: (text) => unwrap(wasmParseCheckpoints(text)),
   verifySignature: (checkpoint, key) => unwrap(wasmVerifySignature(checkpoint, key)),
 });
-const { REASONS, GRANT_TYPES, RESOURCES, CLUSTER_KINDS, ERROR_CODES, RESOURCE_INDEX, SupportAccessError } = shared;
-const { malformed, typeName, field, time, decode, batchBuffers, toJson, finiteOnly, policyOptions, RUN, Commands, PublicKey, Checkpoint, texts } = shared;
+const { REASONS, GRANT_TYPES, RESOURCES, CLUSTER_KINDS, ERROR_CODES, SupportAccessError } = shared;
+const { malformed, typeName, field, time, decode, batchBuffers, resourceAt, toJson, finiteOnly, policyOptions, RUN, Commands, PublicKey, Checkpoint, texts } = shared;
 export { ERROR_CODES, REASONS, GRANT_TYPES, RESOURCES, CLUSTER_KINDS, SupportAccessError, PublicKey, Checkpoint };
 
 // Input size at the edge. Linear memory never shrinks, so a command over the core's limit
@@ -227,7 +227,7 @@ export class Policy extends Commands {
 
   evaluate(cluster, resource, now) {
     const t = time(now);
-    const r = RESOURCE_INDEX.get(resource);
+    const r = resourceAt(resource);
     const inner = this.#inner;
     if (inner === undefined) throw freed(); // (`#p`, written out: a getter call costs here)
     // Hot path: a cluster resolved before, numbers only across the boundary (-1: the clusters
@@ -290,7 +290,7 @@ export class Policy extends Commands {
       const now = time(t);
       clusters[i] = cluster;
       if (resources === null) {
-        const r = RESOURCE_INDEX.get(resource);
+        const r = resourceAt(resource);
         let id = ids.get(cluster); // only names are ever keys
         if (id === undefined && typeof cluster === 'string' && cluster.length <= 256) id = this.#id(inner, cluster);
         if (typeof now === 'number' && r !== undefined && id !== undefined && (id >= 0 || cluster.isWellFormed())) {
