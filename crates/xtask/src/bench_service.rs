@@ -124,7 +124,8 @@ pub fn run(ctx: &mut Ctx) -> std::process::ExitCode {
             .spawn()
             .ok()?;
         guard.0.push(child);
-        wait_listening(&addr).then_some(addr)
+        let child = guard.0.last_mut()?;
+        wait_listening(&addr, child).then_some(addr)
     };
     let mut lines = Vec::new();
     let Some(a) = start_serve(&mut guard, &["--record", &record_s]) else {
@@ -150,7 +151,11 @@ pub fn run(ctx: &mut Ctx) -> std::process::ExitCode {
             return ctx.finish();
         }
     }
-    if wait_listening(&caddr) {
+    if guard
+        .0
+        .last_mut()
+        .is_some_and(|c| wait_listening(&caddr, c))
+    {
         lines.push(wrk(
             ctx,
             "baseline: constant axum handler",

@@ -13,16 +13,28 @@ pub fn free_port(fallback: u16) -> u16 {
         .unwrap_or(fallback)
 }
 
-/// Waits up to 20 s for something to accept connections at `addr`.
-pub fn wait_listening(addr: &str) -> bool {
+/// Waits up to 20 s for `child`, just started to listen at `addr`, to accept connections there.
+///
+/// False as soon as the child has exited: a service that could not bind `addr` (somebody else
+/// took the port between `free_port` and its start) must not be taken for listening because the
+/// other listener answers. A child that exits right after a first connection (its bind failed
+/// while the other listener accepted) is caught by looking once more a moment later.
+pub fn wait_listening(addr: &str, child: &mut Child) -> bool {
     let start = Instant::now();
-    while TcpStream::connect(addr).is_err() {
+    let exited = |child: &mut Child| !matches!(child.try_wait(), Ok(None));
+    loop {
+        if exited(child) {
+            return false;
+        }
+        if TcpStream::connect(addr).is_ok() {
+            std::thread::sleep(Duration::from_millis(100));
+            return !exited(child);
+        }
         if start.elapsed() > Duration::from_secs(20) {
             return false;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    true
 }
 
 /// Child processes killed (and reaped) when this is dropped, whatever the step did.
@@ -60,4 +72,34 @@ pub fn sha256_hex(text: &str) -> String {
                 .to_string()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    fn some_listener() -> (TcpListener, String) {
+        let l = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let addr = l.local_addr().expect("its address").to_string();
+        (l, addr)
+    }
+
+    #[test]
+    fn a_child_that_has_exited_is_not_listening_though_another_listener_answers() {
+        let (_other, addr) = some_listener();
+        let mut child = Command::new("true").spawn().expect("true");
+        let _ = child.wait(); // it ran and ended, as a service does when its bind fails
+        assert!(!wait_listening(&addr, &mut child));
+    }
+
+    #[test]
+    fn a_running_child_with_something_accepting_at_its_address_is_listening() {
+        let (_listener, addr) = some_listener();
+        let mut child = Command::new("sleep").arg("30").spawn().expect("sleep");
+        let listening = wait_listening(&addr, &mut child);
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(listening);
+    }
 }

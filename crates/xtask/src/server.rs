@@ -75,8 +75,8 @@ pub fn schemathesis(ctx: &mut Ctx) {
         ctx.record("server: start support-access serve", false);
         return;
     };
-    let _serving = Children(vec![child]);
-    if !wait_listening(&addr) {
+    let mut serving = Children(vec![child]);
+    if !wait_listening(&addr, &mut serving.0[0]) {
         ctx.record("server: support-access serve listening", false);
         return;
     }

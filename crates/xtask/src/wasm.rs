@@ -450,8 +450,8 @@ fn live_service(ctx: &mut Ctx, site: &str) -> Option<(crate::net::Children, Stri
         .args(["--allow-origin", site])
         .spawn()
         .ok()?;
-    let child = crate::net::Children(vec![child]);
-    if !crate::net::wait_listening(&listen) {
+    let mut child = crate::net::Children(vec![child]);
+    if !crate::net::wait_listening(&listen, &mut child.0[0]) {
         eprintln!("support-access serve did not listen on {listen}");
         return None;
     }
