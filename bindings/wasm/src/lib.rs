@@ -28,13 +28,12 @@
 
 extern crate alloc;
 
-use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::Cell;
 
 use support_access_core::command::{
-    checkpoint_json, checkpoints_json, public_key_json, record_verified_json,
+    checkpoint_json, checkpoints_json, public_key_json, record_verified_json, result_json,
 };
 use support_access_core::ffi::{self, GrantView};
 use support_access_core::wire::MAX_COMMAND_LEN;
@@ -220,7 +219,11 @@ pub fn replay(record_utf8: &[u8]) -> Result<WasmPolicy, JsValue> {
 }
 
 fn replay_utf8(record: &[u8]) -> Result<Policy, String> {
-    support_access_core::replay::replay(utf8(record)).map_err(|e| error_json(&e))
+    replay_core(record).map_err(|e| error_json(&e))
+}
+
+fn replay_core(record: &[u8]) -> Result<Policy, Error> {
+    support_access_core::replay::replay(utf8(record))
 }
 
 /// The text of bytes the wrapper encoded with `TextEncoder` (always UTF-8). Bytes from anywhere
@@ -236,61 +239,42 @@ fn utf8(bytes: &[u8]) -> &str {
 /// any record that replays verifies, as in the other bindings.
 #[wasm_bindgen(js_name = verifyRecord)]
 pub fn verify_record(record_utf8: &[u8]) -> String {
-    match replay_utf8(record_utf8) {
-        Ok(p) => ok_json(&record_verified_json(&p)),
-        Err(e) => e,
-    }
+    result_json(replay_core(record_utf8), record_verified_json)
 }
 
 // ----- signed checkpoints (SPEC §9): reading and verifying; this package does not sign -----
-
-fn ok_json(payload: &str) -> String {
-    format!("{{\"ok\":{payload}}}")
-}
 
 /// Reads one checkpoint's text (the signature is not checked): `{"ok":{"checkpoint":…,
 /// "orgId":…,"seq":…,"hash":…,"at":…,"keyId":…}}` (the `checkpoint` command's fields) or the
 /// error result. Never throws.
 #[wasm_bindgen(js_name = parseCheckpoint)]
 pub fn parse_checkpoint(text: &str) -> String {
-    match Checkpoint::parse(text) {
-        Ok(c) => ok_json(&checkpoint_json(&c)),
-        Err(e) => error_json(&e),
-    }
+    result_json(Checkpoint::parse(text), checkpoint_json)
 }
 
 /// Reads a checkpoints file (checkpoints one after another): `{"ok":[…]}` of each one's fields,
 /// or the error result. Never throws.
 #[wasm_bindgen(js_name = parseCheckpoints)]
 pub fn parse_checkpoints(text: &str) -> String {
-    match Checkpoint::parse_many(text) {
-        Ok(all) => ok_json(&checkpoints_json(&all)),
-        Err(e) => error_json(&e),
-    }
+    result_json(Checkpoint::parse_many(text), |all| checkpoints_json(all))
 }
 
 /// Reads a public key's text: `{"ok":{"publicKey":…,"keyId":…}}` (the `publicKey` command's
 /// fields) or the error result. Never throws.
 #[wasm_bindgen(js_name = parsePublicKey)]
 pub fn parse_public_key(text: &str) -> String {
-    match PublicKey::parse(text) {
-        Ok(k) => ok_json(&public_key_json(&k)),
-        Err(e) => error_json(&e),
-    }
+    result_json(PublicKey::parse(text), public_key_json)
 }
 
 /// Whether a checkpoint's signature verifies with a public key (both texts): `{"ok":true}`,
 /// `{"ok":false}` or the error result for a text that is neither. Never throws.
 #[wasm_bindgen(js_name = verifySignature)]
 pub fn verify_signature(checkpoint: &str, public_key: &str) -> String {
-    match (Checkpoint::parse(checkpoint), PublicKey::parse(public_key)) {
-        (Ok(c), Ok(k)) => ok_json(if c.verify_signature(&k) {
-            "true"
-        } else {
-            "false"
-        }),
-        (Err(e), _) | (_, Err(e)) => error_json(&e),
-    }
+    let verified = Checkpoint::parse(checkpoint)
+        .and_then(|c| PublicKey::parse(public_key).map(|k| c.verify_signature(&k)));
+    result_json(verified, |v| {
+        String::from(if *v { "true" } else { "false" })
+    })
 }
 
 /// The longest command [`WasmPolicy::apply`] reads, in UTF-8 bytes (the core's limit).

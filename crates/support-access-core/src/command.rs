@@ -192,6 +192,17 @@ pub fn error_json(e: &Error) -> String {
     })
 }
 
+/// The result JSON of a call a front end answers outside a command (reading a checkpoint or a
+/// key, verifying a record), written as a command's is: `{"ok":…}` around what `payload` writes
+/// of the value, or [`error_json`] of the error. So a binding that answers in JSON text (the
+/// browser package) matches on nothing itself.
+pub fn result_json<T>(r: Result<T, Error>, payload: impl FnOnce(&T) -> String) -> String {
+    match r {
+        Result::Ok(v) => format!("{{\"ok\":{}}}", payload(&v)),
+        Err(e) => error_json(&e),
+    }
+}
+
 /// Runs one SPEC §7 command against a policy and returns the result JSON. Never panics on any
 /// input; a failed command leaves the policy and its record exactly as they were.
 pub fn apply(policy: &mut Policy, command: &str) -> String {
@@ -580,7 +591,14 @@ mod tests {
             &mut p,
             &format!(r#"{{"op":"publicKey","signingKey":"{key_text}"}}"#),
         );
-        assert_eq!(public_key_json(key.public_key()), ok(public));
+        assert_eq!(public_key_json(key.public_key()), ok(public.clone()));
+        // And whole, answer or error, through result_json, as a command writes them.
+        let answer = result_json(Result::Ok(key.public_key()), |k| public_key_json(k));
+        assert_eq!(answer, public);
+        let bad = PublicKey::parse("sa-ed25519-pub:00").unwrap_err();
+        let refused = result_json(PublicKey::parse("sa-ed25519-pub:00"), public_key_json);
+        assert_eq!(refused, error_json(&bad));
+        assert!(refused.starts_with(r#"{"error":{"code":"MALFORMED_INPUT""#));
 
         let mut texts = String::new();
         let mut shown = Vec::new();
