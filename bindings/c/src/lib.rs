@@ -180,6 +180,10 @@ pub enum sa_cluster_kind {
 // `ffi::spec_at` in, `index()` out (the test `c_enums_follow_the_core` holds the enums to it).
 /// An `sa_status` value as read from C.
 pub type RawStatus = u32;
+// The statuses this file returns itself, as they cross (the SPEC codes are `ffi::code_number`).
+const OK: RawStatus = sa_status::SA_OK as RawStatus;
+const NULL_ARGUMENT: RawStatus = sa_status::SA_NULL_ARGUMENT as RawStatus;
+const PANIC: RawStatus = sa_status::SA_PANIC as RawStatus;
 /// An `sa_grant_type` value as read from C.
 pub type RawGrantType = u32;
 /// An `sa_resource` value as read from C.
@@ -274,11 +278,11 @@ fn fail(f: Failure) -> RawStatus {
         }
         Failure::Null(arg) => {
             set_last_error(&format!("null argument: `{arg}` must not be NULL"));
-            sa_status::SA_NULL_ARGUMENT as RawStatus
+            NULL_ARGUMENT
         }
         Failure::Poisoned => {
             set_last_error("this policy is unusable after an internal panic; free it");
-            sa_status::SA_PANIC as RawStatus
+            PANIC
         }
     }
 }
@@ -286,7 +290,7 @@ fn fail(f: Failure) -> RawStatus {
 /// Runs one call's body: no panic escapes, failures become a status and a thread-local message.
 fn guard(body: impl FnOnce() -> Result<(), Failure>) -> RawStatus {
     match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(())) => sa_status::SA_OK as RawStatus,
+        Ok(Ok(())) => OK,
         Ok(Err(f)) => fail(f),
         Err(payload) => {
             let what = payload
@@ -297,7 +301,7 @@ fn guard(body: impl FnOnce() -> Result<(), Failure>) -> RawStatus {
             // Dropping the payload could itself panic; forget it instead (a leak, on a bug path).
             std::mem::forget(payload);
             set_last_error(&format!("internal panic (a bug in support-access): {what}"));
-            sa_status::SA_PANIC as RawStatus
+            PANIC
         }
     }
 }
@@ -316,7 +320,7 @@ fn guard_mut(
         return fail(Failure::Poisoned);
     }
     let status = guard(|| body(&mut p.inner));
-    if status == sa_status::SA_PANIC as RawStatus {
+    if status == PANIC {
         p.poisoned = true;
     }
     status
@@ -437,9 +441,9 @@ fn name_ptr<T: Spec>(v: u32) -> *const c_char {
 #[no_mangle]
 pub extern "C" fn sa_status_name(status: RawStatus) -> *const c_char {
     match status {
-        100 => c"NULL_ARGUMENT".as_ptr(),
-        101 => c"PANIC".as_ptr(),
-        0 => c"OK".as_ptr(),
+        NULL_ARGUMENT => c"NULL_ARGUMENT".as_ptr(),
+        PANIC => c"PANIC".as_ptr(),
+        OK => c"OK".as_ptr(),
         v => ffi::code_of_number(v).map_or(ptr::null(), |c| c.c_str().as_ptr()),
     }
 }
@@ -645,7 +649,7 @@ fn apply_into(
         Ok(())
     });
     match error {
-        Some(e) if status == sa_status::SA_OK as RawStatus => {
+        Some(e) if status == OK => {
             set_last_error(&e.message);
             e.number
         }
@@ -1351,7 +1355,7 @@ mod tests {
         std::panic::set_hook(Box::new(|_| {}));
         let s = guard(|| panic!("boom"));
         std::panic::set_hook(prev);
-        assert_eq!(s, sa_status::SA_PANIC as RawStatus);
+        assert_eq!(s, PANIC);
         // SAFETY: the message is a live NUL-terminated string until the next call.
         let msg = unsafe { CStr::from_ptr(sa_last_error_message()) }
             .to_str()
@@ -1505,11 +1509,11 @@ mod tests {
         std::panic::set_hook(Box::new(|_| {}));
         let s = guard_mut(&mut p, |_| panic!("mid-mutation"));
         std::panic::set_hook(prev);
-        assert_eq!(s, sa_status::SA_PANIC as RawStatus);
+        assert_eq!(s, PANIC);
         let mut out: *mut c_char = ptr::null_mut();
         // SAFETY: valid pointers.
         let s = unsafe { sa_export_record(&p, &mut out) };
-        assert_eq!(s, sa_status::SA_PANIC as RawStatus);
+        assert_eq!(s, PANIC);
         assert!(out.is_null());
     }
 }
