@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 
 use crate::ctx::Ctx;
 use crate::fixture::{owner_tokens, seed_org};
-use crate::net::{free_port, wait_listening, Children};
+use crate::net::{free_port, Children};
 
 fn wrk(ctx: &Ctx, label: &str, url: &str, token: Option<&str>, script: Option<&Path>) -> String {
     let mut c = ctx.cmd("wrk");
@@ -123,9 +123,7 @@ pub fn run(ctx: &mut Ctx) -> std::process::ExitCode {
             .stderr(Stdio::null())
             .spawn()
             .ok()?;
-        guard.0.push(child);
-        let child = guard.0.last_mut()?;
-        wait_listening(&addr, child).then_some(addr)
+        guard.hold_listening(child, &addr).then_some(addr)
     };
     let mut lines = Vec::new();
     let Some(a) = start_serve(&mut guard, &["--record", &record_s]) else {
@@ -140,22 +138,15 @@ pub fn run(ctx: &mut Ctx) -> std::process::ExitCode {
         None,
     ));
     let caddr = format!("127.0.0.1:{}", free_port(18790));
-    match Command::new(release.join("examples/constant"))
+    let constant = Command::new(release.join("examples/constant"))
         .arg(&caddr)
         .stdout(Stdio::null())
-        .spawn()
-    {
-        Ok(c) => guard.0.push(c),
-        Err(_) => {
-            ctx.record("bench-service: constant", false);
-            return ctx.finish();
-        }
-    }
-    if guard
-        .0
-        .last_mut()
-        .is_some_and(|c| wait_listening(&caddr, c))
-    {
+        .spawn();
+    let Ok(constant) = constant else {
+        ctx.record("bench-service: constant", false);
+        return ctx.finish();
+    };
+    if guard.hold_listening(constant, &caddr) {
         lines.push(wrk(
             ctx,
             "baseline: constant axum handler",

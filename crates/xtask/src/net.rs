@@ -19,7 +19,7 @@ pub fn free_port(fallback: u16) -> u16 {
 /// took the port between `free_port` and its start) must not be taken for listening because the
 /// other listener answers. A child that exits right after a first connection (its bind failed
 /// while the other listener accepted) is caught by looking once more a moment later.
-pub fn wait_listening(addr: &str, child: &mut Child) -> bool {
+fn wait_listening(addr: &str, child: &mut Child) -> bool {
     let start = Instant::now();
     let exited = |child: &mut Child| !matches!(child.try_wait(), Ok(None));
     loop {
@@ -40,6 +40,18 @@ pub fn wait_listening(addr: &str, child: &mut Child) -> bool {
 /// Child processes killed (and reaped) when this is dropped, whatever the step did.
 #[derive(Default)]
 pub struct Children(pub Vec<Child>);
+
+impl Children {
+    /// Holds `child`, a service just started to listen at `addr` (killed on drop from now on,
+    /// whatever happens next), and waits for it to listen there ([`wait_listening`]).
+    pub fn hold_listening(&mut self, child: Child, addr: &str) -> bool {
+        self.0.push(child);
+        match self.0.last_mut() {
+            Some(child) => wait_listening(addr, child),
+            None => false,
+        }
+    }
+}
 
 impl Drop for Children {
     fn drop(&mut self) {

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use crate::ctx::Ctx;
 use crate::fixture::{owner_tokens, seed_org};
-use crate::net::{free_port, wait_listening, Children};
+use crate::net::{free_port, Children};
 
 pub fn schemathesis(ctx: &mut Ctx) {
     let Some(venv) = ctx.venv_with(
@@ -75,8 +75,8 @@ pub fn schemathesis(ctx: &mut Ctx) {
         ctx.record("server: start support-access serve", false);
         return;
     };
-    let mut serving = Children(vec![child]);
-    if !wait_listening(&addr, &mut serving.0[0]) {
+    let mut serving = Children::default();
+    if !serving.hold_listening(child, &addr) {
         ctx.record("server: support-access serve listening", false);
         return;
     }

@@ -440,7 +440,7 @@ fn live_service(ctx: &mut Ctx, site: &str) -> Option<(crate::net::Children, Stri
     let tokens = dir.join("tokens.json");
     owner_tokens(&tokens, token, "alice", "acme");
     let listen = std::env::var("SERVICE_ADDR").unwrap_or_else(|_| String::from("127.0.0.1:8787"));
-    let child = std::process::Command::new(&bin)
+    let service = std::process::Command::new(&bin)
         .arg("--record")
         .arg(&record)
         .args(["serve", "--listen", &listen, "--tokens"])
@@ -450,8 +450,8 @@ fn live_service(ctx: &mut Ctx, site: &str) -> Option<(crate::net::Children, Stri
         .args(["--allow-origin", site])
         .spawn()
         .ok()?;
-    let mut child = crate::net::Children(vec![child]);
-    if !crate::net::wait_listening(&listen, &mut child.0[0]) {
+    let mut child = crate::net::Children::default();
+    if !child.hold_listening(service, &listen) {
         eprintln!("support-access serve did not listen on {listen}");
         return None;
     }
