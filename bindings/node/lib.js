@@ -70,9 +70,8 @@ function toMs(t, field) {
   return time(t, field)
 }
 
+// A resource `resourceAt` did not find: the core's index for it, or its error.
 function resourceIndex(resource) {
-  const r = resourceAt(resource)
-  if (r !== undefined) return r
   return call(() => native.resourceIndex(typeof resource === 'string' ? resource : String(resource)))
 }
 
@@ -248,7 +247,7 @@ class Policy extends Commands {
       nows[i] = typeof t === 'number' ? t : t === undefined ? (defaultNow ??= Date.now()) : toMs(t, 'now')
     }
     try {
-      return evaluateManyIds(slot, this.#gen, n, b.ids, b.res, b.nows, b.codes, b.exps, b.rems)
+      return evaluateManyIds(slot, this.#gen, n, bids, res, nows, b.codes, b.exps, b.rems)
     } catch (e) {
       throw convert(e)
     }
