@@ -373,6 +373,25 @@ impl Policy {
         ))
     }
 
+    /// The checks of a change inside a project that must exist (`removeProject`,
+    /// `addCluster`): `PROJECT_NOT_FOUND`, then the actor's role (spec §3, "Order of checks").
+    fn check_project(
+        &self,
+        actor: &Actor,
+        project_id: &str,
+        action: impl FnOnce() -> String,
+    ) -> Result<(), Error> {
+        if !self.projects.contains(project_id) {
+            return Err(Error::ProjectNotFound {
+                project_id: String::from(project_id),
+            });
+        }
+        if !actor.may_manage_inventory(project_id) {
+            return Err(Self::forbidden(actor, action()));
+        }
+        Ok(())
+    }
+
     fn forbidden(actor: &Actor, action: String) -> Error {
         Error::Forbidden {
             actor: crate::error::clip(&actor.id),
@@ -486,17 +505,7 @@ impl Policy {
     ) -> Result<Event, Error> {
         check_id("projectId", project_id)?;
         self.check_clock(now)?;
-        if !self.projects.contains(project_id) {
-            return Err(Error::ProjectNotFound {
-                project_id: String::from(project_id),
-            });
-        }
-        if !actor.may_manage_inventory(project_id) {
-            return Err(Self::forbidden(
-                actor,
-                format!("remove project {project_id}"),
-            ));
-        }
+        self.check_project(actor, project_id, || format!("remove project {project_id}"))?;
         self.sweep(now);
         let mut removed = Vec::new();
         for (i, slot) in self.clusters.iter_mut().enumerate() {
@@ -534,17 +543,9 @@ impl Policy {
         check_id("projectId", project_id)?;
         check_cluster_name(name)?;
         self.check_clock(now)?;
-        if !self.projects.contains(project_id) {
-            return Err(Error::ProjectNotFound {
-                project_id: String::from(project_id),
-            });
-        }
-        if !actor.may_manage_inventory(project_id) {
-            return Err(Self::forbidden(
-                actor,
-                format!("add a cluster to project {project_id}"),
-            ));
-        }
+        self.check_project(actor, project_id, || {
+            format!("add a cluster to project {project_id}")
+        })?;
         if self.by_name.contains_key(name) {
             return Err(Error::DuplicateCluster {
                 name: String::from(name),
