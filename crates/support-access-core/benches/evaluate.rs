@@ -7,7 +7,8 @@ use std::time::Instant;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use sha2::{Digest, Sha256};
 use support_access_core::{
-    Actor, ClusterKind, GrantType, Policy, PolicyOptions, Request, Resource, Timestamp,
+    Actor, ClusterKind, Decision, GrantType, Policy, PolicyOptions, Reason, Request, Resource,
+    Timestamp,
 };
 
 const START: i64 = 1_795_860_000_000;
@@ -109,6 +110,161 @@ fn evaluate(c: &mut Criterion) {
     g.finish();
 }
 
+/// Issue 16's workload, the one every front end's benchmark runs (bindings/node/workload.mjs,
+/// bindings/python/bench.py, bindings/c/bench/bench_evaluate.c): a restricting org with 1,000
+/// clusters, 40 % of them holding a grant of its own expiration and type, and 100,000 requests
+/// over varying names and all five resources, beside a plain rule in the same run.
+struct Workload {
+    policy: Policy,
+    /// The plain rule's state: name -> the grant's (type, expiration), if any.
+    rule: HashMap<String, Option<(GrantType, Timestamp)>>,
+    names: Vec<String>,
+    /// (index into `names`, resource) per request; all at `now`.
+    requests: Vec<(usize, Resource)>,
+    now: Timestamp,
+}
+
+fn workload() -> Workload {
+    const CLUSTERS: usize = 1000;
+    const REQUESTS: usize = 100_000;
+    let types = [
+        GrantType::ClusterInfrastructure,
+        GrantType::ClusterDatabaseLogs,
+        GrantType::ClusterInfrastructureAndAppServicesSyncData,
+    ];
+    let t0 = Timestamp::from_millis(START).unwrap();
+    let (mut policy, owner) = policy(0);
+    let mut rule = HashMap::new();
+    let mut names = Vec::new();
+    for i in 0..CLUSTERS {
+        let name = format!("cluster-{i}");
+        policy
+            .add_cluster(&owner, "p1", &name, ClusterKind::Dedicated, true, t0)
+            .unwrap();
+        let grant = (i % 5 < 2).then(|| {
+            let exp = Timestamp::from_millis(START + 3_600_000 + i as i64 * 1000).unwrap();
+            let g = types[i % 3];
+            policy.grant(&owner, &name, g, t0, Some(exp)).unwrap();
+            (g, exp)
+        });
+        rule.insert(name.clone(), grant);
+        names.push(name);
+    }
+    let mut seed: u32 = 16;
+    let mut rand = |n: usize| {
+        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        (seed >> 8) as usize % n
+    };
+    let requests = (0..REQUESTS)
+        .map(|_| (rand(CLUSTERS), Resource::ALL[rand(5)]))
+        .collect();
+    let now = Timestamp::from_millis(START + 1_800_000).unwrap();
+    Workload {
+        policy,
+        rule,
+        names,
+        requests,
+        now,
+    }
+}
+
+/// SPEC §4 rules 2-7 by hand over a `HashMap` by name, building the same `Decision`.
+fn plain_rule(
+    rule: &HashMap<String, Option<(GrantType, Timestamp)>>,
+    name: &str,
+    r: Resource,
+    now: Timestamp,
+) -> Decision {
+    let Some(grant) = rule.get(name) else {
+        return Decision::CLUSTER_NOT_FOUND;
+    };
+    let grant = grant.filter(|g| now < g.1);
+    let (allowed, reason) = match (r, grant) {
+        (Resource::DatabaseData, _) => (false, Reason::DatabaseDataNeverAccessible),
+        (Resource::SyncData, Some((GrantType::ClusterInfrastructureAndAppServicesSyncData, _))) => {
+            (true, Reason::GrantActive)
+        }
+        (Resource::SyncData, _) => (false, Reason::SyncDataRequiresGrant),
+        (_, None) => (false, Reason::NoGrant),
+        // What each type covers besides sync data: the database logs, or all three logs and
+        // the infrastructure.
+        (Resource::DatabaseLogs, Some(_))
+        | (
+            _,
+            Some((
+                GrantType::ClusterInfrastructure
+                | GrantType::ClusterInfrastructureAndAppServicesSyncData,
+                _,
+            )),
+        ) => (true, Reason::GrantActive),
+        (_, Some(_)) => (false, Reason::NotCoveredByGrant),
+    };
+    Decision {
+        allowed,
+        reason,
+        grant_type: grant.map(|g| g.0),
+        expiration_time: grant.map(|g| g.1),
+        remaining_ms: grant.map(|g| g.1.millis() - now.millis()),
+    }
+}
+
+fn issue16(c: &mut Criterion) {
+    let w = workload();
+    let requests: Vec<Request<'_>> = w
+        .requests
+        .iter()
+        .map(|&(i, resource)| Request {
+            cluster: &w.names[i],
+            resource,
+            now: w.now,
+        })
+        .collect();
+    // The same answers first: a benchmark of wrong answers is worth nothing.
+    let mut with_grant = 0;
+    for q in &requests {
+        let d = w.policy.evaluate(q.cluster, q.resource, q.now).unwrap();
+        assert_eq!(
+            d,
+            plain_rule(&w.rule, q.cluster, q.resource, q.now),
+            "{q:?}"
+        );
+        with_grant += usize::from(d.grant_type.is_some());
+    }
+    println!(
+        "issue 16 workload: 1,000 clusters, {} requests, {} % with an active grant",
+        requests.len(),
+        with_grant * 100 / requests.len()
+    );
+    let mut g = c.benchmark_group("issue16");
+    g.throughput(Throughput::Elements(requests.len() as u64));
+    g.bench_function("baseline_hashmap_rule", |b| {
+        b.iter(|| {
+            for q in &requests {
+                black_box(plain_rule(&w.rule, black_box(q.cluster), q.resource, q.now));
+            }
+        })
+    });
+    g.bench_function("evaluate_by_name", |b| {
+        b.iter(|| {
+            for q in &requests {
+                let _ = black_box(w.policy.evaluate(black_box(q.cluster), q.resource, q.now));
+            }
+        })
+    });
+    let mut out = Vec::with_capacity(requests.len());
+    g.bench_function("evaluate_many_100000", |b| {
+        b.iter(|| w.policy.evaluate_many(black_box(&requests), &mut out))
+    });
+    g.bench_function("evaluate_many_batches_of_1000", |b| {
+        b.iter(|| {
+            for batch in requests.chunks(1000) {
+                w.policy.evaluate_many(black_box(batch), &mut out);
+            }
+        })
+    });
+    g.finish();
+}
+
 /// Two events appended: a grant of `Cluster1` and its revoke, at `t`.
 fn grant_then_revoke(p: &mut Policy, owner: &Actor, t: Timestamp) {
     p.grant(owner, "Cluster1", GrantType::ClusterInfrastructure, t, None)
@@ -184,5 +340,5 @@ fn replay(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, evaluate, mutate, replay);
+criterion_group!(benches, evaluate, issue16, mutate, replay);
 criterion_main!(benches);
