@@ -1218,7 +1218,7 @@ impl Tests {
         self.venv_install(ctx, "wheel", &gnu);
         self.venv_install(ctx, "sdist", &sdist);
         println!(
-            "dist: the musllinux wheel is checked by auditwheel only: this machine has no musl Python to install it in"
+            "dist: the musllinux wheel is checked by its tag and its extension's ELF, not installed: this machine has no musl Python to install it in"
         );
     }
 
