@@ -389,7 +389,7 @@ function common(core) {
   const lists = { REASONS: frozen(REASONS), GRANT_TYPES: frozen(GRANT_TYPES), RESOURCES: frozen(RESOURCES) }
   Object.assign(lists, { CLUSTER_KINDS: frozen(CLUSTER_KINDS), ERROR_CODES: frozen(ERROR_CODES) })
   const errors = { SupportAccessError, malformed, typeName, field, toJson, finiteOnly, policyOptions }
-  const values = { time, optTime, decode, batchBuffers, resourceAt }
+  const values = { time, decode, batchBuffers, resourceAt }
   const classes = { RUN, Commands, KEY, PublicKey, Checkpoint, texts }
   return { ...lists, ...errors, ...values, ...classes }
 }
